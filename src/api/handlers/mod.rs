@@ -1,0 +1,36 @@
+//! Endpoint handlers: authenticate, read parameters, ask `world/` to query or change
+//! state, ask `render/` for the body. No JSON is built here.
+
+pub mod jobs;
+pub mod misc;
+
+use hyper::StatusCode;
+
+use super::auth::{self, Caller};
+use super::query::{Reader, coerce_int};
+use super::{ApiError, Ctx, Response};
+use crate::world::ProjectMeta;
+
+/// Parses an Integer path parameter with Grape's message (`job_id is invalid`).
+pub fn path_int(ctx: &Ctx, key: &str) -> Result<u64, ApiError> {
+    coerce_int(ctx.route.get(key))
+        .and_then(|v| u64::try_from(v).ok())
+        .ok_or_else(|| ApiError::Validation(format!("{key} is invalid")))
+}
+
+/// Runs Grape-style parameter validation over the merged params.
+pub fn validate<T>(ctx: &Ctx, read: impl FnOnce(&mut Reader) -> T) -> Result<T, ApiError> {
+    let params = ctx.req.params();
+    let mut r = Reader::new(&params);
+    let out = read(&mut r);
+    r.finish().map_err(ApiError::Validation)?;
+    Ok(out)
+}
+
+pub fn project<'w>(ctx: &'w Ctx, caller: Caller) -> Result<&'w ProjectMeta, ApiError> {
+    auth::find_project(&ctx.world, caller, ctx.route.get("id"))
+}
+
+pub fn ok_json(bytes: bytes::Bytes) -> Response {
+    Response::json(StatusCode::OK, bytes)
+}

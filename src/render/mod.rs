@@ -1,0 +1,93 @@
+//! World entities → GitLab JSON. The only place response shapes are built, mirroring
+//! GitLab's Grape entities (`lib/api/entities/ci/*.rb`) field by field and in their
+//! exposure order, with fields present or absent as the emulated version has them.
+//!
+//! Jobs that do not change with time render once per version and are then served from
+//! their cached bytes: a page of jobs is a concatenation of cached entities.
+
+mod entities;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use jiff::Timestamp;
+
+use crate::world::{Job, ProjectMeta, User, World};
+pub use entities::*;
+
+/// Serializes a value that cannot fail to serialize (our entities hold no maps with
+/// non-string keys and no failing `Serialize` impls).
+pub fn to_bytes<T: serde::Serialize>(value: &T) -> Bytes {
+    Bytes::from(serde_json::to_vec(value).expect("entities always serialize"))
+}
+
+/// A job (build: `Job` entity, bridge: `Bridge` entity), from cache when possible.
+pub fn job(world: &World, job: &Job) -> Bytes {
+    let Some(pipeline) = world.pipeline(job.project_id, job.pipeline_id) else {
+        // A job always belongs to a pipeline of its project; the world builder guarantees it.
+        return render_job(world, job, None, world.now());
+    };
+    let rev = pipeline.rev;
+    if let Some((cached_rev, bytes)) = job.rendered.get()
+        && *cached_rev == rev
+    {
+        return bytes.clone();
+    }
+    let bytes = render_job(world, job, Some(pipeline), world.now());
+    if !job.is_time_dependent() {
+        let _ = job.rendered.set((rev, bytes.clone()));
+    }
+    bytes
+}
+
+fn render_job(
+    world: &World,
+    job: &Job,
+    pipeline: Option<&crate::world::Pipeline>,
+    now: Timestamp,
+) -> Bytes {
+    let meta = world
+        .directory
+        .projects
+        .get(&job.project_id)
+        .expect("a job's project exists");
+    let view = JobView {
+        world,
+        meta,
+        job,
+        pipeline,
+        now,
+    };
+    if job.is_bridge() {
+        to_bytes(&view.bridge())
+    } else {
+        to_bytes(&view.build())
+    }
+}
+
+/// A JSON array of already-rendered entities.
+pub fn array(items: impl IntoIterator<Item = Bytes>) -> Bytes {
+    let mut out = BytesMut::with_capacity(4096);
+    out.put_u8(b'[');
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.put_u8(b',');
+        }
+        out.put_slice(&item);
+    }
+    out.put_u8(b']');
+    out.freeze()
+}
+
+/// `GET /user`: the token's own user, with the private fields GitLab shows its owner.
+pub fn current_user(world: &World, user: &User) -> Bytes {
+    to_bytes(&CurrentUser::new(world, user))
+}
+
+/// `GET /projects/:id`.
+pub fn project(world: &World, meta: &ProjectMeta) -> Bytes {
+    to_bytes(&ProjectEntity::new(world, meta))
+}
+
+/// `GET /job/allowed_agents`.
+pub fn allowed_agents(world: &World, job: &Job, user: Option<&User>) -> Bytes {
+    to_bytes(&AllowedAgents::new(world, job, user))
+}

@@ -1,0 +1,379 @@
+//! Typed reading of a located YAML tree, collecting every error instead of stopping at the
+//! first. Each error names the file, line, column, the field path and what is allowed.
+
+use std::collections::HashSet;
+
+use super::ScenarioError;
+use super::node::{Loc, Node, Value};
+
+/// Collects errors while a file is decoded.
+pub struct Ctx {
+    pub file: String,
+    pub errors: Vec<ScenarioError>,
+}
+
+impl Ctx {
+    pub fn new(file: impl Into<String>) -> Self {
+        Ctx {
+            file: file.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// Records an error at `loc` for the field `path`.
+    pub fn error(&mut self, loc: Loc, path: &str, message: impl Into<String>) {
+        self.errors.push(ScenarioError {
+            file: self.file.clone(),
+            line: loc.line,
+            column: loc.column,
+            path: path.to_owned(),
+            message: message.into(),
+        });
+    }
+}
+
+/// Joins a parent path and a key: `projects[0]` + `id` → `projects[0].id`.
+pub fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// A mapping being decoded: remembers which keys were read so the rest can be reported
+/// as unknown, with the list of keys that are allowed.
+pub struct Obj<'n> {
+    entries: &'n [(Node, Node)],
+    pub path: String,
+    pub loc: Loc,
+    allowed: Vec<&'static str>,
+}
+
+impl<'n> Obj<'n> {
+    /// Views `node` as a mapping; records an error and returns `None` otherwise.
+    pub fn new(ctx: &mut Ctx, node: &'n Node, path: &str) -> Option<Obj<'n>> {
+        match &node.value {
+            Value::Map(entries) => {
+                let mut seen = HashSet::new();
+                for (k, _) in entries {
+                    if let Value::Str(key) = &k.value
+                        && !seen.insert(key.as_str())
+                    {
+                        ctx.error(k.loc, &join(path, key), "duplicate key");
+                    }
+                }
+                Some(Obj {
+                    entries,
+                    path: path.to_owned(),
+                    loc: node.loc,
+                    allowed: Vec::new(),
+                })
+            }
+            other => {
+                ctx.error(
+                    node.loc,
+                    path,
+                    format!("expected a mapping, found {}", other.kind()),
+                );
+                None
+            }
+        }
+    }
+
+    /// The node under `key`, if present (a YAML `null` counts as absent).
+    pub fn get(&mut self, key: &'static str) -> Option<&'n Node> {
+        self.allowed.push(key);
+        self.entries
+            .iter()
+            .find(|(k, _)| matches!(&k.value, Value::Str(s) if s == key))
+            .map(|(_, v)| v)
+            .filter(|v| !matches!(v.value, Value::Null))
+    }
+
+    /// Path of a field of this mapping.
+    pub fn field(&self, key: &str) -> String {
+        join(&self.path, key)
+    }
+
+    /// Reports a required field that is missing.
+    pub fn missing(&self, ctx: &mut Ctx, key: &str) {
+        ctx.error(self.loc, &self.field(key), "is required but missing");
+    }
+
+    pub fn req<T>(
+        &mut self,
+        ctx: &mut Ctx,
+        key: &'static str,
+        read: impl Fn(&mut Ctx, &Node, &str) -> Option<T>,
+    ) -> Option<T> {
+        match self.get(key) {
+            Some(n) => {
+                let p = self.field(key);
+                read(ctx, n, &p)
+            }
+            None => {
+                self.missing(ctx, key);
+                None
+            }
+        }
+    }
+
+    pub fn opt<T>(
+        &mut self,
+        ctx: &mut Ctx,
+        key: &'static str,
+        read: impl Fn(&mut Ctx, &Node, &str) -> Option<T>,
+    ) -> Option<T> {
+        let n = self.get(key)?;
+        let p = self.field(key);
+        read(ctx, n, &p)
+    }
+
+    /// Reports keys that no reader asked for. Call after reading every field.
+    pub fn finish(self, ctx: &mut Ctx) {
+        for (k, _) in self.entries {
+            let name = match &k.value {
+                Value::Str(s) => s.as_str(),
+                _ => {
+                    ctx.error(k.loc, &self.path, "keys must be strings");
+                    continue;
+                }
+            };
+            if !self.allowed.contains(&name) {
+                let mut allowed = self.allowed.clone();
+                allowed.sort_unstable();
+                allowed.dedup();
+                ctx.error(
+                    k.loc,
+                    &join(&self.path, name),
+                    format!("unknown field (allowed: {})", allowed.join(", ")),
+                );
+            }
+        }
+    }
+}
+
+pub fn string(ctx: &mut Ctx, n: &Node, path: &str) -> Option<String> {
+    match &n.value {
+        Value::Str(s) => Some(s.clone()),
+        Value::Int(i) => Some(i.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        other => {
+            ctx.error(
+                n.loc,
+                path,
+                format!("expected a string, found {}", other.kind()),
+            );
+            None
+        }
+    }
+}
+
+/// A string that must be written as one (versions like `16.10` would lose their zero as a
+/// YAML float).
+pub fn strict_string(ctx: &mut Ctx, n: &Node, path: &str) -> Option<String> {
+    match &n.value {
+        Value::Str(s) => Some(s.clone()),
+        Value::Float(f) => {
+            ctx.error(
+                n.loc,
+                path,
+                format!("expected a string, found the number {f} (quote it, e.g. \"16.10\")"),
+            );
+            None
+        }
+        _ => string(ctx, n, path),
+    }
+}
+
+pub fn u64_(ctx: &mut Ctx, n: &Node, path: &str) -> Option<u64> {
+    match &n.value {
+        Value::Int(i) if *i >= 0 && *i <= i128::from(u64::MAX) => Some(*i as u64),
+        Value::Int(i) => {
+            ctx.error(
+                n.loc,
+                path,
+                format!("expected a non-negative integer, found {i}"),
+            );
+            None
+        }
+        other => {
+            ctx.error(
+                n.loc,
+                path,
+                format!("expected a non-negative integer, found {}", other.kind()),
+            );
+            None
+        }
+    }
+}
+
+/// A positive id (GitLab ids start at 1).
+pub fn id(ctx: &mut Ctx, n: &Node, path: &str) -> Option<u64> {
+    let v = u64_(ctx, n, path)?;
+    if v == 0 || v > i64::MAX as u64 {
+        ctx.error(
+            n.loc,
+            path,
+            format!("expected an id between 1 and {}, found {v}", i64::MAX),
+        );
+        return None;
+    }
+    Some(v)
+}
+
+pub fn f64_(ctx: &mut Ctx, n: &Node, path: &str) -> Option<f64> {
+    match &n.value {
+        Value::Int(i) => Some(*i as f64),
+        Value::Float(f) => Some(*f),
+        other => {
+            ctx.error(
+                n.loc,
+                path,
+                format!("expected a number, found {}", other.kind()),
+            );
+            None
+        }
+    }
+}
+
+pub fn bool_(ctx: &mut Ctx, n: &Node, path: &str) -> Option<bool> {
+    match &n.value {
+        Value::Bool(b) => Some(*b),
+        other => {
+            ctx.error(
+                n.loc,
+                path,
+                format!("expected true or false, found {}", other.kind()),
+            );
+            None
+        }
+    }
+}
+
+pub fn timestamp(ctx: &mut Ctx, n: &Node, path: &str) -> Option<jiff::Timestamp> {
+    let s = string(ctx, n, path)?;
+    match s.parse::<jiff::Timestamp>() {
+        Ok(t) => Some(t),
+        Err(e) => {
+            ctx.error(n.loc, path, format!("expected an RFC 3339 timestamp like 2024-05-01T10:12:02.507Z, found {s:?} ({e})"));
+            None
+        }
+    }
+}
+
+/// One of a fixed set of words; the error lists them all.
+pub fn one_of(ctx: &mut Ctx, n: &Node, path: &str, allowed: &[&str]) -> Option<String> {
+    let s = string(ctx, n, path)?;
+    if allowed.contains(&s.as_str()) {
+        Some(s)
+    } else {
+        ctx.error(
+            n.loc,
+            path,
+            format!("{s:?} is not allowed (allowed: {})", allowed.join(", ")),
+        );
+        None
+    }
+}
+
+pub fn list<'n>(ctx: &mut Ctx, n: &'n Node, path: &str) -> Option<Vec<(&'n Node, String)>> {
+    match &n.value {
+        Value::Seq(items) => Some(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, it)| (it, format!("{path}[{i}]")))
+                .collect(),
+        ),
+        other => {
+            ctx.error(
+                n.loc,
+                path,
+                format!("expected a list, found {}", other.kind()),
+            );
+            None
+        }
+    }
+}
+
+/// Reads every item of a list with `read`, skipping the ones that failed.
+pub fn list_of<T>(
+    ctx: &mut Ctx,
+    n: &Node,
+    path: &str,
+    read: impl Fn(&mut Ctx, &Node, &str) -> Option<T>,
+) -> Option<Vec<T>> {
+    let items = list(ctx, n, path)?;
+    Some(
+        items
+            .into_iter()
+            .filter_map(|(item, p)| read(ctx, item, &p))
+            .collect(),
+    )
+}
+
+/// A mapping of string keys to values, e.g. `branches: {main: <sha>}`.
+pub fn string_map<T>(
+    ctx: &mut Ctx,
+    n: &Node,
+    path: &str,
+    read: impl Fn(&mut Ctx, &Node, &str) -> Option<T>,
+) -> Option<Vec<(String, T, Loc)>> {
+    match &n.value {
+        Value::Map(entries) => Some(
+            entries
+                .iter()
+                .filter_map(|(k, v)| {
+                    let key = string(ctx, k, path)?;
+                    let p = join(path, &key);
+                    read(ctx, v, &p).map(|val| (key, val, k.loc))
+                })
+                .collect(),
+        ),
+        other => {
+            ctx.error(
+                n.loc,
+                path,
+                format!("expected a mapping, found {}", other.kind()),
+            );
+            None
+        }
+    }
+}
+
+/// Converts a YAML node to JSON (for free-form data such as agent configuration).
+pub fn json(ctx: &mut Ctx, n: &Node, path: &str) -> Option<serde_json::Value> {
+    Some(match &n.value {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => (*b).into(),
+        Value::Int(i) => match i64::try_from(*i) {
+            Ok(v) => v.into(),
+            Err(_) => {
+                ctx.error(n.loc, path, "integer out of range");
+                return None;
+            }
+        },
+        Value::Float(f) => serde_json::Number::from_f64(*f)
+            .map(Into::into)
+            .unwrap_or(serde_json::Value::Null),
+        Value::Str(s) => s.clone().into(),
+        Value::Seq(items) => serde_json::Value::Array(
+            items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, it)| json(ctx, it, &format!("{path}[{i}]")))
+                .collect(),
+        ),
+        Value::Map(entries) => {
+            let mut m = serde_json::Map::new();
+            for (k, v) in entries {
+                let key = string(ctx, k, path)?;
+                let val = json(ctx, v, &join(path, &key))?;
+                m.insert(key, val);
+            }
+            serde_json::Value::Object(m)
+        }
+    })
+}

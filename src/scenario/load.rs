@@ -1,0 +1,669 @@
+//! Reads scenario files into `ScenarioFile`s, reporting every problem with its location.
+
+use super::decode::{self as d, Ctx, Obj};
+use super::model::*;
+use super::node::{self, Node};
+use crate::world::status::Status;
+
+pub const VISIBILITIES: &[&str] = &["private", "internal", "public"];
+pub const ROLES: &[&str] = &[
+    "guest",
+    "planner",
+    "reporter",
+    "developer",
+    "maintainer",
+    "owner",
+];
+pub const WHENS: &[&str] = &["on_success", "on_failure", "always", "manual", "delayed"];
+pub const RUNNER_TYPES: &[&str] = &["instance_type", "group_type", "project_type"];
+pub const VARIABLE_TYPES: &[&str] = &["env_var", "file"];
+pub const USER_STATES: &[&str] = &[
+    "active",
+    "blocked",
+    "deactivated",
+    "banned",
+    "ldap_blocked",
+    "blocked_pending_approval",
+];
+pub const SOURCES: &[&str] = &[
+    "unknown",
+    "push",
+    "web",
+    "trigger",
+    "schedule",
+    "api",
+    "external",
+    "pipeline",
+    "chat",
+    "webide",
+    "merge_request_event",
+    "external_pull_request_event",
+    "parent_pipeline",
+    "ondemand_dast_scan",
+    "ondemand_dast_validation",
+    "security_orchestration_policy",
+    "container_registry_push",
+    "duo_workflow",
+    "pipeline_execution_policy_schedule",
+];
+pub const FAILURE_REASONS: &[&str] = &[
+    "unknown_failure",
+    "script_failure",
+    "api_failure",
+    "stuck_or_timeout_failure",
+    "runner_system_failure",
+    "missing_dependency_failure",
+    "runner_unsupported",
+    "stale_schedule",
+    "job_execution_timeout",
+    "archived_failure",
+    "unmet_prerequisites",
+    "scheduler_failure",
+    "data_integrity_failure",
+    "forward_deployment_failure",
+    "user_blocked",
+    "project_deleted",
+    "ci_quota_exceeded",
+    "pipeline_loop_detected",
+    "no_matching_runner",
+    "trace_size_exceeded",
+    "builds_disabled",
+    "environment_creation_failure",
+    "deployment_rejected",
+    "failed_outdated_deployment_job",
+    "protected_environment_failure",
+    "insufficient_bridge_permissions",
+    "downstream_bridge_project_not_found",
+    "invalid_bridge_trigger",
+    "upstream_bridge_project_not_found",
+    "insufficient_upstream_permissions",
+    "bridge_pipeline_is_child_pipeline",
+    "downstream_pipeline_creation_failed",
+    "secrets_provider_not_found",
+    "reached_max_descendant_pipelines_depth",
+    "ip_restriction_failure",
+    "reached_max_pipeline_hierarchy_size",
+    "reached_downstream_pipeline_trigger_rate_limit",
+];
+
+/// Parses one scenario text. `file` names it in errors.
+pub fn parse_file(file: &str, text: &str) -> Result<ScenarioFile, Vec<super::ScenarioError>> {
+    let mut ctx = Ctx::new(file);
+    let root = match node::parse(text) {
+        Ok(n) => n,
+        Err(e) => {
+            let (line, column) = e
+                .location()
+                .map(|l| (l.line(), l.column()))
+                .unwrap_or((0, 0));
+            let message = e.to_string();
+            // serde-saphyr prefixes its own "line L column C:"; keep only the first line.
+            let message = message.lines().next().unwrap_or("invalid YAML").to_owned();
+            return Err(vec![super::ScenarioError {
+                file: file.to_owned(),
+                line,
+                column,
+                path: String::new(),
+                message: format!("invalid YAML: {message}"),
+            }]);
+        }
+    };
+    let scenario = if matches!(root.value, node::Value::Null) {
+        ScenarioFile::default()
+    } else {
+        read_root(&mut ctx, &root).unwrap_or_default()
+    };
+    if ctx.errors.is_empty() {
+        Ok(scenario)
+    } else {
+        Err(ctx.errors)
+    }
+}
+
+fn read_root(ctx: &mut Ctx, n: &Node) -> Option<ScenarioFile> {
+    let mut o = Obj::new(ctx, n, "")?;
+    let mut s = ScenarioFile::default();
+    if let Some(g) = o.get("gitlab") {
+        s.gitlab = read_instance(ctx, g, "gitlab").unwrap_or_default();
+    }
+    s.users = o
+        .opt(ctx, "users", |c, n, p| d::list_of(c, n, p, read_user))
+        .unwrap_or_default();
+    s.runners = o
+        .opt(ctx, "runners", |c, n, p| d::list_of(c, n, p, read_runner))
+        .unwrap_or_default();
+    s.projects = o
+        .opt(ctx, "projects", |c, n, p| d::list_of(c, n, p, read_project))
+        .unwrap_or_default();
+    s.job_tokens = o
+        .opt(ctx, "job_tokens", |c, n, p| {
+            d::list_of(c, n, p, read_job_token)
+        })
+        .unwrap_or_default();
+    // Free space for YAML anchors shared by the rest of the file.
+    o.get("defaults");
+    o.finish(ctx);
+    Some(s)
+}
+
+fn read_instance(ctx: &mut Ctx, n: &Node, path: &str) -> Option<InstanceDef> {
+    let mut o = Obj::new(ctx, n, path)?;
+    let version = o.get("version").and_then(|v| {
+        let p = o.field("version");
+        d::strict_string(ctx, v, &p).map(|s| (s, v.loc))
+    });
+    let def = InstanceDef {
+        version,
+        base_url: o
+            .opt(ctx, "base_url", d::string)
+            .map(|s| s.trim_end_matches('/').to_owned()),
+        now: o.opt(ctx, "now", d::timestamp),
+        frozen: o
+            .opt(ctx, "clock", |c, n, p| {
+                d::one_of(c, n, p, &["frozen", "running"])
+            })
+            .map(|s| s == "frozen"),
+    };
+    o.finish(ctx);
+    Some(def)
+}
+
+fn read_token(ctx: &mut Ctx, n: &Node, path: &str) -> Option<TokenDef> {
+    if let node::Value::Str(s) = &n.value {
+        return Some(TokenDef {
+            token: s.clone(),
+            scopes: vec!["api".into()],
+            expires_at: None,
+            revoked: false,
+            loc: n.loc,
+        });
+    }
+    let mut o = Obj::new(ctx, n, path)?;
+    let token = o.req(ctx, "token", d::string);
+    let scopes = o
+        .opt(ctx, "scopes", |c, n, p| {
+            d::list_of(c, n, p, |c, n, p| d::one_of(c, n, p, &["api", "read_api"]))
+        })
+        .unwrap_or_else(|| vec!["api".into()]);
+    let expires_at = o.opt(ctx, "expires_at", d::timestamp);
+    let revoked = o.opt(ctx, "revoked", d::bool_).unwrap_or(false);
+    o.finish(ctx);
+    Some(TokenDef {
+        token: token?,
+        scopes,
+        expires_at,
+        revoked,
+        loc: n.loc,
+    })
+}
+
+fn read_user(ctx: &mut Ctx, n: &Node, path: &str) -> Option<UserDef> {
+    let mut o = Obj::new(ctx, n, path)?;
+    let id = o.req(ctx, "id", d::id);
+    let username = o.req(ctx, "username", d::string);
+    let u = UserDef {
+        id: id.unwrap_or(0),
+        username: username.clone().unwrap_or_default(),
+        name: o.opt(ctx, "name", d::string),
+        state: o.opt(ctx, "state", |c, n, p| d::one_of(c, n, p, USER_STATES)),
+        admin: o.opt(ctx, "admin", d::bool_).unwrap_or(false),
+        email: o.opt(ctx, "email", d::string),
+        avatar_url: o.opt(ctx, "avatar_url", d::string),
+        created_at: o.opt(ctx, "created_at", d::timestamp),
+        bio: o.opt(ctx, "bio", d::string),
+        location: o.opt(ctx, "location", d::string),
+        public_email: o.opt(ctx, "public_email", d::string),
+        linkedin: o.opt(ctx, "linkedin", d::string),
+        twitter: o.opt(ctx, "twitter", d::string),
+        discord: o.opt(ctx, "discord", d::string),
+        website_url: o.opt(ctx, "website_url", d::string),
+        organization: o.opt(ctx, "organization", d::string),
+        job_title: o.opt(ctx, "job_title", d::string),
+        pronouns: o.opt(ctx, "pronouns", d::string),
+        bot: o.opt(ctx, "bot", d::bool_).unwrap_or(false),
+        tokens: o
+            .opt(ctx, "tokens", |c, n, p| d::list_of(c, n, p, read_token))
+            .unwrap_or_default(),
+        loc: n.loc,
+        path: path.to_owned(),
+    };
+    o.finish(ctx);
+    id?;
+    username?;
+    Some(u)
+}
+
+fn read_manager(ctx: &mut Ctx, n: &Node, path: &str) -> Option<RunnerManagerDef> {
+    let mut o = Obj::new(ctx, n, path)?;
+    let id = o.req(ctx, "id", d::id);
+    let m = RunnerManagerDef {
+        id: id.unwrap_or(0),
+        system_id: o.opt(ctx, "system_id", d::string),
+        version: o.opt(ctx, "version", d::strict_string),
+        revision: o.opt(ctx, "revision", d::string),
+        platform: o.opt(ctx, "platform", d::string),
+        architecture: o.opt(ctx, "architecture", d::string),
+        created_at: o.opt(ctx, "created_at", d::timestamp),
+        contacted_at: o.opt(ctx, "contacted_at", d::timestamp),
+        ip_address: o.opt(ctx, "ip_address", d::string),
+        status: o.opt(ctx, "status", |c, n, p| {
+            d::one_of(c, n, p, &["online", "offline", "stale", "never_contacted"])
+        }),
+        loc: n.loc,
+        path: path.to_owned(),
+    };
+    o.finish(ctx);
+    id?;
+    Some(m)
+}
+
+fn read_runner(ctx: &mut Ctx, n: &Node, path: &str) -> Option<RunnerDef> {
+    let mut o = Obj::new(ctx, n, path)?;
+    let id = o.req(ctx, "id", d::id);
+    let r = RunnerDef {
+        id: id.unwrap_or(0),
+        description: o.opt(ctx, "description", d::string),
+        name: o.opt(ctx, "name", d::string),
+        runner_type: o.opt(ctx, "runner_type", |c, n, p| {
+            d::one_of(c, n, p, RUNNER_TYPES)
+        }),
+        ip_address: o.opt(ctx, "ip_address", d::string),
+        active: o.opt(ctx, "active", d::bool_),
+        paused: o.opt(ctx, "paused", d::bool_),
+        online: o.opt(ctx, "online", d::bool_),
+        status: o.opt(ctx, "status", |c, n, p| {
+            d::one_of(c, n, p, &["online", "offline", "stale", "never_contacted"])
+        }),
+        graceful_cancel: o.opt(ctx, "graceful_cancel", d::bool_).unwrap_or(false),
+        managers: o
+            .opt(ctx, "managers", |c, n, p| d::list_of(c, n, p, read_manager))
+            .unwrap_or_default(),
+        loc: n.loc,
+        path: path.to_owned(),
+    };
+    o.finish(ctx);
+    id?;
+    Some(r)
+}
+
+fn read_commit(ctx: &mut Ctx, n: &Node, path: &str) -> Option<CommitDef> {
+    let mut o = Obj::new(ctx, n, path)?;
+    let id = o.req(ctx, "id", d::string);
+    let c = CommitDef {
+        id: id.clone().unwrap_or_default(),
+        title: o.opt(ctx, "title", d::string),
+        message: o.opt(ctx, "message", d::string),
+        author_name: o.opt(ctx, "author_name", d::string),
+        author_email: o.opt(ctx, "author_email", d::string),
+        authored_date: o.opt(ctx, "authored_date", d::string),
+        committer_name: o.opt(ctx, "committer_name", d::string),
+        committer_email: o.opt(ctx, "committer_email", d::string),
+        committed_date: o.opt(ctx, "committed_date", d::string),
+        created_at: o.opt(ctx, "created_at", d::string),
+        parent_ids: o
+            .opt(ctx, "parent_ids", |c, n, p| d::list_of(c, n, p, d::string))
+            .unwrap_or_default(),
+    };
+    o.finish(ctx);
+    id?;
+    Some(c)
+}
+
+fn read_variable(ctx: &mut Ctx, n: &Node, path: &str) -> Option<VariableDef> {
+    let mut o = Obj::new(ctx, n, path)?;
+    let key = o.req(ctx, "key", d::string);
+    let value = o.req(ctx, "value", d::string);
+    let variable_type = o
+        .opt(ctx, "variable_type", |c, n, p| {
+            d::one_of(c, n, p, VARIABLE_TYPES)
+        })
+        .unwrap_or_else(|| "env_var".into());
+    let raw = o.opt(ctx, "raw", d::bool_).unwrap_or(false);
+    o.finish(ctx);
+    Some(VariableDef {
+        key: key?,
+        value: value?,
+        variable_type,
+        raw,
+    })
+}
+
+fn read_artifact(ctx: &mut Ctx, n: &Node, path: &str) -> Option<ArtifactDef> {
+    let mut o = Obj::new(ctx, n, path)?;
+    let file_type = o.req(ctx, "file_type", d::string);
+    let size = o.req(ctx, "size", d::u64_);
+    let filename = o.req(ctx, "filename", d::string);
+    let file_format = o.opt(ctx, "file_format", d::string);
+    o.finish(ctx);
+    Some(ArtifactDef {
+        file_type: file_type?,
+        size: size?,
+        filename: filename?,
+        file_format,
+    })
+}
+
+fn read_environment(ctx: &mut Ctx, n: &Node, path: &str) -> Option<EnvironmentDef> {
+    let mut o = Obj::new(ctx, n, path)?;
+    let name = o.req(ctx, "name", d::string);
+    let tier = o
+        .opt(ctx, "tier", |c, n, p| {
+            d::one_of(
+                c,
+                n,
+                p,
+                &["production", "staging", "testing", "development", "other"],
+            )
+        })
+        .unwrap_or_else(|| "other".into());
+    let slug = o.opt(ctx, "slug", d::string);
+    o.finish(ctx);
+    let name = name?;
+    let slug = slug.unwrap_or_else(|| {
+        name.to_lowercase()
+            .replace(|c: char| !c.is_ascii_alphanumeric(), "-")
+    });
+    Some(EnvironmentDef { name, tier, slug })
+}
+
+fn status(ctx: &mut Ctx, n: &Node, path: &str) -> Option<Status> {
+    let names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+    d::one_of(ctx, n, path, &names).and_then(|s| Status::parse(&s))
+}
+
+fn username_ref(ctx: &mut Ctx, n: &Node, path: &str) -> Option<(String, node::Loc)> {
+    d::string(ctx, n, path).map(|s| (s, n.loc))
+}
+
+fn id_ref(ctx: &mut Ctx, n: &Node, path: &str) -> Option<(u64, node::Loc)> {
+    d::id(ctx, n, path).map(|i| (i, n.loc))
+}
+
+fn read_job(ctx: &mut Ctx, n: &Node, path: &str, bridge: bool) -> Option<JobDef> {
+    let mut o = Obj::new(ctx, n, path)?;
+    let id = o.req(ctx, "id", d::id);
+    let name = o.req(ctx, "name", d::string);
+    let status = o.req(ctx, "status", status);
+    let log = match (o.get("log"), o.get("log_file")) {
+        (Some(l), None) => d::string(ctx, l, &o.field("log")).map(LogDef::Inline),
+        (None, Some(f)) => d::string(ctx, f, &o.field("log_file")).map(|s| LogDef::File(s, f.loc)),
+        (Some(_), Some(f)) => {
+            ctx.error(
+                f.loc,
+                &o.field("log_file"),
+                "give either log or log_file, not both",
+            );
+            None
+        }
+        (None, None) => None,
+    };
+    let downstream = if bridge {
+        o.get("downstream").and_then(|dn| {
+            let p = o.field("downstream");
+            match &dn.value {
+                node::Value::Map(_) => {
+                    let mut m = Obj::new(ctx, dn, &p)?;
+                    let project = m.opt(ctx, "project", d::id);
+                    let pipeline = m.req(ctx, "pipeline", d::id);
+                    m.finish(ctx);
+                    Some((project, pipeline?, dn.loc))
+                }
+                _ => d::id(ctx, dn, &p).map(|pl| (None, pl, dn.loc)),
+            }
+        })
+    } else {
+        None
+    };
+    let j = JobDef {
+        id: id.unwrap_or(0),
+        name: name.clone().unwrap_or_default(),
+        stage: o.opt(ctx, "stage", d::string),
+        status,
+        when: o.opt(ctx, "when", |c, n, p| d::one_of(c, n, p, WHENS)),
+        allow_failure: o.opt(ctx, "allow_failure", d::bool_),
+        failure_reason: o.opt(ctx, "failure_reason", |c, n, p| {
+            d::one_of(c, n, p, FAILURE_REASONS)
+        }),
+        user: o.opt(ctx, "user", username_ref),
+        runner: if bridge {
+            None
+        } else {
+            o.opt(ctx, "runner", id_ref)
+        },
+        runner_manager: if bridge {
+            None
+        } else {
+            o.opt(ctx, "runner_manager", id_ref)
+        },
+        tag_list: if bridge {
+            Vec::new()
+        } else {
+            o.opt(ctx, "tag_list", |c, n, p| d::list_of(c, n, p, d::string))
+                .unwrap_or_default()
+        },
+        coverage: o.opt(ctx, "coverage", d::f64_),
+        created_at: o.opt(ctx, "created_at", d::timestamp),
+        queued_at: o.opt(ctx, "queued_at", d::timestamp),
+        started_at: o.opt(ctx, "started_at", d::timestamp),
+        finished_at: o.opt(ctx, "finished_at", d::timestamp),
+        erased_at: if bridge {
+            None
+        } else {
+            o.opt(ctx, "erased_at", d::timestamp)
+        },
+        duration: o.opt(ctx, "duration", d::f64_),
+        queued_duration: o.opt(ctx, "queued_duration", d::f64_),
+        log: if bridge { None } else { log },
+        artifacts: if bridge {
+            Vec::new()
+        } else {
+            o.opt(ctx, "artifacts", |c, n, p| {
+                d::list_of(c, n, p, read_artifact)
+            })
+            .unwrap_or_default()
+        },
+        artifacts_expire_at: if bridge {
+            None
+        } else {
+            o.opt(ctx, "artifacts_expire_at", d::timestamp)
+        },
+        retried: o.opt(ctx, "retried", d::bool_).unwrap_or(false),
+        archived: o.opt(ctx, "archived", d::bool_).unwrap_or(false),
+        environment: if bridge {
+            None
+        } else {
+            o.opt(ctx, "environment", read_environment)
+        },
+        variables: o
+            .opt(ctx, "variables", |c, n, p| {
+                d::list_of(c, n, p, read_variable)
+            })
+            .unwrap_or_default(),
+        downstream,
+        loc: n.loc,
+        path: path.to_owned(),
+    };
+    o.finish(ctx);
+    id?;
+    name?;
+    status?;
+    Some(j)
+}
+
+fn read_pipeline(ctx: &mut Ctx, n: &Node, path: &str) -> Option<PipelineDef> {
+    let mut o = Obj::new(ctx, n, path)?;
+    let id = o.req(ctx, "id", d::id);
+    let p = PipelineDef {
+        id: id.unwrap_or(0),
+        iid: o.opt(ctx, "iid", d::id),
+        ref_: o.opt(ctx, "ref", d::string),
+        sha: o.opt(ctx, "sha", d::string),
+        before_sha: o.opt(ctx, "before_sha", d::string),
+        tag: o.opt(ctx, "tag", d::bool_),
+        source: o.opt(ctx, "source", |c, n, p| d::one_of(c, n, p, SOURCES)),
+        status: o.opt(ctx, "status", status),
+        user: o.opt(ctx, "user", username_ref),
+        name: o.opt(ctx, "name", d::string),
+        yaml_errors: o.opt(ctx, "yaml_errors", d::string),
+        coverage: o.opt(ctx, "coverage", |c, n, p| {
+            d::f64_(c, n, p).map(|f| format!("{f:.2}"))
+        }),
+        created_at: o.opt(ctx, "created_at", d::timestamp),
+        updated_at: o.opt(ctx, "updated_at", d::timestamp),
+        started_at: o.opt(ctx, "started_at", d::timestamp),
+        finished_at: o.opt(ctx, "finished_at", d::timestamp),
+        committed_at: o.opt(ctx, "committed_at", d::timestamp),
+        variables: o
+            .opt(ctx, "variables", |c, n, p| {
+                d::list_of(c, n, p, read_variable)
+            })
+            .unwrap_or_default(),
+        test_report: o.opt(ctx, "test_report", d::json),
+        jobs: o
+            .opt(ctx, "jobs", |c, n, p| {
+                d::list_of(c, n, p, |c, n, p| read_job(c, n, p, false))
+            })
+            .unwrap_or_default(),
+        bridges: o
+            .opt(ctx, "bridges", |c, n, p| {
+                d::list_of(c, n, p, |c, n, p| read_job(c, n, p, true))
+            })
+            .unwrap_or_default(),
+        loc: n.loc,
+        path: path.to_owned(),
+    };
+    o.finish(ctx);
+    id?;
+    Some(p)
+}
+
+fn read_generate(ctx: &mut Ctx, n: &Node, path: &str) -> Option<GenerateDef> {
+    let mut o = Obj::new(ctx, n, path)?;
+    let pipelines = o.req(ctx, "pipelines", d::u64_);
+    let jobs_per_pipeline = o.req(ctx, "jobs_per_pipeline", d::u64_);
+    let g = GenerateDef {
+        pipelines: pipelines.unwrap_or(0),
+        jobs_per_pipeline: jobs_per_pipeline.unwrap_or(0),
+        first_pipeline_id: o.opt(ctx, "first_pipeline_id", d::id),
+        first_job_id: o.opt(ctx, "first_job_id", d::id),
+        ref_: o.opt(ctx, "ref", d::string),
+        statuses: o
+            .opt(ctx, "statuses", |c, n, p| d::list_of(c, n, p, status))
+            .unwrap_or_default(),
+        stages: o
+            .opt(ctx, "stages", |c, n, p| d::list_of(c, n, p, d::string))
+            .unwrap_or_default(),
+        user: o.opt(ctx, "user", username_ref),
+        log: o.opt(ctx, "log", d::string),
+        loc: n.loc,
+        path: path.to_owned(),
+    };
+    o.finish(ctx);
+    if let (Some(p), Some(j)) = (pipelines, jobs_per_pipeline)
+        && p.saturating_mul(j) > 5_000_000
+    {
+        ctx.error(
+            n.loc,
+            path,
+            format!("{p} × {j} jobs is more than the 5,000,000 a generator may create"),
+        );
+        return None;
+    }
+    Some(g)
+}
+
+fn read_agent(ctx: &mut Ctx, n: &Node, path: &str) -> Option<AgentDef> {
+    let mut o = Obj::new(ctx, n, path)?;
+    let id = o.req(ctx, "id", d::id);
+    let config_project = o.req(ctx, "config_project", d::id);
+    let configuration = o
+        .opt(ctx, "configuration", d::json)
+        .unwrap_or_else(|| serde_json::json!({}));
+    o.finish(ctx);
+    Some(AgentDef {
+        id: id?,
+        config_project: config_project?,
+        configuration,
+        loc: n.loc,
+        path: path.to_owned(),
+    })
+}
+
+fn read_project(ctx: &mut Ctx, n: &Node, path: &str) -> Option<ProjectDef> {
+    let mut o = Obj::new(ctx, n, path)?;
+    let id = o.req(ctx, "id", d::id);
+    let full_path = o.req(ctx, "path", d::string);
+    if let Some(fp) = &full_path
+        && (!fp.contains('/') || fp.starts_with('/') || fp.ends_with('/'))
+    {
+        ctx.error(
+            o.loc,
+            &o.field("path"),
+            format!("{fp:?} is not a full path like group/project"),
+        );
+    }
+    let sha_map = |c: &mut Ctx, n: &Node, p: &str| d::string_map(c, n, p, d::string);
+    let p = ProjectDef {
+        id: id.unwrap_or(0),
+        path_with_namespace: full_path.clone().unwrap_or_default(),
+        name: o.opt(ctx, "name", d::string),
+        description: o.opt(ctx, "description", d::string),
+        visibility: o.opt(ctx, "visibility", |c, n, p| {
+            d::one_of(c, n, p, VISIBILITIES)
+        }),
+        default_branch: o.opt(ctx, "default_branch", d::string),
+        public_builds: o.opt(ctx, "public_builds", d::bool_),
+        ci_job_token_scope_enabled: o.opt(ctx, "ci_job_token_scope_enabled", d::bool_),
+        job_token_allowlist: o
+            .opt(ctx, "job_token_allowlist", |c, n, p| {
+                d::list_of(c, n, p, username_ref)
+            })
+            .unwrap_or_default(),
+        created_at: o.opt(ctx, "created_at", d::timestamp),
+        group_ids: o
+            .opt(ctx, "group_ids", |c, n, p| d::list_of(c, n, p, d::id))
+            .unwrap_or_default(),
+        branches: o.opt(ctx, "branches", sha_map).unwrap_or_default(),
+        tags: o.opt(ctx, "tags", sha_map).unwrap_or_default(),
+        commits: o
+            .opt(ctx, "commits", |c, n, p| d::list_of(c, n, p, read_commit))
+            .unwrap_or_default(),
+        members: o
+            .opt(ctx, "members", |c, n, p| {
+                d::string_map(c, n, p, |c, n, p| d::one_of(c, n, p, ROLES))
+            })
+            .unwrap_or_default(),
+        agents: o
+            .opt(ctx, "agents", |c, n, p| d::list_of(c, n, p, read_agent))
+            .unwrap_or_default(),
+        pipelines: o
+            .opt(ctx, "pipelines", |c, n, p| {
+                d::list_of(c, n, p, read_pipeline)
+            })
+            .unwrap_or_default(),
+        generate: o
+            .opt(ctx, "generate", |c, n, p| {
+                d::list_of(c, n, p, read_generate)
+            })
+            .unwrap_or_default(),
+        loc: n.loc,
+        path: path.to_owned(),
+    };
+    o.finish(ctx);
+    id?;
+    full_path?;
+    Some(p)
+}
+
+fn read_job_token(ctx: &mut Ctx, n: &Node, path: &str) -> Option<JobTokenDef> {
+    let mut o = Obj::new(ctx, n, path)?;
+    let token = o.req(ctx, "token", d::string);
+    let job = o.req(ctx, "job", d::id);
+    o.finish(ctx);
+    Some(JobTokenDef {
+        token: token?,
+        job: job?,
+        loc: n.loc,
+        path: path.to_owned(),
+    })
+}

@@ -1,0 +1,134 @@
+//! Scenarios: YAML files that describe a GitLab instance (users, runners, projects,
+//! pipelines, jobs…). `load` reads and decodes them, `check` cross-checks them and builds
+//! the `World`. A broken scenario never serves: every error is collected and reported with
+//! its file, line, column and field path.
+
+pub mod check;
+pub mod decode;
+pub mod load;
+pub mod model;
+pub mod node;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::world::World;
+
+/// The scenario compiled into the binary: the documented examples.
+pub const DEFAULT_SCENARIO: &str = include_str!("../../fixtures/default.yaml");
+pub const DEFAULT_SCENARIO_NAME: &str = "fixtures/default.yaml (embedded)";
+
+/// One problem in a scenario.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioError {
+    pub file: String,
+    pub line: u64,
+    pub column: u64,
+    /// Field path such as `projects[0].pipelines[2].jobs[1].status`.
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
+        if !self.path.is_empty() {
+            write!(f, "{}: ", self.path)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// All the errors of a failed load.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct ScenarioErrors(pub Vec<ScenarioError>);
+
+impl fmt::Display for ScenarioErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        writeln!(f, "{n} error{} in scenario", if n == 1 { "" } else { "s" })?;
+        for e in &self.0 {
+            writeln!(f, "  {e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A scenario source: a file on disk or text with a name.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub name: String,
+    pub text: String,
+    /// Directory that relative `log_file`s are read from.
+    pub dir: Option<PathBuf>,
+}
+
+impl Source {
+    pub fn embedded_default() -> Source {
+        Source {
+            name: DEFAULT_SCENARIO_NAME.into(),
+            text: DEFAULT_SCENARIO.into(),
+            dir: None,
+        }
+    }
+
+    pub fn read(path: &Path) -> Result<Source, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+            file: path.display().to_string(),
+            line: 0,
+            column: 0,
+            path: String::new(),
+            message: format!("cannot read the file: {e}"),
+        })?;
+        Ok(Source {
+            name: path.display().to_string(),
+            text,
+            dir: path.parent().map(Path::to_path_buf),
+        })
+    }
+}
+
+/// Settings from the command line that win over the scenario's `gitlab:` section.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub base_url: Option<String>,
+    pub version: Option<crate::version::Version>,
+}
+
+/// Loads and merges scenario sources into a World, or returns every error found.
+pub fn build(sources: &[Source], overrides: &Overrides) -> Result<World, ScenarioErrors> {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for s in sources {
+        match load::parse_file(&s.name, &s.text) {
+            Ok(f) => files.push((s.clone(), f)),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ScenarioErrors(errors));
+    }
+    check::build_world(&files, overrides).map_err(ScenarioErrors)
+}
+
+/// Loads scenario files from disk (or the embedded default when `paths` is empty).
+pub fn load_paths(paths: &[PathBuf], overrides: &Overrides) -> Result<World, ScenarioErrors> {
+    if paths.is_empty() {
+        return build(&[Source::embedded_default()], overrides);
+    }
+    let mut sources = Vec::new();
+    let mut errors = Vec::new();
+    for p in paths {
+        match Source::read(p) {
+            Ok(s) => sources.push(s),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ScenarioErrors(errors));
+    }
+    build(&sources, overrides)
+}
+
+/// JSON Schema of the scenario format (`glmock scenario-schema`).
+pub const SCENARIO_SCHEMA: &str = include_str!("../../schemas/scenario.schema.json");

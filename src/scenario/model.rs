@@ -1,0 +1,257 @@
+//! The scenario as written: typed, located, not yet cross-checked. `check.rs` turns a set of
+//! these into a `World`. Optional fields are derived there when absent.
+
+use jiff::Timestamp;
+
+use super::node::Loc;
+use crate::world::status::Status;
+
+/// Everything read from one or more scenario files.
+#[derive(Debug, Default, Clone)]
+pub struct ScenarioFile {
+    pub gitlab: InstanceDef,
+    pub users: Vec<UserDef>,
+    pub runners: Vec<RunnerDef>,
+    pub projects: Vec<ProjectDef>,
+    pub job_tokens: Vec<JobTokenDef>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct InstanceDef {
+    pub version: Option<(String, Loc)>,
+    pub base_url: Option<String>,
+    pub now: Option<Timestamp>,
+    pub frozen: Option<bool>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenDef {
+    pub token: String,
+    pub scopes: Vec<String>,
+    pub expires_at: Option<Timestamp>,
+    pub revoked: bool,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UserDef {
+    pub id: u64,
+    pub username: String,
+    pub name: Option<String>,
+    pub state: Option<String>,
+    pub admin: bool,
+    pub email: Option<String>,
+    pub avatar_url: Option<String>,
+    pub created_at: Option<Timestamp>,
+    pub bio: Option<String>,
+    pub location: Option<String>,
+    pub public_email: Option<String>,
+    pub linkedin: Option<String>,
+    pub twitter: Option<String>,
+    pub discord: Option<String>,
+    pub website_url: Option<String>,
+    pub organization: Option<String>,
+    pub job_title: Option<String>,
+    pub pronouns: Option<String>,
+    pub bot: bool,
+    pub tokens: Vec<TokenDef>,
+    pub loc: Loc,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RunnerManagerDef {
+    pub id: u64,
+    pub system_id: Option<String>,
+    pub version: Option<String>,
+    pub revision: Option<String>,
+    pub platform: Option<String>,
+    pub architecture: Option<String>,
+    pub created_at: Option<Timestamp>,
+    pub contacted_at: Option<Timestamp>,
+    pub ip_address: Option<String>,
+    pub status: Option<String>,
+    pub loc: Loc,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RunnerDef {
+    pub id: u64,
+    pub description: Option<String>,
+    pub name: Option<String>,
+    pub runner_type: Option<String>,
+    pub ip_address: Option<String>,
+    pub active: Option<bool>,
+    pub paused: Option<bool>,
+    pub online: Option<bool>,
+    pub status: Option<String>,
+    pub graceful_cancel: bool,
+    pub managers: Vec<RunnerManagerDef>,
+    pub loc: Loc,
+    pub path: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct CommitDef {
+    pub id: String,
+    pub title: Option<String>,
+    pub message: Option<String>,
+    pub author_name: Option<String>,
+    pub author_email: Option<String>,
+    pub authored_date: Option<String>,
+    pub committer_name: Option<String>,
+    pub committer_email: Option<String>,
+    pub committed_date: Option<String>,
+    pub created_at: Option<String>,
+    pub parent_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AgentDef {
+    pub id: u64,
+    pub config_project: u64,
+    pub configuration: serde_json::Value,
+    pub loc: Loc,
+    pub path: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct VariableDef {
+    pub key: String,
+    pub value: String,
+    pub variable_type: String,
+    pub raw: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ArtifactDef {
+    pub file_type: String,
+    pub size: u64,
+    pub filename: String,
+    pub file_format: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EnvironmentDef {
+    pub name: String,
+    pub tier: String,
+    pub slug: String,
+}
+
+/// Where a job's log comes from.
+#[derive(Debug, Clone)]
+pub enum LogDef {
+    Inline(String),
+    File(String, Loc),
+}
+
+/// A build or a bridge (trigger job).
+#[derive(Debug, Clone, Default)]
+pub struct JobDef {
+    pub id: u64,
+    pub name: String,
+    pub stage: Option<String>,
+    pub status: Option<Status>,
+    pub when: Option<String>,
+    pub allow_failure: Option<bool>,
+    pub failure_reason: Option<String>,
+    pub user: Option<(String, Loc)>,
+    pub runner: Option<(u64, Loc)>,
+    pub runner_manager: Option<(u64, Loc)>,
+    pub tag_list: Vec<String>,
+    pub coverage: Option<f64>,
+    pub created_at: Option<Timestamp>,
+    pub queued_at: Option<Timestamp>,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+    pub erased_at: Option<Timestamp>,
+    pub duration: Option<f64>,
+    pub queued_duration: Option<f64>,
+    pub log: Option<LogDef>,
+    pub artifacts: Vec<ArtifactDef>,
+    pub artifacts_expire_at: Option<Timestamp>,
+    pub retried: bool,
+    pub archived: bool,
+    pub environment: Option<EnvironmentDef>,
+    pub variables: Vec<VariableDef>,
+    /// Bridges only: the downstream pipeline `(project id or None for this project, pipeline id)`.
+    pub downstream: Option<(Option<u64>, u64, Loc)>,
+    pub loc: Loc,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PipelineDef {
+    pub id: u64,
+    pub iid: Option<u64>,
+    pub ref_: Option<String>,
+    pub sha: Option<String>,
+    pub before_sha: Option<String>,
+    pub tag: Option<bool>,
+    pub source: Option<String>,
+    pub status: Option<Status>,
+    pub user: Option<(String, Loc)>,
+    pub name: Option<String>,
+    pub yaml_errors: Option<String>,
+    pub coverage: Option<String>,
+    pub created_at: Option<Timestamp>,
+    pub updated_at: Option<Timestamp>,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+    pub committed_at: Option<Timestamp>,
+    pub variables: Vec<VariableDef>,
+    pub test_report: Option<serde_json::Value>,
+    pub jobs: Vec<JobDef>,
+    pub bridges: Vec<JobDef>,
+    pub loc: Loc,
+    pub path: String,
+}
+
+/// Deterministic volume: `pipelines` × `jobs_per_pipeline` generated jobs.
+#[derive(Debug, Clone)]
+pub struct GenerateDef {
+    pub pipelines: u64,
+    pub jobs_per_pipeline: u64,
+    pub first_pipeline_id: Option<u64>,
+    pub first_job_id: Option<u64>,
+    pub ref_: Option<String>,
+    pub statuses: Vec<Status>,
+    pub stages: Vec<String>,
+    pub user: Option<(String, Loc)>,
+    pub log: Option<String>,
+    pub loc: Loc,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ProjectDef {
+    pub id: u64,
+    pub path_with_namespace: String,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub visibility: Option<String>,
+    pub default_branch: Option<String>,
+    pub public_builds: Option<bool>,
+    pub ci_job_token_scope_enabled: Option<bool>,
+    pub job_token_allowlist: Vec<(String, Loc)>,
+    pub created_at: Option<Timestamp>,
+    pub group_ids: Vec<u64>,
+    pub branches: Vec<(String, String, Loc)>,
+    pub tags: Vec<(String, String, Loc)>,
+    pub commits: Vec<CommitDef>,
+    pub members: Vec<(String, String, Loc)>,
+    pub agents: Vec<AgentDef>,
+    pub pipelines: Vec<PipelineDef>,
+    pub generate: Vec<GenerateDef>,
+    pub loc: Loc,
+    pub path: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct JobTokenDef {
+    pub token: String,
+    pub job: u64,
+    pub loc: Loc,
+    pub path: String,
+}

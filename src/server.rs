@@ -1,0 +1,386 @@
+//! The hyper-util accept loop: HTTP/1 and HTTP/2 on one port, sessions from the URL
+//! prefix or header, body limits, panics turned into 500s, graceful shutdown. The only
+//! module (with `record/`) that touches hyper's request and response types.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::service::service_fn;
+use hyper::{Method, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::api::query::{self, Params};
+use crate::api::{self, ApiError, Body, Request, Response};
+use crate::control::{self, ControlRequest};
+use crate::journal::{Entry, Journal};
+use crate::world::World;
+use crate::world::session::{self, Sessions};
+
+/// How the server runs (validated; see `config.rs` for the CLI side).
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    pub listen: SocketAddr,
+    /// External URL for `Link` headers; `http://<Host>` of each request when absent.
+    pub base_url: Option<String>,
+    pub control_token: Option<String>,
+    pub max_body_bytes: usize,
+    pub journal_size: usize,
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            base_url: None,
+            control_token: None,
+            max_body_bytes: 1024 * 1024,
+            journal_size: 10_000,
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Shared by every connection.
+pub struct App {
+    pub sessions: Sessions,
+    pub journal: Journal,
+    pub options: ServerOptions,
+}
+
+/// A running server. Dropping it does not stop it; call `shutdown`.
+pub struct Server {
+    addr: SocketAddr,
+    app: Arc<App>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Binds (port 0 allowed) and starts serving in the background.
+    pub async fn start(world: World, options: ServerOptions) -> std::io::Result<Server> {
+        let listener = TcpListener::bind(options.listen).await?;
+        let addr = listener.local_addr()?;
+        let app = Arc::new(App {
+            sessions: Sessions::new(world),
+            journal: Journal::new(options.journal_size),
+            options,
+        });
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(accept_loop(listener, app.clone(), stopped));
+        Ok(Server {
+            addr,
+            app,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn uri(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn app(&self) -> &Arc<App> {
+        &self.app
+    }
+
+    /// Stops accepting, lets in-flight requests finish (bounded), and returns.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    /// Waits until the server stops (after `shutdown` from another handle, or never).
+    pub async fn wait(mut self) {
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    /// A handle that stops this server when signalled.
+    pub fn take_stop(&mut self) -> Option<oneshot::Sender<()>> {
+        self.stop.take()
+    }
+}
+
+async fn accept_loop(listener: TcpListener, app: Arc<App>, mut stopped: oneshot::Receiver<()>) {
+    let graceful = GracefulShutdown::new();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30));
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = match accepted {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let app = app.clone();
+                let service = service_fn(move |req| {
+                    let app = app.clone();
+                    async move { Ok::<_, Infallible>(serve(&app, req).await) }
+                });
+                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                let conn = graceful.watch(conn.into_owned());
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                });
+            }
+            _ = &mut stopped => break,
+        }
+    }
+    drop(listener);
+    let grace = app.options.shutdown_grace;
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after {grace:?}; closing them");
+    }
+}
+
+/// Splits `/-/sessions/NAME/rest` into `(Some(NAME), /rest)`.
+fn split_session(path: &str) -> (Option<&str>, &str) {
+    if let Some(rest) = path.strip_prefix("/-/sessions/") {
+        let (name, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        return (Some(name), tail);
+    }
+    (None, path)
+}
+
+fn header<'a>(req: &'a hyper::Request<Incoming>, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let raw_path = req.uri().path().to_owned();
+    let raw_query = req.uri().query().unwrap_or("").to_owned();
+    let (url_session, path) = split_session(&raw_path);
+    let prefix = url_session
+        .map(|s| format!("/-/sessions/{s}"))
+        .unwrap_or_default();
+    let session_name = url_session
+        .map(str::to_owned)
+        .or_else(|| header(&req, "x-glmock-session").map(str::to_owned));
+    if let Some(name) = &session_name
+        && !session::valid_name(name)
+    {
+        let resp =
+            ApiError::Validation("invalid session name (use 1-64 of A-Z a-z 0-9 _ . -)".into())
+                .into_response();
+        return to_hyper(resp, method == Method::HEAD);
+    }
+    let path = if path.is_empty() { "/" } else { path }.to_owned();
+    let query = match query::parse(&raw_query) {
+        Ok(q) => q,
+        Err(e) => return to_hyper(ApiError::BadRequest(e.to_string()).into_response(), false),
+    };
+
+    if let Some(control_path) = path.strip_prefix("/-/glmock") {
+        let token = header(&req, "x-glmock-control-token").map(str::to_owned);
+        let resp = control::handle(
+            &app.sessions,
+            &app.journal,
+            app.options.control_token.as_deref(),
+            &ControlRequest {
+                method: &method,
+                path: control_path,
+                query: &query,
+                session: session_name.as_deref(),
+                token: token.as_deref(),
+            },
+        );
+        return to_hyper(resp, method == Method::HEAD);
+    }
+
+    let session = session_name.unwrap_or_else(|| session::DEFAULT.to_owned());
+    let link_base = match &app.options.base_url {
+        Some(b) => b.clone(),
+        None => {
+            let host = header(&req, "host")
+                .map(str::to_owned)
+                .or_else(|| req.uri().authority().map(|a| a.to_string()));
+            format!("http://{}", host.unwrap_or_else(|| "localhost".into()))
+        }
+    };
+    let content_type = header(&req, "content-type").map(|c| {
+        c.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    });
+    let headers = req.headers().clone();
+    let resp = match read_body(req.into_body(), app.options.max_body_bytes).await {
+        Err(e) => e.into_response(),
+        Ok(bytes) => match parse_body(&method, content_type.as_deref(), &bytes) {
+            Err(e) => e.into_response(),
+            Ok(body) => {
+                let api_req = Request {
+                    method: method.clone(),
+                    path: path.clone(),
+                    prefix,
+                    session: session.clone(),
+                    query,
+                    body,
+                    headers,
+                    link_base,
+                };
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    api::handle(&app.sessions, &api_req)
+                })) {
+                    Ok(r) => r,
+                    Err(panic) => {
+                        let msg = panic
+                            .downcast_ref::<&str>()
+                            .map(|s| (*s).to_owned())
+                            .or_else(|| panic.downcast_ref::<String>().cloned());
+                        tracing::error!(method = %method, path = %path, panic = msg.as_deref().unwrap_or("?"), "handler panicked; answering 500");
+                        ApiError::Internal.into_response()
+                    }
+                }
+            }
+        },
+    };
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::debug!(method = %method, path = %path, session = %session, status = resp.status.as_u16(), duration_ms, "request");
+    app.journal.record(Entry {
+        seq: 0,
+        time: format!("{:.3}", jiff::Timestamp::now()),
+        session,
+        method: method.to_string(),
+        path,
+        query: raw_query,
+        status: resp.status.as_u16(),
+        duration_ms,
+    });
+    to_hyper(resp, method == Method::HEAD)
+}
+
+async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, ApiError> {
+    match Limited::new(body, limit).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(ApiError::PayloadTooLarge)
+        }
+        Err(_) => Err(ApiError::BadRequest(
+            "could not read the request body".into(),
+        )),
+    }
+}
+
+/// JSON, Rails-style form, or nothing. GET/HEAD/DELETE bodies are ignored, as clients
+/// send `{}` or a JSON content type with them.
+fn parse_body(
+    method: &Method,
+    content_type: Option<&str>,
+    bytes: &[u8],
+) -> Result<Params, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace)
+        || matches!(*method, Method::GET | Method::HEAD | Method::DELETE)
+    {
+        return Ok(Params::new());
+    }
+    match content_type {
+        Some("application/json") | None
+            if bytes.first().is_some_and(|b| *b == b'{' || *b == b'[')
+                || content_type.is_some() =>
+        {
+            let value: serde_json::Value = serde_json::from_slice(bytes)
+                .map_err(|e| ApiError::BadRequest(format!("invalid JSON in request body: {e}")))?;
+            match query::from_json(value) {
+                query::Param::Hash(h) => Ok(h),
+                _ => Ok(Params::new()),
+            }
+        }
+        Some("application/x-www-form-urlencoded") | None => {
+            let text = std::str::from_utf8(bytes)
+                .map_err(|_| ApiError::BadRequest("request body is not UTF-8".into()))?;
+            query::parse(text).map_err(|e| ApiError::BadRequest(e.to_string()))
+        }
+        Some(other) => Err(ApiError::UnsupportedContentType(other.to_owned())),
+    }
+}
+
+static REQUEST_IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn to_hyper(resp: Response, head: bool) -> hyper::Response<Full<Bytes>> {
+    let (content_type, body) = match resp.body {
+        Body::Json(b) => (Some("application/json"), b),
+        Body::Text(b) => (Some("text/plain"), b),
+        Body::Empty => (None, Bytes::new()),
+    };
+    let mut builder = hyper::Response::builder().status(resp.status);
+    let h = builder.headers_mut().expect("builder has no error yet");
+    if let Some(ct) = content_type {
+        h.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
+    }
+    h.insert(
+        "cache-control",
+        HeaderValue::from_static("max-age=0, private, must-revalidate"),
+    );
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert("x-frame-options", HeaderValue::from_static("SAMEORIGIN"));
+    h.insert("vary", HeaderValue::from_static("Origin"));
+    let id = REQUEST_IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    h.insert(
+        "x-request-id",
+        HeaderValue::from_str(&format!("glmock-{id:016x}")).expect("hex is a valid header value"),
+    );
+    for (name, value) in resp.headers {
+        match HeaderValue::from_str(&value) {
+            Ok(v) => {
+                h.append(name, v);
+            }
+            Err(_) => tracing::error!(
+                header = name,
+                "dropped a header value that is not valid in HTTP"
+            ),
+        }
+    }
+    let body = if head { Bytes::new() } else { body };
+    builder.body(Full::new(body)).unwrap_or_else(|_| {
+        let mut r = hyper::Response::new(Full::new(Bytes::from_static(
+            b"{\"message\":\"500 Internal Server Error\"}",
+        )));
+        *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        r
+    })
+}

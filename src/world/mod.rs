@@ -1,0 +1,472 @@
+//! The World: the typed in-memory model of one GitLab instance, with the indexes the API
+//! queries need. Sessions hold their own `Arc<World>` and copy on write: the directory
+//! (users, runners, project metadata) is shared by all sessions forever; a project's jobs and
+//! pipelines are copied into a session only when that session first changes them, and then
+//! only as maps of pointers.
+
+pub mod clock;
+pub mod mutate;
+pub mod session;
+pub mod status;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
+use jiff::Timestamp;
+
+use crate::version::Profile;
+use clock::Clock;
+use status::Status;
+
+/// Role of a project member, ordered by access level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    Guest,
+    Planner,
+    Reporter,
+    Developer,
+    Maintainer,
+    Owner,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        Some(match s {
+            "guest" => Role::Guest,
+            "planner" => Role::Planner,
+            "reporter" => Role::Reporter,
+            "developer" => Role::Developer,
+            "maintainer" => Role::Maintainer,
+            "owner" => Role::Owner,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Guest => "guest",
+            Role::Planner => "planner",
+            Role::Reporter => "reporter",
+            Role::Developer => "developer",
+            Role::Maintainer => "maintainer",
+            Role::Owner => "owner",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visibility {
+    Private,
+    Internal,
+    Public,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Private => "private",
+            Visibility::Internal => "internal",
+            Visibility::Public => "public",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    OnSuccess,
+    OnFailure,
+    Always,
+    Manual,
+    Delayed,
+}
+
+impl When {
+    pub fn parse(s: &str) -> When {
+        match s {
+            "manual" => When::Manual,
+            "delayed" => When::Delayed,
+            "always" => When::Always,
+            "on_failure" => When::OnFailure,
+            _ => When::OnSuccess,
+        }
+    }
+}
+
+/// Settings of the emulated instance.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    /// External URL used in `web_url`s.
+    pub base_url: String,
+    pub version: String,
+    pub profile: Profile,
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: u64,
+    pub username: String,
+    pub name: String,
+    pub state: String,
+    pub admin: bool,
+    pub email: String,
+    pub avatar_url: String,
+    pub web_url: String,
+    pub created_at: Timestamp,
+    pub bio: Option<String>,
+    pub location: Option<String>,
+    pub public_email: String,
+    pub linkedin: String,
+    pub twitter: String,
+    pub discord: String,
+    pub website_url: String,
+    pub organization: String,
+    pub job_title: String,
+    pub pronouns: Option<String>,
+    pub bot: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub user_id: u64,
+    pub read_only: bool,
+    pub expires_at: Option<Timestamp>,
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunnerManager {
+    pub id: u64,
+    pub runner_id: u64,
+    pub system_id: String,
+    pub version: String,
+    pub revision: String,
+    pub platform: String,
+    pub architecture: String,
+    pub created_at: Timestamp,
+    pub contacted_at: Option<Timestamp>,
+    pub ip_address: Option<String>,
+    pub status: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Runner {
+    pub id: u64,
+    pub description: String,
+    pub name: Option<String>,
+    pub runner_type: String,
+    pub is_shared: bool,
+    pub ip_address: Option<String>,
+    pub active: bool,
+    pub paused: bool,
+    pub online: bool,
+    pub status: String,
+    pub graceful_cancel: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Commit {
+    pub id: String,
+    pub title: String,
+    pub message: String,
+    pub author_name: String,
+    pub author_email: String,
+    pub authored_date: String,
+    pub committer_name: String,
+    pub committer_email: String,
+    pub committed_date: String,
+    pub created_at: String,
+    pub parent_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Agent {
+    pub id: u64,
+    pub config_project: u64,
+    pub configuration: serde_json::Value,
+}
+
+/// What does not change while serving: a project's identity, settings, refs and members.
+#[derive(Debug, Clone)]
+pub struct ProjectMeta {
+    pub id: u64,
+    pub path_with_namespace: String,
+    pub name: String,
+    pub path: String,
+    pub namespace: String,
+    pub description: String,
+    pub visibility: Visibility,
+    pub default_branch: String,
+    pub public_builds: bool,
+    pub ci_job_token_scope_enabled: bool,
+    pub job_token_allowlist: Vec<u64>,
+    pub created_at: Timestamp,
+    pub group_ids: Vec<u64>,
+    pub branches: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
+    pub commits: HashMap<String, Commit>,
+    pub members: HashMap<u64, Role>,
+    pub agents: Vec<Agent>,
+    pub web_url: String,
+}
+
+/// Users, tokens, runners and projects: shared by every session, never copied.
+#[derive(Debug, Default)]
+pub struct Directory {
+    pub users: HashMap<u64, User>,
+    pub usernames: HashMap<String, u64>,
+    pub tokens: HashMap<String, Token>,
+    pub runners: HashMap<u64, Runner>,
+    pub managers: HashMap<u64, RunnerManager>,
+    pub projects: HashMap<u64, ProjectMeta>,
+    /// Lower-cased full path → project id (GitLab matches paths case-insensitively).
+    pub project_paths: HashMap<String, u64>,
+    /// CI job token → job id.
+    pub job_tokens: HashMap<String, u64>,
+    /// Job id → project id, for the jobs that job tokens name.
+    pub token_jobs: HashMap<u64, u64>,
+}
+
+impl Directory {
+    pub fn project_by_ref(&self, id_or_path: &str) -> Option<&ProjectMeta> {
+        let id = if id_or_path.bytes().all(|b| b.is_ascii_digit()) && !id_or_path.is_empty() {
+            id_or_path.parse::<u64>().ok()?
+        } else if id_or_path.contains('/') {
+            *self.project_paths.get(&id_or_path.to_lowercase())?
+        } else {
+            return None;
+        };
+        self.projects.get(&id)
+    }
+}
+
+/// A job's kind: a build runs on a runner, a bridge triggers a downstream pipeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobKind {
+    Build,
+    Bridge { downstream: Option<(u64, u64)> },
+}
+
+#[derive(Debug, Clone)]
+pub struct Artifact {
+    pub file_type: String,
+    pub size: u64,
+    pub filename: String,
+    pub file_format: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Environment {
+    pub name: String,
+    pub tier: String,
+    pub slug: String,
+}
+
+/// A job as stored. Immutable once shared: a change makes a new `Arc<Job>`, which also
+/// drops the rendered-JSON cache.
+#[derive(Debug)]
+pub struct Job {
+    pub id: u64,
+    pub project_id: u64,
+    pub pipeline_id: u64,
+    pub kind: JobKind,
+    pub name: String,
+    pub stage: String,
+    pub status: Status,
+    pub when: When,
+    pub allow_failure: bool,
+    pub failure_reason: Option<String>,
+    pub user_id: Option<u64>,
+    pub runner_id: Option<u64>,
+    pub runner_manager_id: Option<u64>,
+    pub tag_list: Vec<String>,
+    pub coverage: Option<f64>,
+    pub created_at: Timestamp,
+    pub queued_at: Option<Timestamp>,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+    pub erased_at: Option<Timestamp>,
+    pub log: Option<Bytes>,
+    pub artifacts: Vec<Artifact>,
+    pub artifacts_expire_at: Option<Timestamp>,
+    pub retried: bool,
+    pub archived: bool,
+    pub environment: Option<Environment>,
+    pub variables: Vec<(String, String)>,
+    /// Rendered JSON, with the revision of the pipeline it embeds.
+    pub rendered: OnceLock<(u64, Bytes)>,
+}
+
+impl Clone for Job {
+    /// A clone is a new version of the job: it starts without a rendered cache.
+    fn clone(&self) -> Self {
+        Job {
+            id: self.id,
+            project_id: self.project_id,
+            pipeline_id: self.pipeline_id,
+            kind: self.kind.clone(),
+            name: self.name.clone(),
+            stage: self.stage.clone(),
+            status: self.status,
+            when: self.when,
+            allow_failure: self.allow_failure,
+            failure_reason: self.failure_reason.clone(),
+            user_id: self.user_id,
+            runner_id: self.runner_id,
+            runner_manager_id: self.runner_manager_id,
+            tag_list: self.tag_list.clone(),
+            coverage: self.coverage,
+            created_at: self.created_at,
+            queued_at: self.queued_at,
+            started_at: self.started_at,
+            finished_at: self.finished_at,
+            erased_at: self.erased_at,
+            log: self.log.clone(),
+            artifacts: self.artifacts.clone(),
+            artifacts_expire_at: self.artifacts_expire_at,
+            retried: self.retried,
+            archived: self.archived,
+            environment: self.environment.clone(),
+            variables: self.variables.clone(),
+            rendered: OnceLock::new(),
+        }
+    }
+}
+
+impl Job {
+    pub fn is_bridge(&self) -> bool {
+        matches!(self.kind, JobKind::Bridge { .. })
+    }
+
+    /// Rendering depends on "now" while the job waits or runs (durations grow).
+    pub fn is_time_dependent(&self) -> bool {
+        (self.started_at.is_some() && self.finished_at.is_none())
+            || (self.queued_at.is_some() && self.started_at.is_none() && self.finished_at.is_none())
+    }
+
+    pub fn duration(&self, now: Timestamp) -> Option<f64> {
+        let start = self.started_at?;
+        let end = self.finished_at.unwrap_or(now);
+        Some(seconds_between(start, end))
+    }
+
+    pub fn queued_duration(&self, now: Timestamp) -> Option<f64> {
+        let queued = self.queued_at?;
+        let end = self.started_at.or(self.finished_at).unwrap_or(now);
+        Some(seconds_between(queued, end))
+    }
+
+    pub fn has_archive(&self) -> bool {
+        self.artifacts.iter().any(|a| a.file_type == "archive")
+    }
+}
+
+/// Seconds between two instants, rounded to milliseconds as GitLab's values are.
+pub fn seconds_between(a: Timestamp, b: Timestamp) -> f64 {
+    let ms = b.as_millisecond() - a.as_millisecond();
+    (ms.max(0) as f64) / 1000.0
+}
+
+#[derive(Debug, Clone)]
+pub struct Variable {
+    pub key: String,
+    pub value: String,
+    pub variable_type: String,
+    pub raw: bool,
+}
+
+static REVISIONS: AtomicU64 = AtomicU64::new(1);
+
+/// A process-wide unique revision number: render caches key on it, so two sessions that
+/// changed the same pipeline differently never share a cached rendering.
+pub fn next_revision() -> u64 {
+    REVISIONS.fetch_add(1, Ordering::Relaxed)
+}
+
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    pub id: u64,
+    pub iid: u64,
+    pub project_id: u64,
+    pub sha: String,
+    pub before_sha: String,
+    pub ref_: String,
+    pub tag: bool,
+    pub source: String,
+    pub status: Status,
+    pub yaml_errors: Option<String>,
+    pub user_id: Option<u64>,
+    pub name: Option<String>,
+    pub coverage: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+    pub committed_at: Option<Timestamp>,
+    pub variables: Vec<Variable>,
+    pub test_report: Option<Arc<serde_json::Value>>,
+    /// The pipeline whose bridge triggered this one, `(project id, pipeline id)`.
+    pub parent: Option<(u64, u64)>,
+    pub rev: u64,
+}
+
+/// A project's pipelines and jobs in one session, with their indexes. Every container is
+/// behind its own `Arc`, so a session's first change copies only what it touches.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectState {
+    pub pipelines: Arc<BTreeMap<u64, Arc<Pipeline>>>,
+    /// Builds by id (bridges are not in GitLab's `project.builds`).
+    pub builds: Arc<BTreeMap<u64, Arc<Job>>>,
+    pub bridges: Arc<BTreeMap<u64, Arc<Job>>>,
+    /// Build ids by status, for `scope` filters (indexed by `Status::index`).
+    pub builds_by_status: Vec<Arc<BTreeSet<u64>>>,
+    /// Pipeline id → ids of its builds and bridges, ascending.
+    pub by_pipeline: Arc<HashMap<u64, Arc<Vec<u64>>>>,
+}
+
+impl ProjectState {
+    pub fn job(&self, id: u64) -> Option<&Arc<Job>> {
+        self.builds.get(&id).or_else(|| self.bridges.get(&id))
+    }
+
+    /// Builds and bridges of a pipeline, ascending by id.
+    pub fn pipeline_jobs(&self, pipeline_id: u64) -> impl Iterator<Item = &Arc<Job>> {
+        self.by_pipeline
+            .get(&pipeline_id)
+            .into_iter()
+            .flat_map(|ids| ids.iter())
+            .filter_map(move |id| self.job(*id))
+    }
+}
+
+/// One GitLab instance's state as one session sees it.
+#[derive(Debug, Clone)]
+pub struct World {
+    pub instance: Arc<Instance>,
+    pub directory: Arc<Directory>,
+    pub projects: HashMap<u64, Arc<ProjectState>>,
+    pub next_job_id: u64,
+    pub next_pipeline_id: u64,
+    pub clock: Clock,
+}
+
+impl World {
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    pub fn project_state(&self, id: u64) -> Option<&Arc<ProjectState>> {
+        self.projects.get(&id)
+    }
+
+    pub fn pipeline(&self, project_id: u64, pipeline_id: u64) -> Option<&Arc<Pipeline>> {
+        self.projects.get(&project_id)?.pipelines.get(&pipeline_id)
+    }
+
+    /// Finds a job by id in any project (for job tokens).
+    pub fn job_anywhere(&self, job_id: u64) -> Option<&Arc<Job>> {
+        let project = self.directory.token_jobs.get(&job_id)?;
+        self.projects.get(project)?.job(job_id)
+    }
+}

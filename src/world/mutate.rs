@@ -1,0 +1,298 @@
+//! State changes, exactly as GitLab's services make them (`status-machine.md` §2–§3).
+//! Permission checks are the API's job; these methods only know the state machine.
+
+use std::sync::{Arc, OnceLock};
+
+use super::status::{self, Status};
+use super::{Job, JobKind, Pipeline, ProjectState, When, World, next_revision};
+
+/// Why a mutation was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MutationError {
+    #[error("job not found")]
+    NotFound,
+    #[error("Job is not retryable")]
+    NotRetryable,
+    #[error("Job is not erasable!")]
+    NotErasable,
+    #[error("Unplayable Job")]
+    Unplayable,
+}
+
+/// What `play` did: GitLab answers with the played job, even when playing a finished
+/// manual job fell back to a retry.
+pub struct Played {
+    pub job: Arc<Job>,
+}
+
+impl World {
+    fn project_mut(&mut self, project_id: u64) -> Result<&mut ProjectState, MutationError> {
+        self.projects
+            .get_mut(&project_id)
+            .map(Arc::make_mut)
+            .ok_or(MutationError::NotFound)
+    }
+
+    fn job_of(&self, project_id: u64, job_id: u64) -> Result<Arc<Job>, MutationError> {
+        self.projects
+            .get(&project_id)
+            .and_then(|p| p.job(job_id))
+            .cloned()
+            .ok_or(MutationError::NotFound)
+    }
+
+    /// Stores a new version of a job, keeping the indexes in step.
+    fn put_job(&mut self, job: Job) -> Result<Arc<Job>, MutationError> {
+        let project = self.project_mut(job.project_id)?;
+        let job = Arc::new(job);
+        if job.is_bridge() {
+            if let Some(old) = Arc::make_mut(&mut project.bridges).insert(job.id, job.clone()) {
+                debug_assert_eq!(old.pipeline_id, job.pipeline_id);
+            } else {
+                add_to_pipeline(project, job.pipeline_id, job.id);
+            }
+        } else {
+            let old = Arc::make_mut(&mut project.builds).insert(job.id, job.clone());
+            match &old {
+                Some(old) if old.status != job.status => {
+                    Arc::make_mut(&mut project.builds_by_status[old.status.index()])
+                        .remove(&job.id);
+                    Arc::make_mut(&mut project.builds_by_status[job.status.index()]).insert(job.id);
+                }
+                Some(_) => {}
+                None => {
+                    Arc::make_mut(&mut project.builds_by_status[job.status.index()]).insert(job.id);
+                    add_to_pipeline(project, job.pipeline_id, job.id);
+                }
+            }
+        }
+        Ok(job)
+    }
+
+    /// Recomputes a pipeline's status and times from its latest jobs (composite rules).
+    /// The pipeline gets a new revision only if something visible changed.
+    pub fn recompute_pipeline(&mut self, project_id: u64, pipeline_id: u64) {
+        let now = self.now();
+        let Some(state) = self.projects.get(&project_id) else {
+            return;
+        };
+        let Some(pipeline) = state.pipelines.get(&pipeline_id) else {
+            return;
+        };
+        let jobs: Vec<&Arc<Job>> = state
+            .pipeline_jobs(pipeline_id)
+            .filter(|j| !j.retried)
+            .collect();
+        let Some(new_status) = status::composite(jobs.iter().map(|j| (j.status, j.allow_failure)))
+        else {
+            return;
+        };
+        if new_status == pipeline.status {
+            return;
+        }
+        let mut p: Pipeline = (**pipeline).clone();
+        p.status = new_status;
+        p.updated_at = now;
+        if p.started_at.is_none() && matches!(new_status, Status::Running) {
+            p.started_at = Some(now);
+        }
+        p.finished_at = if new_status.is_completed() {
+            Some(now)
+        } else {
+            None
+        };
+        p.rev = next_revision();
+        let project = Arc::make_mut(
+            self.projects
+                .get_mut(&project_id)
+                .expect("project exists: looked up above"),
+        );
+        Arc::make_mut(&mut project.pipelines).insert(pipeline_id, Arc::new(p));
+    }
+
+    /// `POST /jobs/:id/cancel`: never an error for a wrong state (GitLab fires the
+    /// non-bang event); `force` only moves `canceling` to `canceled`.
+    pub fn cancel_job(
+        &mut self,
+        project_id: u64,
+        job_id: u64,
+        force: bool,
+    ) -> Result<Arc<Job>, MutationError> {
+        let job = self.job_of(project_id, job_id)?;
+        let now = self.now();
+        let graceful = self.instance.profile.canceling
+            && job
+                .runner_id
+                .and_then(|r| self.directory.runners.get(&r))
+                .is_some_and(|r| r.graceful_cancel);
+        let next = match (force, job.status) {
+            (true, Status::Canceling) => Some(Status::Canceled),
+            (true, _) => None,
+            (false, Status::Running) if graceful && !job.is_bridge() => Some(Status::Canceling),
+            (false, s) if s.is_cancelable() => Some(Status::Canceled),
+            (false, _) => None,
+        };
+        let Some(next) = next else { return Ok(job) };
+        let mut j = (*job).clone();
+        j.status = next;
+        if next == Status::Canceled {
+            j.finished_at = Some(now);
+        }
+        let job = self.put_job(j)?;
+        self.recompute_pipeline(project_id, job.pipeline_id);
+        Ok(job)
+    }
+
+    /// `POST /jobs/:id/retry`: a new job with a new id; the original is marked retried.
+    pub fn retry_job(
+        &mut self,
+        project_id: u64,
+        job_id: u64,
+        user_id: Option<u64>,
+    ) -> Result<Arc<Job>, MutationError> {
+        let job = self.job_of(project_id, job_id)?;
+        if job.retried || job.archived || !job.status.is_retryable() {
+            return Err(MutationError::NotRetryable);
+        }
+        let now = self.now();
+        let mut old = (*job).clone();
+        old.retried = true;
+        self.put_job(old)?;
+
+        let id = self.next_job_id;
+        self.next_job_id += 1;
+        let mut new = (*job).clone();
+        new.id = id;
+        new.status = Status::Pending;
+        new.user_id = user_id;
+        new.created_at = now;
+        new.queued_at = Some(now);
+        new.started_at = None;
+        new.finished_at = None;
+        new.erased_at = None;
+        new.failure_reason = None;
+        new.coverage = None;
+        new.log = None;
+        new.artifacts = Vec::new();
+        new.artifacts_expire_at = None;
+        new.runner_id = None;
+        new.runner_manager_id = None;
+        new.retried = false;
+        if let JobKind::Bridge { downstream } = &mut new.kind {
+            *downstream = None;
+        }
+        new.rendered = OnceLock::new();
+        let pipeline_id = new.pipeline_id;
+        let stage_index = self.stage_index(project_id, pipeline_id, &new.stage);
+        let new = self.put_job(new)?;
+        self.reset_later_skipped(project_id, pipeline_id, stage_index)?;
+        self.recompute_pipeline(project_id, pipeline_id);
+        Ok(new)
+    }
+
+    /// Position of a stage in its pipeline (stages in order of first appearance).
+    fn stage_index(&self, project_id: u64, pipeline_id: u64, stage: &str) -> usize {
+        let mut stages: Vec<&str> = Vec::new();
+        if let Some(p) = self.projects.get(&project_id) {
+            for j in p.pipeline_jobs(pipeline_id) {
+                if !stages.contains(&j.stage.as_str()) {
+                    stages.push(&j.stage);
+                }
+            }
+        }
+        stages
+            .iter()
+            .position(|s| *s == stage)
+            .unwrap_or(usize::MAX)
+    }
+
+    /// After a retry, skipped jobs of later stages go back to `created` to be re-evaluated.
+    fn reset_later_skipped(
+        &mut self,
+        project_id: u64,
+        pipeline_id: u64,
+        stage_index: usize,
+    ) -> Result<(), MutationError> {
+        let skipped: Vec<Arc<Job>> = match self.projects.get(&project_id) {
+            Some(p) => p
+                .pipeline_jobs(pipeline_id)
+                .filter(|j| j.status == Status::Skipped && !j.retried)
+                .cloned()
+                .collect(),
+            None => return Ok(()),
+        };
+        for j in skipped {
+            if self.stage_index(project_id, pipeline_id, &j.stage) > stage_index {
+                let mut c = (*j).clone();
+                c.status = Status::Created;
+                self.put_job(c)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `POST /jobs/:id/erase`: artifacts and log gone, `erased_at` set, status unchanged.
+    pub fn erase_job(&mut self, project_id: u64, job_id: u64) -> Result<Arc<Job>, MutationError> {
+        let job = self.job_of(project_id, job_id)?;
+        let has_content =
+            !job.artifacts.is_empty() || job.log.as_ref().is_some_and(|l| !l.is_empty());
+        if job.is_bridge() || !job.status.is_completed() || !has_content {
+            return Err(MutationError::NotErasable);
+        }
+        let mut j = (*job).clone();
+        j.artifacts.clear();
+        j.log = None;
+        j.artifacts_expire_at = None;
+        j.erased_at = Some(self.now());
+        self.put_job(j)
+    }
+
+    /// `POST /jobs/:id/play`: manual or scheduled → pending, same id, user = caller.
+    pub fn play_job(
+        &mut self,
+        project_id: u64,
+        job_id: u64,
+        user_id: Option<u64>,
+        variables: Vec<(String, String)>,
+    ) -> Result<Played, MutationError> {
+        let job = self.job_of(project_id, job_id)?;
+        let action = matches!(job.when, When::Manual | When::Delayed);
+        let waiting = matches!(job.status, Status::Manual | Status::Scheduled);
+        let retryable = !job.retried && job.status.is_retryable();
+        let playable = if job.is_bridge() {
+            job.when == When::Manual && !job.archived && job.status == Status::Manual
+        } else {
+            action && !job.archived && (waiting || retryable)
+        };
+        if !playable {
+            return Err(MutationError::Unplayable);
+        }
+        if !waiting {
+            // A finished manual job: GitLab retries it but answers with the original.
+            self.retry_job(project_id, job_id, user_id)?;
+            let original = self.job_of(project_id, job_id)?;
+            return Ok(Played { job: original });
+        }
+        let now = self.now();
+        let mut j = (*job).clone();
+        j.status = Status::Pending;
+        j.user_id = user_id;
+        j.queued_at = Some(now);
+        if !variables.is_empty() {
+            j.variables = variables;
+        }
+        let job = self.put_job(j)?;
+        self.recompute_pipeline(project_id, job.pipeline_id);
+        Ok(Played { job })
+    }
+}
+
+fn add_to_pipeline(project: &mut ProjectState, pipeline_id: u64, job_id: u64) {
+    let ids = Arc::make_mut(&mut project.by_pipeline)
+        .entry(pipeline_id)
+        .or_default();
+    let ids = Arc::make_mut(ids);
+    if let Err(pos) = ids.binary_search(&job_id) {
+        ids.insert(pos, job_id);
+    }
+}

@@ -1,0 +1,103 @@
+//! Sessions: named, isolated copies of the loaded World, created on first use.
+//!
+//! A new session is one `Arc` clone of the base world. Reads take a snapshot (`Arc<World>`)
+//! and render without holding any lock; writes lock only their own session and change it
+//! through `Arc::make_mut`, which copies what is shared with other sessions and nothing else.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use super::World;
+
+/// The default session's name (requests with neither prefix nor header).
+pub const DEFAULT: &str = "default";
+
+/// Every session of one server.
+#[derive(Debug)]
+pub struct Sessions {
+    base: RwLock<Arc<World>>,
+    map: RwLock<HashMap<String, Arc<Mutex<Arc<World>>>>>,
+}
+
+/// Valid session names: 1–64 of `A-Z a-z 0-9 _ . -`.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
+impl Sessions {
+    pub fn new(base: World) -> Self {
+        Sessions {
+            base: RwLock::new(Arc::new(base)),
+            map: RwLock::new(HashMap::new()),
+        }
+    }
+
+    fn slot(&self, name: &str) -> Arc<Mutex<Arc<World>>> {
+        if let Some(slot) = self.map.read().expect("sessions lock poisoned").get(name) {
+            return slot.clone();
+        }
+        let base = self.base.read().expect("base lock poisoned").clone();
+        let mut map = self.map.write().expect("sessions lock poisoned");
+        map.entry(name.to_owned())
+            .or_insert_with(|| Arc::new(Mutex::new(base)))
+            .clone()
+    }
+
+    /// A consistent view of a session, to read without holding a lock.
+    pub fn snapshot(&self, name: &str) -> Arc<World> {
+        self.slot(name)
+            .lock()
+            .expect("session lock poisoned")
+            .clone()
+    }
+
+    /// Runs `change` on the session's world under the session's lock.
+    pub fn write<T>(&self, name: &str, change: impl FnOnce(&mut World) -> T) -> T {
+        let slot = self.slot(name);
+        let mut guard = slot.lock().expect("session lock poisoned");
+        change(Arc::make_mut(&mut guard))
+    }
+
+    /// Forgets one session (it restarts from the scenario on next use); true if it existed.
+    pub fn reset(&self, name: &str) -> bool {
+        self.map
+            .write()
+            .expect("sessions lock poisoned")
+            .remove(name)
+            .is_some()
+    }
+
+    /// Forgets every session.
+    pub fn reset_all(&self) -> usize {
+        let mut map = self.map.write().expect("sessions lock poisoned");
+        let n = map.len();
+        map.clear();
+        n
+    }
+
+    /// Replaces the scenario every session starts from, and resets all sessions.
+    pub fn replace_base(&self, world: World) {
+        *self.base.write().expect("base lock poisoned") = Arc::new(world);
+        self.reset_all();
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .map
+            .read()
+            .expect("sessions lock poisoned")
+            .keys()
+            .cloned()
+            .collect();
+        names.sort();
+        names
+    }
+
+    pub fn base(&self) -> Arc<World> {
+        self.base.read().expect("base lock poisoned").clone()
+    }
+}

@@ -1,0 +1,234 @@
+//! Job and pipeline statuses, their groups, and GitLab's composite-status rules
+//! (`lib/gitlab/ci/status/composite.rb`, see `status-machine.md` §5).
+
+use std::fmt;
+
+/// Every status GitLab's `Ci::HasStatus::AVAILABLE_STATUSES` knows (newest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Status {
+    Created,
+    WaitingForResource,
+    Preparing,
+    WaitingForCallback,
+    Pending,
+    Running,
+    Success,
+    Failed,
+    Canceling,
+    Canceled,
+    Skipped,
+    Manual,
+    Scheduled,
+}
+
+impl Status {
+    /// All statuses in GitLab's declaration order.
+    pub const ALL: [Status; 13] = [
+        Status::Created,
+        Status::WaitingForResource,
+        Status::Preparing,
+        Status::WaitingForCallback,
+        Status::Pending,
+        Status::Running,
+        Status::Success,
+        Status::Failed,
+        Status::Canceling,
+        Status::Canceled,
+        Status::Skipped,
+        Status::Manual,
+        Status::Scheduled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::WaitingForResource => "waiting_for_resource",
+            Status::Preparing => "preparing",
+            Status::WaitingForCallback => "waiting_for_callback",
+            Status::Pending => "pending",
+            Status::Running => "running",
+            Status::Success => "success",
+            Status::Failed => "failed",
+            Status::Canceling => "canceling",
+            Status::Canceled => "canceled",
+            Status::Skipped => "skipped",
+            Status::Manual => "manual",
+            Status::Scheduled => "scheduled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Index into per-status tables.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// success, failed, canceled, skipped.
+    pub fn is_completed(self) -> bool {
+        matches!(
+            self,
+            Status::Success | Status::Failed | Status::Canceled | Status::Skipped
+        )
+    }
+
+    /// Has the job ever been picked up by a runner (so it has a start time)?
+    pub fn has_started(self) -> bool {
+        matches!(
+            self,
+            Status::Running | Status::Success | Status::Failed | Status::Canceling
+        )
+    }
+
+    /// Has the job been queued (so it has a queue time)?
+    pub fn was_queued(self) -> bool {
+        self.has_started() || matches!(self, Status::Pending)
+    }
+
+    /// States the `cancel` event leaves (status-machine §2: CANCELABLE + manual).
+    pub fn is_cancelable(self) -> bool {
+        matches!(
+            self,
+            Status::Created
+                | Status::WaitingForResource
+                | Status::Preparing
+                | Status::WaitingForCallback
+                | Status::Pending
+                | Status::Running
+                | Status::Scheduled
+                | Status::Manual
+        )
+    }
+
+    /// Statuses a retry accepts.
+    pub fn is_retryable(self) -> bool {
+        matches!(
+            self,
+            Status::Success | Status::Failed | Status::Canceled | Status::Canceling
+        )
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What one job contributes to a composite status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Contribution {
+    Status(Status),
+    SuccessWithWarnings,
+    Ignored,
+}
+
+/// The composite status of a set of latest jobs, given as `(status, allow_failure)`.
+/// `None` for an empty set (the pipeline keeps its status).
+pub fn composite(jobs: impl IntoIterator<Item = (Status, bool)>) -> Option<Status> {
+    use Contribution as C;
+    use Status as S;
+    let mut set: Vec<C> = Vec::new();
+    for (status, allow_failure) in jobs {
+        let c = match (status, allow_failure) {
+            (S::Failed | S::Canceled, true) => C::SuccessWithWarnings,
+            (S::Manual, true) => C::Ignored,
+            (s, _) => C::Status(s),
+        };
+        if !set.contains(&c) {
+            set.push(c);
+        }
+    }
+    if set.is_empty() {
+        return None;
+    }
+    let only = |allowed: &[C]| set.iter().all(|c| allowed.contains(c));
+    let any = |s: Status| set.contains(&C::Status(s));
+    let (sww, ign) = (C::SuccessWithWarnings, C::Ignored);
+    Some(if only(&[C::Status(S::Skipped), ign]) {
+        S::Skipped
+    } else if only(&[C::Status(S::Success), C::Status(S::Skipped), sww, ign]) {
+        S::Success
+    } else if only(&[C::Status(S::Created), sww, ign]) {
+        S::Created
+    } else if only(&[C::Status(S::Preparing), sww, ign]) {
+        S::Preparing
+    } else if only(&[
+        C::Status(S::Canceled),
+        C::Status(S::Success),
+        C::Status(S::Skipped),
+        sww,
+        ign,
+    ]) {
+        S::Canceled
+    } else if only(&[
+        C::Status(S::Pending),
+        C::Status(S::Created),
+        C::Status(S::Skipped),
+        sww,
+        ign,
+    ]) {
+        S::Pending
+    } else if any(S::Running) || any(S::Pending) {
+        S::Running
+    } else if any(S::WaitingForResource) {
+        S::WaitingForResource
+    } else if any(S::WaitingForCallback) {
+        S::WaitingForCallback
+    } else if any(S::Manual) {
+        S::Manual
+    } else if any(S::Scheduled) {
+        S::Scheduled
+    } else if any(S::Preparing) {
+        S::Preparing
+    } else if any(S::Created) {
+        S::Running
+    } else if any(S::Canceling) {
+        S::Canceling
+    } else {
+        S::Failed
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Status::*;
+    use super::*;
+
+    #[test]
+    fn composite_follows_the_worked_examples() {
+        type Case = (&'static [(Status, bool)], Option<Status>);
+        let cases: &[Case] = &[
+            (&[], None),
+            (&[(Success, false), (Success, false)], Some(Success)),
+            (&[(Success, false), (Failed, true)], Some(Success)),
+            (&[(Success, false), (Failed, false)], Some(Failed)),
+            (&[(Success, false), (Manual, true)], Some(Success)),
+            (&[(Success, false), (Manual, false)], Some(Manual)),
+            (&[(Created, false), (Created, false)], Some(Created)),
+            (&[(Pending, false), (Created, false)], Some(Pending)),
+            (&[(Running, false), (Created, false)], Some(Running)),
+            (&[(Success, false), (Created, false)], Some(Running)),
+            (&[(Success, false), (Pending, false)], Some(Running)),
+            (&[(Canceled, false), (Success, false)], Some(Canceled)),
+            (&[(Canceled, true), (Success, false)], Some(Success)),
+            (&[(Canceling, false), (Canceled, false)], Some(Canceling)),
+            (&[(Canceling, false), (Running, false)], Some(Running)),
+            (&[(Failed, false), (Running, false)], Some(Running)),
+            (&[(Failed, false), (Canceled, false)], Some(Failed)),
+            (&[(Skipped, false), (Skipped, false)], Some(Skipped)),
+            (
+                &[(WaitingForResource, false), (Success, false)],
+                Some(WaitingForResource),
+            ),
+            (&[(Scheduled, false), (Success, false)], Some(Scheduled)),
+            (&[(Preparing, false), (Success, false)], Some(Preparing)),
+            (&[(Manual, true)], Some(Skipped)),
+        ];
+        for (jobs, want) in cases {
+            assert_eq!(composite(jobs.iter().copied()), *want, "{jobs:?}");
+        }
+    }
+}
