@@ -1,1 +1,6 @@
+//! Integration tests: each starts the real server on 127.0.0.1:0 and talks HTTP to it.
 
+mod support;
+
+mod control;
+mod jobs;

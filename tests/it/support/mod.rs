@@ -1,0 +1,159 @@
+//! Test support: a real glmock server on 127.0.0.1:0 and a small HTTP client.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use glmock::scenario::{self, Overrides, Source};
+use glmock::{Server, ServerOptions};
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+
+/// Personal tokens of the default scenario (`fixtures/default.yaml`).
+pub const ROOT: &str = "glpat-root";
+pub const REPORTER: &str = "glpat-reporter";
+pub const DEVELOPER: &str = "glpat-developer";
+pub const ROOT_READ_ONLY: &str = "glpat-root-read";
+pub const JOB_TOKEN: &str = "glcbt-default-job-10";
+
+pub fn fixture(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// A running server, shut down on drop.
+pub struct TestServer {
+    server: Option<Server>,
+    pub url: String,
+    pub client: reqwest::Client,
+}
+
+impl TestServer {
+    /// The embedded default scenario.
+    pub async fn default_scenario() -> TestServer {
+        Self::from_sources(vec![Source::embedded_default()], Overrides::default()).await
+    }
+
+    pub async fn with_files(paths: &[&str]) -> TestServer {
+        let sources = paths.iter().map(|p| Source::read(&fixture(p)).expect("fixture readable")).collect();
+        Self::from_sources(sources, Overrides::default()).await
+    }
+
+    pub async fn with_yaml(yaml: &str) -> TestServer {
+        Self::from_sources(vec![Source { name: "inline.yaml".into(), text: yaml.into(), dir: None }], Overrides::default()).await
+    }
+
+    pub async fn from_sources(sources: Vec<Source>, overrides: Overrides) -> TestServer {
+        Self::start(sources, overrides, ServerOptions { listen: ([127, 0, 0, 1], 0).into(), ..ServerOptions::default() }).await
+    }
+
+    pub async fn start(sources: Vec<Source>, overrides: Overrides, options: ServerOptions) -> TestServer {
+        let world = scenario::build(&sources, &overrides).unwrap_or_else(|e| panic!("scenario: {e}"));
+        let server = Server::start(world, options).await.expect("server starts");
+        let url = server.uri();
+        TestServer { server: Some(server), url, client: reqwest::Client::new() }
+    }
+
+    /// GET `/api/v4{path}` with an optional private token.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
+        self.send(reqwest::Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>) -> Resp {
+        self.send(reqwest::Method::POST, path, token, None).await
+    }
+
+    pub async fn post_json(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
+        self.send(reqwest::Method::POST, path, token, Some(("application/json", body.to_string()))).await
+    }
+
+    pub async fn post_form(&self, path: &str, token: Option<&str>, body: &str) -> Resp {
+        self.send(reqwest::Method::POST, path, token, Some(("application/x-www-form-urlencoded", body.to_owned()))).await
+    }
+
+    pub async fn send(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<(&str, String)>) -> Resp {
+        let url = if path.starts_with("http") {
+            path.to_owned()
+        } else if path.starts_with("/-/") {
+            format!("{}{path}", self.url)
+        } else {
+            format!("{}/api/v4{path}", self.url)
+        };
+        let mut req = self.client.request(method, url);
+        if let Some(t) = token {
+            req = req.header("PRIVATE-TOKEN", t);
+        }
+        if let Some((ct, b)) = body {
+            req = req.header("Content-Type", ct).body(b);
+        }
+        Resp::from(req.send().await.expect("request sent")).await
+    }
+
+    /// Sends a prepared request.
+    pub async fn raw(&self, req: reqwest::RequestBuilder) -> Resp {
+        Resp::from(req.send().await.expect("request sent")).await
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            // Stop it in the background; the runtime outlives the test body.
+            if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                handle.spawn(server.shutdown());
+            }
+        }
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub text: String,
+}
+
+impl Resp {
+    async fn from(r: reqwest::Response) -> Resp {
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let text = r.text().await.expect("body read");
+        Resp { status, headers, text }
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Ids of a JSON array of objects.
+    pub fn ids(&self) -> Vec<u64> {
+        self.json().as_array().unwrap_or_else(|| panic!("not an array: {}", self.text)).iter().map(|j| j["id"].as_u64().expect("id")).collect()
+    }
+
+    /// The `rel="next"` URL of the Link header.
+    pub fn next_link(&self) -> Option<String> {
+        link(self.header("link")?, "next")
+    }
+
+    pub fn link(&self, rel: &str) -> Option<String> {
+        link(self.header("link")?, rel)
+    }
+
+    #[track_caller]
+    pub fn assert(&self, status: u16, body: Value) {
+        assert_eq!(self.status, status, "body: {}", self.text);
+        assert_eq!(self.json(), body);
+        assert_eq!(self.header("content-type"), Some("application/json"));
+    }
+}
+
+pub fn link(header: &str, rel: &str) -> Option<String> {
+    header.split(", ").find_map(|part| {
+        let (url, r) = part.split_once("; ")?;
+        (r == format!("rel=\"{rel}\"")).then(|| url.trim_start_matches('<').trim_end_matches('>').to_owned())
+    })
+}
