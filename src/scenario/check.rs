@@ -1211,6 +1211,10 @@ fn generate(
             }),
         );
     }
-    *max_pipeline = (*max_pipeline).max(first_pipeline + g.pipelines.saturating_sub(1));
-    *max_job = (*max_job).max(job_id.saturating_sub(1));
+    if g.pipelines > 0 {
+        *max_pipeline = (*max_pipeline).max(first_pipeline + g.pipelines - 1);
+    }
+    if job_id > first_job {
+        *max_job = (*max_job).max(job_id - 1);
+    }
 }

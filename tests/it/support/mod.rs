@@ -34,23 +34,51 @@ impl TestServer {
     }
 
     pub async fn with_files(paths: &[&str]) -> TestServer {
-        let sources = paths.iter().map(|p| Source::read(&fixture(p)).expect("fixture readable")).collect();
+        let sources = paths
+            .iter()
+            .map(|p| Source::read(&fixture(p)).expect("fixture readable"))
+            .collect();
         Self::from_sources(sources, Overrides::default()).await
     }
 
     pub async fn with_yaml(yaml: &str) -> TestServer {
-        Self::from_sources(vec![Source { name: "inline.yaml".into(), text: yaml.into(), dir: None }], Overrides::default()).await
+        Self::from_sources(
+            vec![Source {
+                name: "inline.yaml".into(),
+                text: yaml.into(),
+                dir: None,
+            }],
+            Overrides::default(),
+        )
+        .await
     }
 
     pub async fn from_sources(sources: Vec<Source>, overrides: Overrides) -> TestServer {
-        Self::start(sources, overrides, ServerOptions { listen: ([127, 0, 0, 1], 0).into(), ..ServerOptions::default() }).await
+        Self::start(
+            sources,
+            overrides,
+            ServerOptions {
+                listen: ([127, 0, 0, 1], 0).into(),
+                ..ServerOptions::default()
+            },
+        )
+        .await
     }
 
-    pub async fn start(sources: Vec<Source>, overrides: Overrides, options: ServerOptions) -> TestServer {
-        let world = scenario::build(&sources, &overrides).unwrap_or_else(|e| panic!("scenario: {e}"));
+    pub async fn start(
+        sources: Vec<Source>,
+        overrides: Overrides,
+        options: ServerOptions,
+    ) -> TestServer {
+        let world =
+            scenario::build(&sources, &overrides).unwrap_or_else(|e| panic!("scenario: {e}"));
         let server = Server::start(world, options).await.expect("server starts");
         let url = server.uri();
-        TestServer { server: Some(server), url, client: reqwest::Client::new() }
+        TestServer {
+            server: Some(server),
+            url,
+            client: reqwest::Client::new(),
+        }
     }
 
     /// GET `/api/v4{path}` with an optional private token.
@@ -63,14 +91,32 @@ impl TestServer {
     }
 
     pub async fn post_json(&self, path: &str, token: Option<&str>, body: Value) -> Resp {
-        self.send(reqwest::Method::POST, path, token, Some(("application/json", body.to_string()))).await
+        self.send(
+            reqwest::Method::POST,
+            path,
+            token,
+            Some(("application/json", body.to_string())),
+        )
+        .await
     }
 
     pub async fn post_form(&self, path: &str, token: Option<&str>, body: &str) -> Resp {
-        self.send(reqwest::Method::POST, path, token, Some(("application/x-www-form-urlencoded", body.to_owned()))).await
+        self.send(
+            reqwest::Method::POST,
+            path,
+            token,
+            Some(("application/x-www-form-urlencoded", body.to_owned())),
+        )
+        .await
     }
 
-    pub async fn send(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<(&str, String)>) -> Resp {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<(&str, String)>,
+    ) -> Resp {
         let url = if path.starts_with("http") {
             path.to_owned()
         } else if path.starts_with("/-/") {
@@ -118,7 +164,11 @@ impl Resp {
         let status = r.status().as_u16();
         let headers = r.headers().clone();
         let text = r.text().await.expect("body read");
-        Resp { status, headers, text }
+        Resp {
+            status,
+            headers,
+            text,
+        }
     }
 
     pub fn json(&self) -> Value {
@@ -131,7 +181,12 @@ impl Resp {
 
     /// Ids of a JSON array of objects.
     pub fn ids(&self) -> Vec<u64> {
-        self.json().as_array().unwrap_or_else(|| panic!("not an array: {}", self.text)).iter().map(|j| j["id"].as_u64().expect("id")).collect()
+        self.json()
+            .as_array()
+            .unwrap_or_else(|| panic!("not an array: {}", self.text))
+            .iter()
+            .map(|j| j["id"].as_u64().expect("id"))
+            .collect()
     }
 
     /// The `rel="next"` URL of the Link header.
@@ -154,6 +209,7 @@ impl Resp {
 pub fn link(header: &str, rel: &str) -> Option<String> {
     header.split(", ").find_map(|part| {
         let (url, r) = part.split_once("; ")?;
-        (r == format!("rel=\"{rel}\"")).then(|| url.trim_start_matches('<').trim_end_matches('>').to_owned())
+        (r == format!("rel=\"{rel}\""))
+            .then(|| url.trim_start_matches('<').trim_end_matches('>').to_owned())
     })
 }
