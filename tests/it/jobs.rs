@@ -542,7 +542,7 @@ async fn concurrent_retries_make_distinct_new_jobs() {
         .ids();
     assert!(all.len() >= 64, "{} retryable jobs", all.len());
     let mut tasks = Vec::new();
-    for id in all.iter().take(64).copied() {
+    for id in all.into_iter().take(64) {
         let s = s.clone();
         tasks.push(tokio::spawn(async move {
             s.post(&format!("/projects/1/jobs/{id}/retry"), Some("tok-dev"))
