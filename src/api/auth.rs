@@ -66,19 +66,17 @@ pub fn authenticate(
         })
         .map(|t| t.trim().to_owned());
 
+    let write = !matches!(req.method, hyper::Method::GET | hyper::Method::HEAD);
     if let Some(t) = private {
-        return personal(world, &t);
+        return personal(world, &t, write);
     }
-    if let Some(t) = job {
-        return if job_token_allowed {
-            job_token(world, &t)
-        } else {
-            Err(ApiError::Unauthorized)
-        };
+    // GitLab's finders ignore a job token on routes that do not allow one: anonymous.
+    if let Some(t) = job.filter(|_| job_token_allowed) {
+        return job_token(world, &t);
     }
     if let Some(t) = bearer {
         if world.directory.tokens.contains_key(&t) {
-            return personal(world, &t);
+            return personal(world, &t, write);
         }
         if job_token_allowed && world.directory.job_tokens.contains_key(&t) {
             return job_token(world, &t);
@@ -88,7 +86,9 @@ pub fn authenticate(
     Ok(Caller::Anonymous)
 }
 
-fn personal(world: &World, token: &str) -> Result<Caller, ApiError> {
+/// A personal token; a `read_api` one on a write request fails here, while authenticating,
+/// before any parameter or project check (GitLab's `api_guard`).
+fn personal(world: &World, token: &str, write: bool) -> Result<Caller, ApiError> {
     let t = world
         .directory
         .tokens
@@ -107,6 +107,9 @@ fn personal(world: &World, token: &str) -> Result<Caller, ApiError> {
         .ok_or(ApiError::Unauthorized)?;
     if user.state != "active" {
         return Err(ApiError::Unauthorized);
+    }
+    if write && t.read_only {
+        return Err(ApiError::InsufficientScope);
     }
     Ok(Caller::User {
         user_id: t.user_id,

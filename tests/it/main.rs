@@ -2,5 +2,7 @@
 
 mod support;
 
+mod auth_errors;
 mod control;
 mod jobs;
+mod scenario_format;

@@ -404,7 +404,6 @@ pub fn cancel(ctx: &Ctx) -> Result<Response, ApiError> {
     } else {
         false
     };
-    auth::require_write_scope(caller)?;
     if !auth::can_update_build(&ctx.world, caller, meta) {
         return Err(ApiError::Forbidden(None));
     }
@@ -421,7 +420,6 @@ pub fn cancel(ctx: &Ctx) -> Result<Response, ApiError> {
 /// `POST /projects/:id/jobs/:job_id/retry`: 201 with the **new** job.
 pub fn retry(ctx: &Ctx) -> Result<Response, ApiError> {
     let (caller, job_id, meta) = single(ctx)?;
-    auth::require_write_scope(caller)?;
     find_job(&ctx.world, meta, job_id)?;
     if !auth::can_update_build(&ctx.world, caller, meta) {
         return Err(ApiError::Forbidden(None));
@@ -435,7 +433,6 @@ pub fn retry(ctx: &Ctx) -> Result<Response, ApiError> {
 /// `POST /projects/:id/jobs/:job_id/erase`: builds only.
 pub fn erase(ctx: &Ctx) -> Result<Response, ApiError> {
     let (caller, job_id, meta) = single(ctx)?;
-    auth::require_write_scope(caller)?;
     let job = find_build(&ctx.world, meta, job_id)?;
     if !auth::can_erase(&ctx.world, caller, meta, &job) {
         return Err(ApiError::Forbidden(None));
@@ -490,7 +487,6 @@ pub fn play(ctx: &Ctx) -> Result<Response, ApiError> {
     let job_id = path_int(ctx, "job_id")?;
     let variables = validate(ctx, read_job_variables)?;
     let meta = project(ctx, caller)?;
-    auth::require_write_scope(caller)?;
     if !auth::can_read_build(&ctx.world, caller, meta) {
         return Err(ApiError::Forbidden(None));
     }
