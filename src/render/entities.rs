@@ -673,3 +673,201 @@ impl<'a> AllowedAgents<'a> {
         }
     }
 }
+
+/// `UserBasic`, as in a pipeline's `user`.
+#[derive(Serialize)]
+pub struct UserBasic<'a> {
+    id: u64,
+    username: &'a str,
+    name: &'a str,
+    state: &'a str,
+    locked: bool,
+    avatar_url: &'a str,
+    web_url: &'a str,
+}
+
+impl<'a> UserBasic<'a> {
+    pub fn new(u: &'a User) -> Self {
+        UserBasic {
+            id: u.id,
+            username: &u.username,
+            name: &u.name,
+            state: &u.state,
+            locked: false,
+            avatar_url: &u.avatar_url,
+            web_url: &u.web_url,
+        }
+    }
+}
+
+/// `PipelineBasicWithMetadata`: the pipelines list item (exactly these keys).
+#[derive(Serialize)]
+pub struct PipelineListItem<'a> {
+    #[serde(flatten)]
+    basic: PipelineBasic<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Versioned<Option<&'a str>>,
+}
+
+impl<'a> PipelineListItem<'a> {
+    pub fn new(world: &World, meta: &ProjectMeta, p: &'a Pipeline) -> Self {
+        PipelineListItem {
+            basic: PipelineBasic::new(world, meta, p),
+            name: when(world.instance.profile.pipeline_name, || p.name.as_deref()),
+        }
+    }
+}
+
+/// `Gitlab::Ci::Status::*` as the API shows it.
+#[derive(Serialize)]
+pub struct DetailedStatus {
+    icon: &'static str,
+    text: &'static str,
+    label: &'static str,
+    group: &'static str,
+    tooltip: &'static str,
+    has_details: bool,
+    details_path: String,
+    illustration: Option<()>,
+    favicon: String,
+}
+
+impl DetailedStatus {
+    pub fn new(status: crate::world::status::Status, warnings: bool, details_path: String) -> Self {
+        use crate::world::status::Status as S;
+        let (icon, text, label, group) = match status {
+            S::Success if warnings => (
+                "status_warning",
+                "Warning",
+                "passed with warnings",
+                "success-with-warnings",
+            ),
+            S::Success => ("status_success", "Passed", "passed", "success"),
+            S::Failed => ("status_failed", "Failed", "failed", "failed"),
+            S::Running => ("status_running", "Running", "running", "running"),
+            S::Pending => ("status_pending", "Pending", "pending", "pending"),
+            S::Canceled => ("status_canceled", "Canceled", "canceled", "canceled"),
+            S::Canceling => ("status_canceled", "Canceling", "canceling", "canceling"),
+            S::Skipped => ("status_skipped", "Skipped", "skipped", "skipped"),
+            S::Manual => ("status_manual", "Blocked", "manual action", "manual"),
+            S::Scheduled => ("status_scheduled", "Scheduled", "scheduled", "scheduled"),
+            S::Created => ("status_created", "Created", "created", "created"),
+            S::Preparing => ("status_preparing", "Preparing", "preparing", "preparing"),
+            S::WaitingForResource => (
+                "status_pending",
+                "Waiting",
+                "waiting for resource",
+                "waiting-for-resource",
+            ),
+            S::WaitingForCallback => (
+                "status_pending",
+                "Waiting",
+                "waiting for callback",
+                "waiting-for-callback",
+            ),
+        };
+        DetailedStatus {
+            icon,
+            text,
+            label,
+            group,
+            tooltip: label,
+            has_details: false,
+            details_path,
+            illustration: None,
+            favicon: format!("/assets/ci_favicons/favicon_{icon}.png"),
+        }
+    }
+}
+
+/// `Pipeline` (create, retry, cancel) and `PipelineWithMetadata` (get, latest: adds `name`).
+#[derive(Serialize)]
+pub struct PipelineEntity<'a> {
+    #[serde(flatten)]
+    basic: PipelineBasic<'a>,
+    before_sha: &'a str,
+    tag: bool,
+    yaml_errors: Option<&'a str>,
+    user: Option<UserBasic<'a>>,
+    started_at: Option<Ts>,
+    finished_at: Option<Ts>,
+    committed_at: Option<Ts>,
+    duration: Option<i64>,
+    queued_duration: Option<i64>,
+    coverage: Option<&'a str>,
+    detailed_status: DetailedStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Versioned<Option<&'a str>>,
+}
+
+impl<'a> PipelineEntity<'a> {
+    pub fn new(
+        world: &'a World,
+        meta: &'a ProjectMeta,
+        p: &'a Pipeline,
+        with_metadata: bool,
+    ) -> Self {
+        let warnings = p.status == crate::world::status::Status::Success
+            && world.project_state(p.project_id).is_some_and(|s| {
+                s.pipeline_jobs(p.id).any(|j| {
+                    !j.retried
+                        && j.allow_failure
+                        && matches!(
+                            j.status,
+                            crate::world::status::Status::Failed
+                                | crate::world::status::Status::Canceled
+                        )
+                })
+            });
+        let now = world.now();
+        let duration = p
+            .started_at
+            .map(|s| (p.finished_at.unwrap_or(now).as_second() - s.as_second()).max(0));
+        let queued = p
+            .started_at
+            .map(|s| s.as_second() - p.created_at.as_second())
+            .filter(|q| *q > 0);
+        let details_path = format!("/{}/-/pipelines/{}", meta.path_with_namespace, p.id);
+        PipelineEntity {
+            basic: PipelineBasic::new(world, meta, p),
+            before_sha: &p.before_sha,
+            tag: p.tag,
+            yaml_errors: p.yaml_errors.as_deref(),
+            user: p
+                .user_id
+                .and_then(|id| world.directory.users.get(&id))
+                .map(UserBasic::new),
+            started_at: ts(p.started_at),
+            finished_at: ts(p.finished_at),
+            committed_at: ts(p.committed_at),
+            duration,
+            queued_duration: queued,
+            coverage: p.coverage.as_deref(),
+            detailed_status: DetailedStatus::new(p.status, warnings, details_path),
+            name: when(
+                with_metadata && world.instance.profile.pipeline_name,
+                || p.name.as_deref(),
+            ),
+        }
+    }
+}
+
+/// `PipelineVariable`: always the four keys.
+#[derive(Serialize)]
+pub struct VariableEntity<'a> {
+    variable_type: &'a str,
+    key: &'a str,
+    value: &'a str,
+    raw: bool,
+}
+
+impl<'a> VariableEntity<'a> {
+    pub fn new(v: &'a crate::world::Variable) -> Self {
+        VariableEntity {
+            variable_type: &v.variable_type,
+            key: &v.key,
+            value: &v.value,
+            raw: v.raw,
+        }
+    }
+}

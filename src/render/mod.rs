@@ -6,6 +6,7 @@
 //! their cached bytes: a page of jobs is a concatenation of cached entities.
 
 mod entities;
+mod reports;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use jiff::Timestamp;
@@ -90,4 +91,46 @@ pub fn project(world: &World, meta: &ProjectMeta) -> Bytes {
 /// `GET /job/allowed_agents`.
 pub fn allowed_agents(world: &World, job: &Job, user: Option<&User>) -> Bytes {
     to_bytes(&AllowedAgents::new(world, job, user))
+}
+
+/// A pipelines-list page.
+pub fn pipeline_list(
+    world: &World,
+    meta: &ProjectMeta,
+    pipelines: &[&crate::world::Pipeline],
+) -> Bytes {
+    to_bytes(
+        &pipelines
+            .iter()
+            .map(|p| PipelineListItem::new(world, meta, p))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// `PipelineWithMetadata` (`with_metadata`) or `Pipeline`.
+pub fn pipeline(
+    world: &World,
+    meta: &ProjectMeta,
+    p: &crate::world::Pipeline,
+    with_metadata: bool,
+) -> Bytes {
+    to_bytes(&PipelineEntity::new(world, meta, p, with_metadata))
+}
+
+pub fn variables(p: &crate::world::Pipeline) -> Bytes {
+    to_bytes(
+        &p.variables
+            .iter()
+            .map(VariableEntity::new)
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// The full test report: the scenario's, with counts filled in from its test cases.
+pub fn test_report(p: &crate::world::Pipeline) -> Bytes {
+    to_bytes(&reports::full(p))
+}
+
+pub fn test_report_summary(world: &World, p: &crate::world::Pipeline) -> Bytes {
+    to_bytes(&reports::summary(world, p))
 }

@@ -142,7 +142,7 @@ pub fn build_world(
         for u in &f.users {
             if dir.users.contains_key(&u.id) {
                 err.at(
-                    u.loc,
+                    u.id_loc,
                     &format!("{}.id", u.path),
                     format!("duplicate user id {}", u.id),
                 );
@@ -221,7 +221,7 @@ pub fn build_world(
         for r in &f.runners {
             if dir.runners.contains_key(&r.id) {
                 err.at(
-                    r.loc,
+                    r.id_loc,
                     &format!("{}.id", r.path),
                     format!("duplicate runner id {}", r.id),
                 );
@@ -258,7 +258,7 @@ pub fn build_world(
             for m in &r.managers {
                 if dir.managers.contains_key(&m.id) {
                     err.at(
-                        m.loc,
+                        m.id_loc,
                         &format!("{}.id", m.path),
                         format!("duplicate runner manager id {}", m.id),
                     );
@@ -305,7 +305,7 @@ pub fn build_world(
         for p in &f.projects {
             if dir.projects.contains_key(&p.id) {
                 err.at(
-                    p.loc,
+                    p.id_loc,
                     &format!("{}.id", p.path),
                     format!("duplicate project id {}", p.id),
                 );
@@ -433,6 +433,7 @@ pub fn build_world(
                     commits,
                     members,
                     agents: Vec::new(),
+                    ci: p.ci.as_ref().map(ci_config),
                     web_url: format!("{base_url}/{}", p.path_with_namespace),
                 },
             );
@@ -490,7 +491,7 @@ pub fn build_world(
         for pl in &p.pipelines {
             if pipeline_ids.insert(pl.id, p.id).is_some() {
                 err.at(
-                    pl.loc,
+                    pl.id_loc,
                     &format!("{}.id", pl.path),
                     format!("duplicate pipeline id {}", pl.id),
                 );
@@ -498,7 +499,7 @@ pub fn build_world(
             for j in pl.jobs.iter().chain(&pl.bridges) {
                 if job_ids.insert(j.id, p.id).is_some() {
                     err.at(
-                        j.loc,
+                        j.id_loc,
                         &format!("{}.id", j.path),
                         format!(
                             "duplicate job id {} (builds and bridges share one id space)",
@@ -605,7 +606,7 @@ pub fn build_world(
                     let is_bridge = projects[project].bridges.contains_key(&t.job);
                     if is_bridge {
                         err.at(
-                            t.loc,
+                            t.job_loc,
                             &format!("{}.job", t.path),
                             format!("job {} is a bridge; only builds have job tokens", t.job),
                         );
@@ -615,7 +616,7 @@ pub fn build_world(
                     dir.token_jobs.insert(t.job, *project);
                 }
                 None => err.at(
-                    t.loc,
+                    t.job_loc,
                     &format!("{}.job", t.path),
                     format!(
                         "token for unknown job {} (define the job under a pipeline's jobs:)",
@@ -1217,4 +1218,33 @@ fn generate(
     if job_id > first_job {
         *max_job = (*max_job).max(job_id - 1);
     }
+}
+
+fn ci_config(c: &CiDef) -> Arc<CiConfig> {
+    let mut stages = c.stages.clone();
+    for j in &c.jobs {
+        if !stages.contains(&j.stage) {
+            stages.push(j.stage.clone());
+        }
+    }
+    let jobs = c
+        .jobs
+        .iter()
+        .map(|j| {
+            let when = j
+                .when
+                .as_deref()
+                .map(When::parse)
+                .unwrap_or(When::OnSuccess);
+            CiJob {
+                name: j.name.clone(),
+                stage: j.stage.clone(),
+                when,
+                allow_failure: j.allow_failure.unwrap_or(when == When::Manual),
+                only: j.only.clone(),
+                tag_list: j.tag_list.clone(),
+            }
+        })
+        .collect();
+    Arc::new(CiConfig { stages, jobs })
 }

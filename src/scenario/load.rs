@@ -86,8 +86,9 @@ pub const FAILURE_REASONS: &[&str] = &[
     "reached_downstream_pipeline_trigger_rate_limit",
 ];
 
-/// Parses one scenario text. `file` names it in errors.
-pub fn parse_file(file: &str, text: &str) -> Result<ScenarioFile, Vec<super::ScenarioError>> {
+/// Parses one scenario text. `file` names it in errors. A YAML syntax error gives no file;
+/// decoding errors still give what could be read, so references can be checked too.
+pub fn parse_file(file: &str, text: &str) -> (Option<ScenarioFile>, Vec<super::ScenarioError>) {
     let mut ctx = Ctx::new(file);
     let root = match node::parse(text) {
         Ok(n) => n,
@@ -97,15 +98,22 @@ pub fn parse_file(file: &str, text: &str) -> Result<ScenarioFile, Vec<super::Sce
                 .map(|l| (l.line(), l.column()))
                 .unwrap_or((0, 0));
             let message = e.to_string();
-            // serde-saphyr prefixes its own "line L column C:"; keep only the first line.
-            let message = message.lines().next().unwrap_or("invalid YAML").to_owned();
-            return Err(vec![super::ScenarioError {
+            // serde-saphyr writes "error: line L column C: <what>" and a source snippet; our
+            // prefix already has the location, so keep only <what>.
+            let first = message.lines().next().unwrap_or("invalid YAML");
+            let message = first
+                .split_once(&format!("line {line} column {column}: "))
+                .map(|(_, m)| m)
+                .unwrap_or(first)
+                .to_owned();
+            let error = super::ScenarioError {
                 file: file.to_owned(),
                 line,
                 column,
                 path: String::new(),
                 message: format!("invalid YAML: {message}"),
-            }]);
+            };
+            return (None, vec![error]);
         }
     };
     let scenario = if matches!(root.value, node::Value::Null) {
@@ -113,11 +121,7 @@ pub fn parse_file(file: &str, text: &str) -> Result<ScenarioFile, Vec<super::Sce
     } else {
         read_root(&mut ctx, &root).unwrap_or_default()
     };
-    if ctx.errors.is_empty() {
-        Ok(scenario)
-    } else {
-        Err(ctx.errors)
-    }
+    (Some(scenario), ctx.errors)
 }
 
 fn read_root(ctx: &mut Ctx, n: &Node) -> Option<ScenarioFile> {
@@ -224,6 +228,7 @@ fn read_user(ctx: &mut Ctx, n: &Node, path: &str) -> Option<UserDef> {
         tokens: o
             .opt(ctx, "tokens", |c, n, p| d::list_of(c, n, p, read_token))
             .unwrap_or_default(),
+        id_loc: o.get("id").map(|n| n.loc).unwrap_or(n.loc),
         loc: n.loc,
         path: path.to_owned(),
     };
@@ -249,6 +254,7 @@ fn read_manager(ctx: &mut Ctx, n: &Node, path: &str) -> Option<RunnerManagerDef>
         status: o.opt(ctx, "status", |c, n, p| {
             d::one_of(c, n, p, &["online", "offline", "stale", "never_contacted"])
         }),
+        id_loc: o.get("id").map(|n| n.loc).unwrap_or(n.loc),
         loc: n.loc,
         path: path.to_owned(),
     };
@@ -278,6 +284,7 @@ fn read_runner(ctx: &mut Ctx, n: &Node, path: &str) -> Option<RunnerDef> {
         managers: o
             .opt(ctx, "managers", |c, n, p| d::list_of(c, n, p, read_manager))
             .unwrap_or_default(),
+        id_loc: o.get("id").map(|n| n.loc).unwrap_or(n.loc),
         loc: n.loc,
         path: path.to_owned(),
     };
@@ -384,7 +391,12 @@ fn read_job(ctx: &mut Ctx, n: &Node, path: &str, bridge: bool) -> Option<JobDef>
     let id = o.req(ctx, "id", d::id);
     let name = o.req(ctx, "name", d::string);
     let status = o.req(ctx, "status", status);
-    let log = match (o.get("log"), o.get("log_file")) {
+    let log_nodes = if bridge {
+        (None, None)
+    } else {
+        (o.get("log"), o.get("log_file"))
+    };
+    let log = match log_nodes {
         (Some(l), None) => d::string(ctx, l, &o.field("log")).map(LogDef::Inline),
         (None, Some(f)) => d::string(ctx, f, &o.field("log_file")).map(|s| LogDef::File(s, f.loc)),
         (Some(_), Some(f)) => {
@@ -418,7 +430,8 @@ fn read_job(ctx: &mut Ctx, n: &Node, path: &str, bridge: bool) -> Option<JobDef>
         id: id.unwrap_or(0),
         name: name.clone().unwrap_or_default(),
         stage: o.opt(ctx, "stage", d::string),
-        status,
+        // An invalid status was reported; keep the job so references to it resolve.
+        status: status.or(Some(Status::Created)),
         when: o.opt(ctx, "when", |c, n, p| d::one_of(c, n, p, WHENS)),
         allow_failure: o.opt(ctx, "allow_failure", d::bool_),
         failure_reason: o.opt(ctx, "failure_reason", |c, n, p| {
@@ -480,13 +493,12 @@ fn read_job(ctx: &mut Ctx, n: &Node, path: &str, bridge: bool) -> Option<JobDef>
             })
             .unwrap_or_default(),
         downstream,
+        id_loc: o.get("id").map(|n| n.loc).unwrap_or(n.loc),
         loc: n.loc,
         path: path.to_owned(),
     };
     o.finish(ctx);
     id?;
-    name?;
-    status?;
     Some(j)
 }
 
@@ -529,6 +541,7 @@ fn read_pipeline(ctx: &mut Ctx, n: &Node, path: &str) -> Option<PipelineDef> {
                 d::list_of(c, n, p, |c, n, p| read_job(c, n, p, true))
             })
             .unwrap_or_default(),
+        id_loc: o.get("id").map(|n| n.loc).unwrap_or(n.loc),
         loc: n.loc,
         path: path.to_owned(),
     };
@@ -597,7 +610,7 @@ fn read_project(ctx: &mut Ctx, n: &Node, path: &str) -> Option<ProjectDef> {
         && (!fp.contains('/') || fp.starts_with('/') || fp.ends_with('/'))
     {
         ctx.error(
-            o.loc,
+            o.get("path").map(|n| n.loc).unwrap_or(o.loc),
             &o.field("path"),
             format!("{fp:?} is not a full path like group/project"),
         );
@@ -646,6 +659,8 @@ fn read_project(ctx: &mut Ctx, n: &Node, path: &str) -> Option<ProjectDef> {
                 d::list_of(c, n, p, read_generate)
             })
             .unwrap_or_default(),
+        ci: o.opt(ctx, "ci", read_ci),
+        id_loc: o.get("id").map(|n| n.loc).unwrap_or(n.loc),
         loc: n.loc,
         path: path.to_owned(),
     };
@@ -655,14 +670,70 @@ fn read_project(ctx: &mut Ctx, n: &Node, path: &str) -> Option<ProjectDef> {
     Some(p)
 }
 
+fn read_ci_job(ctx: &mut Ctx, n: &Node, path: &str) -> Option<CiJobDef> {
+    let mut o = Obj::new(ctx, n, path)?;
+    let name = o.req(ctx, "name", d::string);
+    let j = CiJobDef {
+        name: name.clone().unwrap_or_default(),
+        stage: o
+            .opt(ctx, "stage", d::string)
+            .unwrap_or_else(|| "test".into()),
+        when: o.opt(ctx, "when", |c, n, p| d::one_of(c, n, p, WHENS)),
+        allow_failure: o.opt(ctx, "allow_failure", d::bool_),
+        only: o
+            .opt(ctx, "only", |c, n, p| d::list_of(c, n, p, d::string))
+            .unwrap_or_default(),
+        tag_list: o
+            .opt(ctx, "tag_list", |c, n, p| d::list_of(c, n, p, d::string))
+            .unwrap_or_default(),
+    };
+    o.finish(ctx);
+    name?;
+    Some(j)
+}
+
+fn read_ci(ctx: &mut Ctx, n: &Node, path: &str) -> Option<CiDef> {
+    let mut o = Obj::new(ctx, n, path)?;
+    let stages: Vec<String> = o
+        .opt(ctx, "stages", |c, n, p| d::list_of(c, n, p, d::string))
+        .unwrap_or_default();
+    let jobs = o
+        .req(ctx, "jobs", |c, n, p| d::list_of(c, n, p, read_ci_job))
+        .unwrap_or_default();
+    o.finish(ctx);
+    if !stages.is_empty() {
+        for (i, j) in jobs.iter().enumerate() {
+            if !stages.contains(&j.stage) {
+                ctx.error(
+                    n.loc,
+                    &format!("{path}.jobs[{i}].stage"),
+                    format!(
+                        "stage {:?} is not in stages (allowed: {})",
+                        j.stage,
+                        stages.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+    Some(CiDef {
+        stages,
+        jobs,
+        loc: n.loc,
+        path: path.to_owned(),
+    })
+}
+
 fn read_job_token(ctx: &mut Ctx, n: &Node, path: &str) -> Option<JobTokenDef> {
     let mut o = Obj::new(ctx, n, path)?;
     let token = o.req(ctx, "token", d::string);
     let job = o.req(ctx, "job", d::id);
+    let job_loc = o.get("job").map(|n| n.loc).unwrap_or(n.loc);
     o.finish(ctx);
     Some(JobTokenDef {
         token: token?,
         job: job?,
+        job_loc,
         loc: n.loc,
         path: path.to_owned(),
     })

@@ -99,16 +99,28 @@ pub struct Overrides {
 pub fn build(sources: &[Source], overrides: &Overrides) -> Result<World, ScenarioErrors> {
     let mut files = Vec::new();
     let mut errors = Vec::new();
+    let mut unreadable = false;
     for s in sources {
-        match load::parse_file(&s.name, &s.text) {
-            Ok(f) => files.push((s.clone(), f)),
-            Err(mut e) => errors.append(&mut e),
+        let (file, mut e) = load::parse_file(&s.name, &s.text);
+        errors.append(&mut e);
+        match file {
+            Some(f) => files.push((s.clone(), f)),
+            None => unreadable = true,
         }
     }
-    if !errors.is_empty() {
+    // Cross-checks run on whatever decoded, so one run reports both kinds of error; a
+    // file that is not YAML at all would only add noise.
+    if unreadable {
         return Err(ScenarioErrors(errors));
     }
-    check::build_world(&files, overrides).map_err(ScenarioErrors)
+    match check::build_world(&files, overrides) {
+        Ok(world) if errors.is_empty() => Ok(world),
+        Ok(_) => Err(ScenarioErrors(errors)),
+        Err(mut more) => {
+            errors.append(&mut more);
+            Err(ScenarioErrors(errors))
+        }
+    }
 }
 
 /// Loads scenario files from disk (or the embedded default when `paths` is empty).

@@ -55,6 +55,8 @@ pub struct UserDef {
     pub pronouns: Option<String>,
     pub bot: bool,
     pub tokens: Vec<TokenDef>,
+    /// Where the `id` value is (for duplicate-id errors).
+    pub id_loc: Loc,
     pub loc: Loc,
     pub path: String,
 }
@@ -71,6 +73,8 @@ pub struct RunnerManagerDef {
     pub contacted_at: Option<Timestamp>,
     pub ip_address: Option<String>,
     pub status: Option<String>,
+    /// Where the `id` value is (for duplicate-id errors).
+    pub id_loc: Loc,
     pub loc: Loc,
     pub path: String,
 }
@@ -88,6 +92,8 @@ pub struct RunnerDef {
     pub status: Option<String>,
     pub graceful_cancel: bool,
     pub managers: Vec<RunnerManagerDef>,
+    /// Where the `id` value is (for duplicate-id errors).
+    pub id_loc: Loc,
     pub loc: Loc,
     pub path: String,
 }
@@ -177,6 +183,8 @@ pub struct JobDef {
     pub variables: Vec<VariableDef>,
     /// Bridges only: the downstream pipeline `(project id or None for this project, pipeline id)`.
     pub downstream: Option<(Option<u64>, u64, Loc)>,
+    /// Where the `id` value is (for duplicate-id errors).
+    pub id_loc: Loc,
     pub loc: Loc,
     pub path: String,
 }
@@ -204,6 +212,8 @@ pub struct PipelineDef {
     pub test_report: Option<serde_json::Value>,
     pub jobs: Vec<JobDef>,
     pub bridges: Vec<JobDef>,
+    /// Where the `id` value is (for duplicate-id errors).
+    pub id_loc: Loc,
     pub loc: Loc,
     pub path: String,
 }
@@ -220,6 +230,26 @@ pub struct GenerateDef {
     pub stages: Vec<String>,
     pub user: Option<(String, Loc)>,
     pub log: Option<String>,
+    pub loc: Loc,
+    pub path: String,
+}
+
+/// A job of the project's CI definition: what `POST /projects/:id/pipeline` creates.
+#[derive(Debug, Clone)]
+pub struct CiJobDef {
+    pub name: String,
+    pub stage: String,
+    pub when: Option<String>,
+    pub allow_failure: Option<bool>,
+    /// Refs (branch or tag names) the job runs on; empty = every ref.
+    pub only: Vec<String>,
+    pub tag_list: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CiDef {
+    pub stages: Vec<String>,
+    pub jobs: Vec<CiJobDef>,
     pub loc: Loc,
     pub path: String,
 }
@@ -244,6 +274,9 @@ pub struct ProjectDef {
     pub agents: Vec<AgentDef>,
     pub pipelines: Vec<PipelineDef>,
     pub generate: Vec<GenerateDef>,
+    pub ci: Option<CiDef>,
+    /// Where the `id` value is (for duplicate-id errors).
+    pub id_loc: Loc,
     pub loc: Loc,
     pub path: String,
 }
@@ -252,6 +285,7 @@ pub struct ProjectDef {
 pub struct JobTokenDef {
     pub token: String,
     pub job: u64,
+    pub job_loc: Loc,
     pub loc: Loc,
     pub path: String,
 }

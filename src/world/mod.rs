@@ -187,6 +187,24 @@ pub struct Agent {
     pub configuration: serde_json::Value,
 }
 
+/// A job template of the project's CI definition.
+#[derive(Debug, Clone)]
+pub struct CiJob {
+    pub name: String,
+    pub stage: String,
+    pub when: When,
+    pub allow_failure: bool,
+    pub only: Vec<String>,
+    pub tag_list: Vec<String>,
+}
+
+/// What `POST /projects/:id/pipeline` creates: stages in order and their jobs.
+#[derive(Debug, Clone)]
+pub struct CiConfig {
+    pub stages: Vec<String>,
+    pub jobs: Vec<CiJob>,
+}
+
 /// What does not change while serving: a project's identity, settings, refs and members.
 #[derive(Debug, Clone)]
 pub struct ProjectMeta {
@@ -208,6 +226,7 @@ pub struct ProjectMeta {
     pub commits: HashMap<String, Commit>,
     pub members: HashMap<u64, Role>,
     pub agents: Vec<Agent>,
+    pub ci: Option<Arc<CiConfig>>,
     pub web_url: String,
 }
 

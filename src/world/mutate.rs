@@ -70,8 +70,13 @@ impl World {
     }
 
     /// Recomputes a pipeline's status and times from its latest jobs (composite rules).
-    /// The pipeline gets a new revision only if something visible changed.
+    /// The pipeline gets a new revision only if something visible changed; then its jobs
+    /// get fresh render caches and a bridge that triggered it follows its status.
     pub fn recompute_pipeline(&mut self, project_id: u64, pipeline_id: u64) {
+        self.recompute_pipeline_depth(project_id, pipeline_id, 0);
+    }
+
+    fn recompute_pipeline_depth(&mut self, project_id: u64, pipeline_id: u64, depth: usize) {
         let now = self.now();
         let Some(state) = self.projects.get(&project_id) else {
             return;
@@ -102,12 +107,69 @@ impl World {
             None
         };
         p.rev = next_revision();
+        let parent = p.parent;
+        let ids: Vec<u64> = state
+            .by_pipeline
+            .get(&pipeline_id)
+            .map(|v| v.to_vec())
+            .unwrap_or_default();
         let project = Arc::make_mut(
             self.projects
                 .get_mut(&project_id)
                 .expect("project exists: looked up above"),
         );
         Arc::make_mut(&mut project.pipelines).insert(pipeline_id, Arc::new(p));
+        // Jobs embed their pipeline: give them fresh render caches.
+        let fresh: Vec<Job> = ids
+            .iter()
+            .filter_map(|id| project.job(*id).map(|j| (**j).clone()))
+            .collect();
+        for j in fresh {
+            let _ = self.put_job(j);
+        }
+        if let (Some((pp, ppl)), true) = (parent, depth < 16) {
+            self.follow_downstream(pp, ppl, (project_id, pipeline_id), new_status, depth);
+        }
+    }
+
+    /// A bridge mirrors its downstream pipeline: finished statuses as they are, anything
+    /// still active as `running`.
+    fn follow_downstream(
+        &mut self,
+        project_id: u64,
+        pipeline_id: u64,
+        downstream: (u64, u64),
+        status: Status,
+        depth: usize,
+    ) {
+        let bridges: Vec<Arc<Job>> = match self.projects.get(&project_id) {
+            Some(s) => s
+                .pipeline_jobs(pipeline_id)
+                .filter(|j| !j.retried && matches!(j.kind, JobKind::Bridge { downstream: Some(d) } if d == downstream))
+                .cloned()
+                .collect(),
+            None => return,
+        };
+        let now = self.now();
+        let mirrored = match status {
+            s if s.is_completed() || s == Status::Canceling || s == Status::Manual => s,
+            _ => Status::Running,
+        };
+        let mut changed = false;
+        for b in bridges {
+            if b.status != mirrored {
+                let mut c = (*b).clone();
+                c.status = mirrored;
+                if mirrored.is_completed() {
+                    c.finished_at = Some(now);
+                }
+                let _ = self.put_job(c);
+                changed = true;
+            }
+        }
+        if changed {
+            self.recompute_pipeline_depth(project_id, pipeline_id, depth + 1);
+        }
     }
 
     /// `POST /jobs/:id/cancel`: never an error for a wrong state (GitLab fires the
