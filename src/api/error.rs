@@ -42,6 +42,9 @@ pub enum ApiError {
     /// A 405 with a Grape-style message (pagination limits).
     #[error("{0}")]
     NotAllowedWithMessage(String),
+    /// `render_validation_error!`: `{"message":{"base":["Reference not found"]}}`.
+    #[error("{0:?}")]
+    BaseValidation(Vec<String>),
     #[error("413 Request Entity Too Large")]
     PayloadTooLarge,
     #[error("unsupported content type {0}")]
@@ -53,6 +56,16 @@ pub enum ApiError {
 #[derive(Serialize)]
 struct Message<'a> {
     message: &'a str,
+}
+
+#[derive(Serialize)]
+struct Base<'a> {
+    base: &'a [String],
+}
+
+#[derive(Serialize)]
+struct ModelErrors<'a> {
+    message: Base<'a>,
 }
 
 #[derive(Serialize)]
@@ -91,7 +104,9 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } | ApiError::NotAllowedWithMessage(_) => {
                 StatusCode::METHOD_NOT_ALLOWED
             }
-            ApiError::Validation(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Validation(_) | ApiError::BadRequest(_) | ApiError::BaseValidation(_) => {
+                StatusCode::BAD_REQUEST
+            }
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedContentType(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -102,6 +117,12 @@ impl ApiError {
     pub fn into_response(self) -> Response {
         let status = self.status();
         match &self {
+            ApiError::BaseValidation(messages) => json(
+                status,
+                &ModelErrors {
+                    message: Base { base: messages },
+                },
+            ),
             ApiError::Forbidden(Some(reason)) => json(
                 status,
                 &Message {

@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use hyper::Method;
 
-use super::handlers::{jobs, misc};
+use super::handlers::{jobs, misc, pipelines};
 use super::{ApiError, Ctx, Response};
 
 pub type Handler = fn(&Ctx) -> Result<Response, ApiError>;
@@ -78,6 +78,45 @@ static TABLE: LazyLock<matchit::Router<Route>> = LazyLock::new(|| {
     add(
         "/api/v4/projects/{id}/pipelines/{pipeline_id}/bridges",
         vec![(Method::GET, jobs::list_pipeline_bridges)],
+    );
+    add(
+        "/api/v4/projects/{id}/pipelines",
+        vec![(Method::GET, pipelines::list)],
+    );
+    add(
+        "/api/v4/projects/{id}/pipeline",
+        vec![(Method::POST, pipelines::create)],
+    );
+    add(
+        "/api/v4/projects/{id}/pipelines/latest",
+        vec![(Method::GET, pipelines::latest)],
+    );
+    add(
+        "/api/v4/projects/{id}/pipelines/{pipeline_id}",
+        vec![
+            (Method::GET, pipelines::get),
+            (Method::DELETE, pipelines::delete),
+        ],
+    );
+    add(
+        "/api/v4/projects/{id}/pipelines/{pipeline_id}/variables",
+        vec![(Method::GET, pipelines::variables)],
+    );
+    add(
+        "/api/v4/projects/{id}/pipelines/{pipeline_id}/test_report",
+        vec![(Method::GET, pipelines::test_report)],
+    );
+    add(
+        "/api/v4/projects/{id}/pipelines/{pipeline_id}/test_report_summary",
+        vec![(Method::GET, pipelines::test_report_summary)],
+    );
+    add(
+        "/api/v4/projects/{id}/pipelines/{pipeline_id}/retry",
+        vec![(Method::POST, pipelines::retry)],
+    );
+    add(
+        "/api/v4/projects/{id}/pipelines/{pipeline_id}/cancel",
+        vec![(Method::POST, pipelines::cancel)],
     );
     r
 });

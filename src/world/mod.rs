@@ -6,6 +6,7 @@
 
 pub mod clock;
 pub mod mutate;
+pub mod pipelines;
 pub mod session;
 pub mod status;
 

@@ -69,6 +69,11 @@ impl World {
         Ok(job)
     }
 
+    /// Stores a job known to belong to an existing project.
+    pub(crate) fn put_job_pub(&mut self, job: Job) {
+        let _ = self.put_job(job);
+    }
+
     /// Recomputes a pipeline's status and times from its latest jobs (composite rules).
     /// The pipeline gets a new revision only if something visible changed; then its jobs
     /// get fresh render caches and a bridge that triggered it follows its status.

@@ -3,6 +3,7 @@
 
 pub mod jobs;
 pub mod misc;
+pub mod pipelines;
 
 use hyper::StatusCode;
 

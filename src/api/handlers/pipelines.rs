@@ -1,0 +1,406 @@
+//! The Pipelines API (`lib/api/ci/pipelines.rb`). GETs may be anonymous
+//! (`authenticate_non_get!`); everything else needs a user.
+
+use std::sync::Arc;
+
+use hyper::StatusCode;
+
+use super::{ok_json, path_int, project, validate};
+use crate::api::auth::{self, Caller};
+use crate::api::pagination::{self, Page};
+use crate::api::query::{Param, Reader, scalar};
+use crate::api::{ApiError, Body, Ctx, Response};
+use crate::render;
+use crate::scenario::load::SOURCES;
+use crate::world::pipelines::CreateError;
+use crate::world::status::Status;
+use crate::world::{Pipeline, ProjectMeta, Role, Variable, World};
+
+const SCOPES: &[&str] = &["running", "pending", "finished", "branches", "tags"];
+const ORDER_BY: &[&str] = &["id", "status", "ref", "updated_at", "user_id"];
+const SORT: &[&str] = &["asc", "desc"];
+
+fn statuses(world: &World) -> Vec<&'static str> {
+    let p = world.instance.profile;
+    Status::ALL
+        .iter()
+        .filter(|s| match s {
+            Status::Canceling => p.canceling,
+            Status::WaitingForCallback => p.waiting_for_callback,
+            _ => true,
+        })
+        .map(|s| s.as_str())
+        .collect()
+}
+
+/// Anonymous GETs are fine here; writes need a user.
+fn caller(ctx: &Ctx) -> Result<Caller, ApiError> {
+    let c = auth::authenticate(&ctx.world, ctx.req, false)?;
+    if ctx.req.method != hyper::Method::GET && ctx.req.method != hyper::Method::HEAD {
+        return auth::require_user(c);
+    }
+    Ok(c)
+}
+
+fn find_pipeline<'w>(
+    world: &'w World,
+    meta: &ProjectMeta,
+    id: u64,
+) -> Result<&'w Arc<Pipeline>, ApiError> {
+    world.pipeline(meta.id, id).ok_or(ApiError::RecordNotFound)
+}
+
+struct ListFilters {
+    scope: Option<String>,
+    status: Option<String>,
+    source: Option<String>,
+    ref_: Option<String>,
+    sha: Option<String>,
+    yaml_errors: Option<bool>,
+    username: Option<String>,
+    updated_after: Option<jiff::Timestamp>,
+    updated_before: Option<jiff::Timestamp>,
+    created_after: Option<jiff::Timestamp>,
+    created_before: Option<jiff::Timestamp>,
+    name: Option<String>,
+    order_by: String,
+    sort: String,
+    page: Option<Page>,
+}
+
+fn read_filters(r: &mut Reader, world: &World) -> ListFilters {
+    ListFilters {
+        scope: r.choice("scope", SCOPES),
+        status: r.choice("status", &statuses(world)),
+        source: r.choice("source", SOURCES),
+        ref_: r.string("ref"),
+        sha: r.string("sha"),
+        yaml_errors: r.bool("yaml_errors"),
+        username: r.string("username"),
+        updated_after: r.datetime("updated_after"),
+        updated_before: r.datetime("updated_before"),
+        created_after: r.datetime("created_after"),
+        created_before: r.datetime("created_before"),
+        name: r.string("name"),
+        order_by: r
+            .choice("order_by", ORDER_BY)
+            .unwrap_or_else(|| "id".into()),
+        sort: r.choice("sort", SORT).unwrap_or_else(|| "desc".into()),
+        page: Page::read(r),
+    }
+}
+
+/// `GET /projects/:id/pipelines`.
+pub fn list(ctx: &Ctx) -> Result<Response, ApiError> {
+    let world = &ctx.world;
+    let caller = caller(ctx)?;
+    let f = validate(ctx, |r| read_filters(r, world))?;
+    let page = f.page.ok_or(ApiError::Internal)?;
+    let meta = project(ctx, caller)?;
+    if !auth::can_read_pipeline(world, caller, meta) || !auth::can_read_build(world, caller, meta) {
+        return Err(ApiError::Forbidden(None));
+    }
+    let state = world.project_state(meta.id).ok_or(ApiError::Internal)?;
+    let user_filter = f
+        .username
+        .as_ref()
+        .map(|u| world.directory.usernames.get(u).copied());
+    let mut rows: Vec<&Arc<Pipeline>> = state
+        .pipelines
+        .values()
+        .filter(|p| match f.scope.as_deref() {
+            Some("running") => p.status == Status::Running,
+            Some("pending") => p.status == Status::Pending,
+            Some("finished") => matches!(
+                p.status,
+                Status::Success | Status::Failed | Status::Canceled
+            ),
+            _ => true,
+        })
+        .filter(|p| f.status.as_deref().is_none_or(|s| p.status.as_str() == s))
+        // Child pipelines only when asked for by source (GitLab 17.0+).
+        .filter(|p| match f.source.as_deref() {
+            Some(s) => p.source == s,
+            None => p.source != "parent_pipeline",
+        })
+        .filter(|p| f.ref_.as_deref().is_none_or(|r| p.ref_ == r))
+        .filter(|p| f.sha.as_deref().is_none_or(|s| p.sha == s))
+        .filter(|p| f.yaml_errors.is_none_or(|y| p.yaml_errors.is_some() == y))
+        .filter(|p| user_filter.is_none_or(|u| u.is_some() && p.user_id == u))
+        .filter(|p| f.updated_after.is_none_or(|t| p.updated_at >= t))
+        .filter(|p| f.updated_before.is_none_or(|t| p.updated_at <= t))
+        .filter(|p| f.created_after.is_none_or(|t| p.created_at > t))
+        .filter(|p| f.created_before.is_none_or(|t| p.created_at < t))
+        .filter(|p| {
+            f.name
+                .as_deref()
+                .is_none_or(|n| p.name.as_deref() == Some(n))
+        })
+        .collect();
+    // branches / tags: the newest pipeline of each existing branch or tag.
+    if let Some(kind @ ("branches" | "tags")) = f.scope.as_deref() {
+        let tags = kind == "tags";
+        let names = if tags { &meta.tags } else { &meta.branches };
+        let mut newest: std::collections::BTreeMap<&str, &Arc<Pipeline>> = Default::default();
+        for p in rows
+            .iter()
+            .filter(|p| p.tag == tags && names.contains_key(&p.ref_))
+        {
+            let e = newest.entry(p.ref_.as_str()).or_insert(p);
+            if p.id > e.id {
+                *e = p;
+            }
+        }
+        rows = newest.into_values().collect();
+    }
+    rows.sort_by(|a, b| {
+        let ord = match f.order_by.as_str() {
+            "status" => a.status.as_str().cmp(b.status.as_str()),
+            "ref" => a.ref_.cmp(&b.ref_),
+            "updated_at" => a.updated_at.cmp(&b.updated_at),
+            "user_id" => a.user_id.cmp(&b.user_id),
+            _ => std::cmp::Ordering::Equal,
+        }
+        .then(a.id.cmp(&b.id));
+        if f.sort == "asc" { ord } else { ord.reverse() }
+    });
+    let total = rows.len();
+    let shown: Vec<&Pipeline> = rows
+        .iter()
+        .skip(page.offset())
+        .take(page.per_page as usize)
+        .map(|p| p.as_ref())
+        .collect();
+    let resp = ok_json(render::pipeline_list(world, meta, &shown));
+    let path = [("id", ctx.route.get("id").to_owned())];
+    let defaults = [("order_by", f.order_by.clone()), ("sort", f.sort.clone())];
+    let link = pagination::link_params(ctx.req, &path, &defaults);
+    Ok(pagination::offset_headers(
+        resp,
+        ctx.req,
+        link,
+        page,
+        Some(total),
+        false,
+    ))
+}
+
+/// `GET /projects/:id/pipelines/:pipeline_id`.
+pub fn get(ctx: &Ctx) -> Result<Response, ApiError> {
+    let caller = caller(ctx)?;
+    let id = path_int(ctx, "pipeline_id")?;
+    let meta = project(ctx, caller)?;
+    if !auth::can_read_pipeline(&ctx.world, caller, meta) {
+        return Err(ApiError::Forbidden(None));
+    }
+    let p = find_pipeline(&ctx.world, meta, id)?;
+    Ok(ok_json(render::pipeline(&ctx.world, meta, p, true)))
+}
+
+/// `GET /projects/:id/pipelines/latest`: the newest pipeline of the ref at its current
+/// head; 403 when there is none.
+pub fn latest(ctx: &Ctx) -> Result<Response, ApiError> {
+    let world = &ctx.world;
+    let caller = caller(ctx)?;
+    let ref_ = validate(ctx, |r| r.string("ref"))?;
+    let meta = project(ctx, caller)?;
+    let ref_ = ref_
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| meta.default_branch.clone());
+    let head = meta.branches.get(&ref_).or_else(|| meta.tags.get(&ref_));
+    let state = world.project_state(meta.id).ok_or(ApiError::Internal)?;
+    let found = head.and_then(|sha| {
+        state
+            .pipelines
+            .values()
+            .rev()
+            .find(|p| p.ref_ == ref_ && &p.sha == sha)
+    });
+    match found {
+        Some(p) if auth::can_read_pipeline(world, caller, meta) => {
+            Ok(ok_json(render::pipeline(world, meta, p, true)))
+        }
+        _ => Err(ApiError::Forbidden(None)),
+    }
+}
+
+/// `GET …/variables`: maintainers, or the developer who triggered the pipeline.
+pub fn variables(ctx: &Ctx) -> Result<Response, ApiError> {
+    let caller = caller(ctx)?;
+    let id = path_int(ctx, "pipeline_id")?;
+    let meta = project(ctx, caller)?;
+    let p = find_pipeline(&ctx.world, meta, id)?;
+    let role = auth::role(&ctx.world, caller, meta);
+    let allowed = role.is_some_and(|r| r >= Role::Maintainer)
+        || (role.is_some_and(|r| r >= Role::Developer)
+            && caller.user_id().is_some()
+            && p.user_id == caller.user_id());
+    if !allowed {
+        return Err(ApiError::Forbidden(None));
+    }
+    Ok(ok_json(render::variables(p)))
+}
+
+fn report(ctx: &Ctx, summary: bool) -> Result<Response, ApiError> {
+    let caller = caller(ctx)?;
+    let id = path_int(ctx, "pipeline_id")?;
+    let meta = project(ctx, caller)?;
+    let p = find_pipeline(&ctx.world, meta, id)?;
+    if !auth::can_read_build(&ctx.world, caller, meta) {
+        return Err(ApiError::Forbidden(None));
+    }
+    Ok(ok_json(if summary {
+        render::test_report_summary(&ctx.world, p)
+    } else {
+        render::test_report(p)
+    }))
+}
+
+/// `GET …/test_report`.
+pub fn test_report(ctx: &Ctx) -> Result<Response, ApiError> {
+    report(ctx, false)
+}
+
+/// `GET …/test_report_summary`.
+pub fn test_report_summary(ctx: &Ctx) -> Result<Response, ApiError> {
+    report(ctx, true)
+}
+
+fn read_variables(r: &mut Reader) -> Vec<Variable> {
+    let Some(p) = r.params.get("variables") else {
+        return Vec::new();
+    };
+    let items: Vec<&Param> = match p {
+        Param::Arr(items) => items.iter().collect(),
+        Param::Hash(h) => h.values().collect(),
+        _ => {
+            r.errors.push("variables is invalid".into());
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
+        let Param::Hash(h) = item else {
+            r.errors.push(format!("variables[{i}] is invalid"));
+            continue;
+        };
+        let key = h.get("key").and_then(scalar);
+        let value = h.get("value").and_then(scalar);
+        let vt = h
+            .get("variable_type")
+            .and_then(scalar)
+            .unwrap_or_else(|| "env_var".into());
+        if key.is_none() {
+            r.errors.push(format!("variables[{i}][key] is missing"));
+        }
+        if value.is_none() {
+            r.errors.push(format!("variables[{i}][value] is missing"));
+        }
+        if vt != "env_var" && vt != "file" {
+            r.errors.push(format!(
+                "variables[{i}][variable_type] does not have a valid value"
+            ));
+        }
+        if let (Some(key), Some(value)) = (key, value) {
+            out.push(Variable {
+                key,
+                value,
+                variable_type: vt,
+                raw: false,
+            });
+        }
+    }
+    out
+}
+
+/// `POST /projects/:id/pipeline` (singular).
+pub fn create(ctx: &Ctx) -> Result<Response, ApiError> {
+    let caller = caller(ctx)?;
+    let (ref_, variables) = validate(ctx, |r| {
+        let ref_ = r.string("ref");
+        if ref_.is_none() {
+            r.errors.push("ref is missing".into());
+        }
+        (ref_, read_variables(r))
+    })?;
+    let ref_ = ref_.ok_or(ApiError::Internal)?;
+    let meta = project(ctx, caller)?;
+    if !auth::can_update_build(&ctx.world, caller, meta) {
+        return Err(ApiError::Forbidden(None));
+    }
+    let project_id = meta.id;
+    let user = caller.user_id();
+    ctx.sessions.write(&ctx.req.session, |w| {
+        let p = w
+            .create_pipeline(project_id, &ref_, user, variables)
+            .map_err(|e: CreateError| ApiError::BaseValidation(vec![e.to_string()]))?;
+        let meta = w
+            .directory
+            .projects
+            .get(&project_id)
+            .ok_or(ApiError::Internal)?;
+        Ok(Response::json(
+            StatusCode::CREATED,
+            render::pipeline(w, meta, &p, false),
+        ))
+    })
+}
+
+fn write_pipeline(
+    ctx: &Ctx,
+    status: StatusCode,
+    change: impl FnOnce(&mut World, u64, u64) -> Option<Arc<Pipeline>>,
+) -> Result<Response, ApiError> {
+    let caller = caller(ctx)?;
+    let id = path_int(ctx, "pipeline_id")?;
+    let meta = project(ctx, caller)?;
+    find_pipeline(&ctx.world, meta, id)?;
+    if !auth::can_update_build(&ctx.world, caller, meta) {
+        return Err(ApiError::Forbidden(None));
+    }
+    let project_id = meta.id;
+    ctx.sessions.write(&ctx.req.session, |w| {
+        let p = change(w, project_id, id).ok_or(ApiError::RecordNotFound)?;
+        let meta = w
+            .directory
+            .projects
+            .get(&project_id)
+            .ok_or(ApiError::Internal)?;
+        Ok(Response::json(status, render::pipeline(w, meta, &p, false)))
+    })
+}
+
+/// `POST …/pipelines/:id/retry`: 201, even when there was nothing to retry.
+pub fn retry(ctx: &Ctx) -> Result<Response, ApiError> {
+    let user = auth::authenticate(&ctx.world, ctx.req, false)?.user_id();
+    write_pipeline(ctx, StatusCode::CREATED, |w, project, id| {
+        w.retry_pipeline(project, id, user)
+    })
+}
+
+/// `POST …/pipelines/:id/cancel`: 200 whatever the state.
+pub fn cancel(ctx: &Ctx) -> Result<Response, ApiError> {
+    write_pipeline(ctx, StatusCode::OK, |w, project, id| {
+        w.cancel_pipeline(project, id)
+    })
+}
+
+/// `DELETE …/pipelines/:id`: owners only; 204 with no body.
+pub fn delete(ctx: &Ctx) -> Result<Response, ApiError> {
+    let caller = caller(ctx)?;
+    let id = path_int(ctx, "pipeline_id")?;
+    let meta = project(ctx, caller)?;
+    if auth::role(&ctx.world, caller, meta) != Some(Role::Owner) {
+        return Err(ApiError::Forbidden(None));
+    }
+    find_pipeline(&ctx.world, meta, id)?;
+    let project_id = meta.id;
+    if ctx
+        .sessions
+        .write(&ctx.req.session, |w| w.delete_pipeline(project_id, id))
+    {
+        Ok(Response::new(StatusCode::NO_CONTENT, Body::Empty))
+    } else {
+        Err(ApiError::RecordNotFound)
+    }
+}

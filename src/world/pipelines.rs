@@ -1,0 +1,217 @@
+//! Pipeline-level changes (`status-machine.md` §3): create from the CI definition, retry,
+//! cancel (cascading to child pipelines), delete.
+
+use std::sync::{Arc, OnceLock};
+
+use super::status::Status;
+use super::{Job, JobKind, Pipeline, Variable, When, World, next_revision};
+
+/// Why a pipeline could not be created: GitLab's `{"message":{"base":[…]}}` texts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CreateError {
+    #[error("Reference not found")]
+    ReferenceNotFound,
+    #[error("Missing CI config file")]
+    MissingConfig,
+    #[error("No stages / jobs for this pipeline.")]
+    NoJobs,
+}
+
+impl World {
+    /// `POST /projects/:id/pipeline`: a new pipeline on `ref_` from the project's CI
+    /// definition; first-stage jobs are pending, later ones created, manual ones manual.
+    pub fn create_pipeline(
+        &mut self,
+        project_id: u64,
+        ref_: &str,
+        user_id: Option<u64>,
+        variables: Vec<Variable>,
+    ) -> Result<Arc<Pipeline>, CreateError> {
+        let meta = self
+            .directory
+            .projects
+            .get(&project_id)
+            .ok_or(CreateError::ReferenceNotFound)?;
+        let (sha, tag) = match (meta.branches.get(ref_), meta.tags.get(ref_)) {
+            (Some(sha), _) => (sha.clone(), false),
+            (None, Some(sha)) => (sha.clone(), true),
+            (None, None) => return Err(CreateError::ReferenceNotFound),
+        };
+        let ci = meta.ci.clone().ok_or(CreateError::MissingConfig)?;
+        let jobs: Vec<_> = ci
+            .jobs
+            .iter()
+            .filter(|j| j.only.is_empty() || j.only.iter().any(|r| r == ref_))
+            .collect();
+        if jobs.is_empty() {
+            return Err(CreateError::NoJobs);
+        }
+        let now = self.now();
+        let id = self.next_pipeline_id;
+        self.next_pipeline_id += 1;
+        let state = self.projects.get(&project_id).cloned().unwrap_or_default();
+        let iid = state.pipelines.values().map(|p| p.iid).max().unwrap_or(0) + 1;
+        let first_stage = ci
+            .stages
+            .iter()
+            .find(|s| jobs.iter().any(|j| &j.stage == *s))
+            .cloned();
+        let mut new_jobs = Vec::new();
+        for t in &jobs {
+            let job_id = self.next_job_id;
+            self.next_job_id += 1;
+            let status = match t.when {
+                When::Manual => Status::Manual,
+                _ if Some(&t.stage) == first_stage.as_ref() => Status::Pending,
+                _ => Status::Created,
+            };
+            new_jobs.push(Job {
+                id: job_id,
+                project_id,
+                pipeline_id: id,
+                kind: JobKind::Build,
+                name: t.name.clone(),
+                stage: t.stage.clone(),
+                status,
+                when: t.when,
+                allow_failure: t.allow_failure,
+                failure_reason: None,
+                user_id,
+                runner_id: None,
+                runner_manager_id: None,
+                tag_list: t.tag_list.clone(),
+                coverage: None,
+                created_at: now,
+                queued_at: (status == Status::Pending).then_some(now),
+                started_at: None,
+                finished_at: None,
+                erased_at: None,
+                log: None,
+                artifacts: Vec::new(),
+                artifacts_expire_at: None,
+                retried: false,
+                archived: false,
+                environment: None,
+                variables: Vec::new(),
+                rendered: OnceLock::new(),
+            });
+        }
+        let status = super::status::composite(new_jobs.iter().map(|j| (j.status, j.allow_failure)))
+            .unwrap_or(Status::Created);
+        let pipeline = Arc::new(Pipeline {
+            id,
+            iid,
+            project_id,
+            sha,
+            before_sha: "0".repeat(40),
+            ref_: ref_.to_owned(),
+            tag,
+            source: "api".into(),
+            status,
+            yaml_errors: None,
+            user_id,
+            name: None,
+            coverage: None,
+            created_at: now,
+            updated_at: now,
+            started_at: None,
+            finished_at: None,
+            committed_at: None,
+            variables,
+            test_report: None,
+            parent: None,
+            rev: next_revision(),
+        });
+        let project = Arc::make_mut(self.projects.entry(project_id).or_default());
+        Arc::make_mut(&mut project.pipelines).insert(id, pipeline.clone());
+        for j in new_jobs {
+            self.put_job_pub(j);
+        }
+        Ok(pipeline)
+    }
+
+    /// `POST …/pipelines/:id/retry`: every latest failed or canceled job is retried,
+    /// skipped ones go back to created. A pipeline with nothing to retry is unchanged.
+    pub fn retry_pipeline(
+        &mut self,
+        project_id: u64,
+        pipeline_id: u64,
+        user_id: Option<u64>,
+    ) -> Option<Arc<Pipeline>> {
+        let state = self.projects.get(&project_id)?;
+        state.pipelines.get(&pipeline_id)?;
+        let (retry, skipped): (Vec<Arc<Job>>, Vec<Arc<Job>>) = state
+            .pipeline_jobs(pipeline_id)
+            .filter(|j| !j.retried)
+            .filter(|j| {
+                matches!(
+                    j.status,
+                    Status::Failed | Status::Canceled | Status::Canceling | Status::Skipped
+                )
+            })
+            .cloned()
+            .partition(|j| j.status != Status::Skipped);
+        for j in retry {
+            let _ = self.retry_job(project_id, j.id, user_id);
+        }
+        for j in skipped {
+            let mut c = (*j).clone();
+            c.status = Status::Created;
+            self.put_job_pub(c);
+        }
+        self.recompute_pipeline(project_id, pipeline_id);
+        self.pipeline(project_id, pipeline_id).cloned()
+    }
+
+    /// `POST …/pipelines/:id/cancel`: cancels every cancelable job, and child pipelines
+    /// through their bridges.
+    pub fn cancel_pipeline(&mut self, project_id: u64, pipeline_id: u64) -> Option<Arc<Pipeline>> {
+        self.cancel_pipeline_depth(project_id, pipeline_id, 0);
+        self.pipeline(project_id, pipeline_id).cloned()
+    }
+
+    fn cancel_pipeline_depth(&mut self, project_id: u64, pipeline_id: u64, depth: usize) {
+        let Some(state) = self.projects.get(&project_id) else {
+            return;
+        };
+        let jobs: Vec<Arc<Job>> = state
+            .pipeline_jobs(pipeline_id)
+            .filter(|j| !j.retried && j.status.is_cancelable())
+            .cloned()
+            .collect();
+        for j in &jobs {
+            if let JobKind::Bridge {
+                downstream: Some((dp, dpl)),
+            } = j.kind
+                && depth < 16
+            {
+                self.cancel_pipeline_depth(dp, dpl, depth + 1);
+            }
+            let _ = self.cancel_job(project_id, j.id, false);
+        }
+        self.recompute_pipeline(project_id, pipeline_id);
+    }
+
+    /// `DELETE …/pipelines/:id`: the pipeline and its jobs are gone; child pipelines stay.
+    pub fn delete_pipeline(&mut self, project_id: u64, pipeline_id: u64) -> bool {
+        let Some(state) = self.projects.get_mut(&project_id) else {
+            return false;
+        };
+        if !state.pipelines.contains_key(&pipeline_id) {
+            return false;
+        }
+        let project = Arc::make_mut(state);
+        Arc::make_mut(&mut project.pipelines).remove(&pipeline_id);
+        let ids = Arc::make_mut(&mut project.by_pipeline)
+            .remove(&pipeline_id)
+            .map(|v| v.to_vec())
+            .unwrap_or_default();
+        for id in ids {
+            if let Some(j) = Arc::make_mut(&mut project.builds).remove(&id) {
+                Arc::make_mut(&mut project.builds_by_status[j.status.index()]).remove(&id);
+            }
+            Arc::make_mut(&mut project.bridges).remove(&id);
+        }
+        true
+    }
+}
