@@ -150,7 +150,7 @@ pub fn build_world(
             }
             if dir.usernames.contains_key(&u.username) {
                 err.at(
-                    u.loc,
+                    u.locs.at("username", u.loc),
                     &format!("{}.username", u.path),
                     format!("duplicate username {:?}", u.username),
                 );
@@ -314,7 +314,7 @@ pub fn build_world(
             let lower = p.path_with_namespace.to_lowercase();
             if dir.project_paths.contains_key(&lower) {
                 err.at(
-                    p.loc,
+                    p.locs.at("path", p.loc),
                     &format!("{}.path", p.path),
                     format!("duplicate project path {:?}", p.path_with_namespace),
                 );
@@ -461,7 +461,7 @@ pub fn build_world(
         for a in &p.agents {
             if !dir.projects.contains_key(&a.config_project) {
                 err.at(
-                    a.loc,
+                    a.locs.at("config_project", a.loc),
                     &format!("{}.config_project", a.path),
                     format!("unknown project id {}", a.config_project),
                 );
@@ -597,7 +597,7 @@ pub fn build_world(
                 Some(project) => {
                     if !token_seen.insert(t.token.clone()) {
                         err.at(
-                            t.loc,
+                            t.locs.at("token", t.loc),
                             &format!("{}.token", t.path),
                             "this token is already used by a user or another job",
                         );
@@ -896,7 +896,7 @@ fn build_job(
     let runner_id = runner_id.or_else(|| runner_manager_id.map(|m| dir.managers[&m].runner_id));
     if j.failure_reason.is_some() && status != Status::Failed {
         err.at(
-            j.loc,
+            j.locs.at("failure_reason", j.loc),
             &format!("{}.failure_reason", j.path),
             format!("failure_reason is only allowed on failed jobs (this one is {status})"),
         );
@@ -1096,7 +1096,7 @@ fn generate(
     let first_job = g.first_job_id.unwrap_or(*max_job + 1);
     if first_pipeline <= *max_pipeline && g.first_pipeline_id.is_some() {
         err.at(
-            g.loc,
+            g.locs.at("first_pipeline_id", g.loc),
             &format!("{}.first_pipeline_id", g.path),
             format!(
                 "must be above every pipeline id already defined ({})",
@@ -1107,7 +1107,7 @@ fn generate(
     }
     if first_job <= *max_job && g.first_job_id.is_some() {
         err.at(
-            g.loc,
+            g.locs.at("first_job_id", g.loc),
             &format!("{}.first_job_id", g.path),
             format!("must be above every job id already defined ({})", *max_job),
         );

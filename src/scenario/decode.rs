@@ -41,6 +41,21 @@ pub fn join(path: &str, key: &str) -> String {
     }
 }
 
+/// Where each key's value is, for errors found after decoding.
+#[derive(Debug, Clone, Default)]
+pub struct FieldLocs(Vec<(String, Loc)>);
+
+impl FieldLocs {
+    /// The location of `key`'s value, or `fallback` when the key is absent.
+    pub fn at(&self, key: &str, fallback: Loc) -> Loc {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, l)| *l)
+            .unwrap_or(fallback)
+    }
+}
+
 /// A mapping being decoded: remembers which keys were read so the rest can be reported
 /// as unknown, with the list of keys that are allowed.
 pub struct Obj<'n> {
@@ -89,6 +104,19 @@ impl<'n> Obj<'n> {
             .find(|(k, _)| matches!(&k.value, Value::Str(s) if s == key))
             .map(|(_, v)| v)
             .filter(|v| !matches!(v.value, Value::Null))
+    }
+
+    /// The locations of every value of this mapping.
+    pub fn locs(&self) -> FieldLocs {
+        FieldLocs(
+            self.entries
+                .iter()
+                .filter_map(|(k, v)| match &k.value {
+                    Value::Str(s) => Some((s.clone(), v.loc)),
+                    _ => None,
+                })
+                .collect(),
+        )
     }
 
     /// Path of a field of this mapping.

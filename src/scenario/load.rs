@@ -229,6 +229,7 @@ fn read_user(ctx: &mut Ctx, n: &Node, path: &str) -> Option<UserDef> {
             .opt(ctx, "tokens", |c, n, p| d::list_of(c, n, p, read_token))
             .unwrap_or_default(),
         id_loc: o.get("id").map(|n| n.loc).unwrap_or(n.loc),
+        locs: o.locs(),
         loc: n.loc,
         path: path.to_owned(),
     };
@@ -494,6 +495,7 @@ fn read_job(ctx: &mut Ctx, n: &Node, path: &str, bridge: bool) -> Option<JobDef>
             .unwrap_or_default(),
         downstream,
         id_loc: o.get("id").map(|n| n.loc).unwrap_or(n.loc),
+        locs: o.locs(),
         loc: n.loc,
         path: path.to_owned(),
     };
@@ -568,6 +570,7 @@ fn read_generate(ctx: &mut Ctx, n: &Node, path: &str) -> Option<GenerateDef> {
             .unwrap_or_default(),
         user: o.opt(ctx, "user", username_ref),
         log: o.opt(ctx, "log", d::string),
+        locs: o.locs(),
         loc: n.loc,
         path: path.to_owned(),
     };
@@ -592,11 +595,13 @@ fn read_agent(ctx: &mut Ctx, n: &Node, path: &str) -> Option<AgentDef> {
     let configuration = o
         .opt(ctx, "configuration", d::json)
         .unwrap_or_else(|| serde_json::json!({}));
+    let locs = o.locs();
     o.finish(ctx);
     Some(AgentDef {
         id: id?,
         config_project: config_project?,
         configuration,
+        locs,
         loc: n.loc,
         path: path.to_owned(),
     })
@@ -661,6 +666,7 @@ fn read_project(ctx: &mut Ctx, n: &Node, path: &str) -> Option<ProjectDef> {
             .unwrap_or_default(),
         ci: o.opt(ctx, "ci", read_ci),
         id_loc: o.get("id").map(|n| n.loc).unwrap_or(n.loc),
+        locs: o.locs(),
         loc: n.loc,
         path: path.to_owned(),
     };
@@ -683,6 +689,7 @@ fn read_ci_job(ctx: &mut Ctx, n: &Node, path: &str) -> Option<CiJobDef> {
         only: o
             .opt(ctx, "only", |c, n, p| d::list_of(c, n, p, d::string))
             .unwrap_or_default(),
+        stage_loc: o.get("stage").map(|n| n.loc).unwrap_or(n.loc),
         tag_list: o
             .opt(ctx, "tag_list", |c, n, p| d::list_of(c, n, p, d::string))
             .unwrap_or_default(),
@@ -705,7 +712,7 @@ fn read_ci(ctx: &mut Ctx, n: &Node, path: &str) -> Option<CiDef> {
         for (i, j) in jobs.iter().enumerate() {
             if !stages.contains(&j.stage) {
                 ctx.error(
-                    n.loc,
+                    j.stage_loc,
                     &format!("{path}.jobs[{i}].stage"),
                     format!(
                         "stage {:?} is not in stages (allowed: {})",
@@ -729,11 +736,13 @@ fn read_job_token(ctx: &mut Ctx, n: &Node, path: &str) -> Option<JobTokenDef> {
     let token = o.req(ctx, "token", d::string);
     let job = o.req(ctx, "job", d::id);
     let job_loc = o.get("job").map(|n| n.loc).unwrap_or(n.loc);
+    let locs = o.locs();
     o.finish(ctx);
     Some(JobTokenDef {
         token: token?,
         job: job?,
         job_loc,
+        locs,
         loc: n.loc,
         path: path.to_owned(),
     })

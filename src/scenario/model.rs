@@ -3,6 +3,7 @@
 
 use jiff::Timestamp;
 
+use super::decode::FieldLocs;
 use super::node::Loc;
 use crate::world::status::Status;
 
@@ -57,6 +58,8 @@ pub struct UserDef {
     pub tokens: Vec<TokenDef>,
     /// Where the `id` value is (for duplicate-id errors).
     pub id_loc: Loc,
+    /// Where each field's value is.
+    pub locs: FieldLocs,
     pub loc: Loc,
     pub path: String,
 }
@@ -118,6 +121,8 @@ pub struct AgentDef {
     pub id: u64,
     pub config_project: u64,
     pub configuration: serde_json::Value,
+    /// Where each field's value is.
+    pub locs: FieldLocs,
     pub loc: Loc,
     pub path: String,
 }
@@ -185,6 +190,8 @@ pub struct JobDef {
     pub downstream: Option<(Option<u64>, u64, Loc)>,
     /// Where the `id` value is (for duplicate-id errors).
     pub id_loc: Loc,
+    /// Where each field's value is.
+    pub locs: FieldLocs,
     pub loc: Loc,
     pub path: String,
 }
@@ -230,6 +237,8 @@ pub struct GenerateDef {
     pub stages: Vec<String>,
     pub user: Option<(String, Loc)>,
     pub log: Option<String>,
+    /// Where each field's value is.
+    pub locs: FieldLocs,
     pub loc: Loc,
     pub path: String,
 }
@@ -243,6 +252,7 @@ pub struct CiJobDef {
     pub allow_failure: Option<bool>,
     /// Refs (branch or tag names) the job runs on; empty = every ref.
     pub only: Vec<String>,
+    pub stage_loc: Loc,
     pub tag_list: Vec<String>,
 }
 
@@ -277,6 +287,8 @@ pub struct ProjectDef {
     pub ci: Option<CiDef>,
     /// Where the `id` value is (for duplicate-id errors).
     pub id_loc: Loc,
+    /// Where each field's value is.
+    pub locs: FieldLocs,
     pub loc: Loc,
     pub path: String,
 }
@@ -286,6 +298,8 @@ pub struct JobTokenDef {
     pub token: String,
     pub job: u64,
     pub job_loc: Loc,
+    /// Where each field's value is.
+    pub locs: FieldLocs,
     pub loc: Loc,
     pub path: String,
 }

@@ -3,8 +3,6 @@
 //! broken scenario is reported in full (file, line, column, field path, message) by both
 //! `glmock check` and `glmock serve`, which then refuses to serve.
 //!
-//! Tests whose name starts with `known_bug_` assert the behaviour the decoder should have
-//! and currently does not; each marks the failing assertion with a `DECODER BUG` comment.
 
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
@@ -377,6 +375,11 @@ projects:
             log: hello
     generate:
       - {pipelines: 2, jobs_per_pipeline: 3, statuses: [success, manual], stages: [build], log: hi}
+    ci:
+      stages: [build, deploy]
+      jobs:
+        - {name: compile, stage: build, tag_list: [docker]}
+        - {name: ship, stage: deploy, when: manual, allow_failure: false, only: [main]}
   - id: 2
     path: other/project
 job_tokens:
@@ -590,6 +593,14 @@ const REJECTED: &[(&str, &str)] = &[
         "projects: [{id: 1, path: a/b, agents: [{id: 1}]}]\n",
     ),
     ("a job token without its job", "job_tokens: [{token: t}]\n"),
+    (
+        "a CI definition without jobs",
+        "projects: [{id: 1, path: a/b, ci: {stages: [build]}}]\n",
+    ),
+    (
+        "a CI job without a name",
+        "projects: [{id: 1, path: a/b, ci: {jobs: [{stage: test}]}}]\n",
+    ),
 ];
 
 /// Job keys that bridges do not take, checked one by one below.
@@ -730,6 +741,16 @@ const OBJECTS: &[(&str, &str, &str)] = &[
         "projects[0].pipelines[0].bridges[0].downstream",
         "projects: [{id: 1, path: a/b, pipelines: [{id: 1, bridges: [{id: 1, name: x, status: success, downstream: {obj}}]}]}]",
     ),
+    (
+        "/$defs/ci",
+        "projects[0].ci",
+        "projects: [{id: 1, path: a/b, ci: {obj}}]",
+    ),
+    (
+        "/$defs/ci_job",
+        "projects[0].ci.jobs[0]",
+        "projects: [{id: 1, path: a/b, ci: {jobs: [{obj}]}}]",
+    ),
     ("/$defs/job_token", "job_tokens[0]", "job_tokens: [{obj}]"),
 ];
 
@@ -777,7 +798,7 @@ fn schema_lists_exactly_the_keys_the_decoder_allows_and_requires() {
         // Allowed keys: the list of an unknown-field error.
         let unknown = field(path, "zzz_unknown");
         let errors = decoding_errors(&template.replace("{obj}", "{zzz_unknown: 1}"));
-        let Some(mut allowed) = errors
+        let Some(allowed) = errors
             .iter()
             .find(|e| e.path == unknown)
             .and_then(|e| allowed_list(&e.message))
@@ -788,12 +809,6 @@ fn schema_lists_exactly_the_keys_the_decoder_allows_and_requires() {
             ));
             continue;
         };
-        if *pointer == "/$defs/bridge" {
-            // DECODER BUG (see known_bug_bridges_reject_log_and_log_file): the decoder
-            // marks log and log_file as known on bridges too; the schema leaves them out.
-            allowed.remove("log");
-            allowed.remove("log_file");
-        }
         if allowed != properties {
             problems.push(format!(
                 "{pointer}: the decoder allows {allowed:?}, the schema has {properties:?}"
@@ -904,6 +919,11 @@ const ENUMS: &[(&str, &str, &str)] = &[
         "projects: [{id: 1, path: a/b, pipelines: [{id: 1, bridges: [{id: 1, name: x, status: failed, failure_reason: {value}}]}]}]",
     ),
     (
+        "/$defs/ci_job/properties/when",
+        "projects[0].ci.jobs[0].when",
+        "projects: [{id: 1, path: a/b, ci: {jobs: [{name: x, when: {value}}]}}]",
+    ),
+    (
         "/$defs/variable/properties/variable_type",
         "projects[0].pipelines[0].variables[0].variable_type",
         "projects: [{id: 1, path: a/b, pipelines: [{id: 1, variables: [{key: k, value: v, variable_type: {value}}]}]}]",
@@ -951,8 +971,10 @@ fn schema_enums_list_exactly_the_words_the_decoder_allows() {
 // glmock check
 // ---------------------------------------------------------------------------------------
 
-/// Independent mistakes found while decoding (lines numbered on the right).
-const DECODE_MISTAKES: &str = "\
+/// Independent mistakes, found while decoding and by the cross-checks. Line numbers are on
+/// the right; each error points at the offending value (the key, for an unknown key; the
+/// enclosing mapping, for a missing key).
+const ALL_MISTAKES: &str = "\
 gitlab:
   version: 16.10
 users:
@@ -976,23 +998,41 @@ projects:
             name: test
             status: success
             colour: red
+          - id: 103
+            name: rspec
+            status: success
+            runner: 99
+      - id: 11
+        jobs:
+          - id: 100
+            name: build again
+            status: success
+job_tokens:
+  - token: glcbt-x
+    job: 4242
 ";
-//  1 gitlab:
-//  2   version: 16.10            float, not a string          → 2:12
-// 11     visibility: secret      not an allowed visibility    → 11:17
-// 17             status: bogus   not a status                 → 17:21
-// 18           - id: 101         job without a name           → 18:13 (the job mapping)
-// 23             colour: red     unknown field                → 23:13 (the key)
+//  2   version: 16.10                  a float, not a string          → 2:12
+// 11     visibility: secret            not a visibility               → 11:17
+// 17             status: bogus         not a status                   → 17:21
+// 18           - id: 101               a job without a name           → 18:13 (its mapping)
+// 23             colour: red           an unknown key                 → 23:13 (the key)
+// 27             runner: 99            an unknown runner              → 27:21
+// 30           - id: 100               a job id used in pipeline 10   → 30:17
+// 35     job: 4242                     a token for an unknown job     → 35:10
 
 const JOB_KEYS: &str = "allow_failure, archived, artifacts, artifacts_expire_at, coverage, \
 created_at, duration, environment, erased_at, failure_reason, finished_at, id, log, log_file, \
 name, queued_at, queued_duration, retried, runner, runner_manager, stage, started_at, status, \
 tag_list, user, variables, when";
 
+const BRIDGE_KEYS: &str = "allow_failure, archived, coverage, created_at, downstream, duration, \
+failure_reason, finished_at, id, name, queued_at, queued_duration, retried, stage, started_at, \
+status, user, variables, when";
+
 const STATUSES: &str = "created, waiting_for_resource, preparing, waiting_for_callback, pending, \
 running, success, failed, canceling, canceled, skipped, manual, scheduled";
 
-fn decode_mistake_lines(f: &TempScenario) -> Vec<String> {
+fn all_mistake_lines(f: &TempScenario) -> Vec<String> {
     vec![
         f.at(
             2,
@@ -1024,73 +1064,138 @@ fn decode_mistake_lines(f: &TempScenario) -> Vec<String> {
             "projects[0].pipelines[0].jobs[2].colour",
             &format!("unknown field (allowed: {JOB_KEYS})"),
         ),
+        f.at(
+            27,
+            21,
+            "projects[0].pipelines[0].jobs[3].runner",
+            "unknown runner 99 (define it under runners:)",
+        ),
+        f.at(
+            30,
+            17,
+            "projects[0].pipelines[1].jobs[0].id",
+            "duplicate job id 100 (builds and bridges share one id space)",
+        ),
+        f.at(
+            35,
+            10,
+            "job_tokens[0].job",
+            "token for unknown job 4242 (define the job under a pipeline's jobs:)",
+        ),
     ]
 }
 
 #[test]
-fn check_reports_every_decoding_error_with_its_location() {
-    let f = TempScenario::new("decode-mistakes", DECODE_MISTAKES);
+fn check_reports_every_error_with_its_location() {
+    let f = TempScenario::new("all-mistakes", ALL_MISTAKES);
     let run = glmock_check(&[&f.path]);
     assert_eq!(run.code, Some(2), "{run}");
-    assert_reports_exactly(&run.stdout, &decode_mistake_lines(&f), &run);
+    assert_reports_exactly(&run.stdout, &all_mistake_lines(&f), &run);
 }
 
-/// Independent mistakes found by the cross-checks (references, unique ids).
-const REFERENCE_MISTAKES: &str = "\
+#[test]
+fn check_reports_the_errors_of_every_file_under_its_own_name() {
+    let first = TempScenario::new(
+        "merge-first",
+        "users: [{id: 1, username: root}]\nrunners: [{id: 32}]\n",
+    );
+    let second = TempScenario::new(
+        "merge-second",
+        "\
 users:
-  - id: 1
+  - id: 2
     username: root
-runners:
-  - id: 32
+projects:
+  - id: 1
+    path: a/b
+    pipelines:
+      - id: 1
+        jobs:
+          - {id: 1, name: x, status: success, runner: 33}
+      - id: 1
+",
+    );
+    let run = glmock_check(&[&first.path, &second.path]);
+    assert_eq!(run.code, Some(2), "{run}");
+    // Runner 32 of the first file is known to the second; runner 33 is not.
+    let lines = error_lines(&run.stdout);
+    let runner = second.at(
+        10,
+        55,
+        "projects[0].pipelines[0].jobs[0].runner",
+        "unknown runner 33 (define it under runners:)",
+    );
+    let pipeline = second.at(
+        11,
+        13,
+        "projects[0].pipelines[1].id",
+        "duplicate pipeline id 1",
+    );
+    // The username repeats the first file's; the error names the second file. (Where it
+    // points is checked by check_points_every_reference_error_at_its_field.)
+    let username = lines
+        .iter()
+        .find(|l| l.ends_with("users[0].username: duplicate username \"root\""))
+        .unwrap_or_else(|| panic!("no duplicate-username error\n{run}"));
+    assert!(
+        username.starts_with(&format!("{}:", second.name())),
+        "{run}"
+    );
+    assert_reports_exactly(
+        &run.stdout,
+        &[runner, pipeline, (*username).to_owned()],
+        &run,
+    );
+}
+
+#[test]
+fn check_points_field_errors_at_the_field() {
+    // Each field is on a later line than its mapping starts, so a location taken from the
+    // mapping would be visibly wrong.
+    let f = TempScenario::new(
+        "field-locations",
+        "\
+users:
+  - {id: 1, username: a}
+  - username: b
+    id: 1
 projects:
   - id: 1
     path: foo/bar
     pipelines:
       - id: 10
         jobs:
-          - id: 100
-            name: build
+          - {id: 100, name: a, status: success}
+          - name: b
             status: success
-            runner: 99
-      - id: 11
-        jobs:
-          - id: 100
-            name: build again
-            status: success
+            id: 100
+  - id: 2
+    path: project
 job_tokens:
   - token: glcbt-x
     job: 4242
-";
-// 15             runner: 99      unknown runner               → 15:21
-// 18           - id: 100         duplicate job id             → 18:13 (the job mapping)
-// 22   - token: glcbt-x          token for an unknown job     → 22:5 (the token mapping)
-
-#[test]
-fn check_reports_every_cross_reference_error_with_its_location() {
-    let f = TempScenario::new("reference-mistakes", REFERENCE_MISTAKES);
+",
+    );
     let run = glmock_check(&[&f.path]);
     assert_eq!(run.code, Some(2), "{run}");
     assert_reports_exactly(
         &run.stdout,
         &[
+            f.at(4, 9, "users[1].id", "duplicate user id 1"),
             f.at(
-                15,
-                21,
-                "projects[0].pipelines[0].jobs[0].runner",
-                "unknown runner 99 (define it under runners:)",
-            ),
-            // The job mapping's location; `id` is its first key here, so it is also the
-            // id's line (see known_bug_cross_reference_errors_point_at_the_mapping).
-            f.at(
-                18,
+                14,
                 17,
-                "projects[0].pipelines[1].jobs[0].id",
+                "projects[0].pipelines[0].jobs[1].id",
                 "duplicate job id 100 (builds and bridges share one id space)",
             ),
-            // The token mapping's location (line of `token:`, not of `job:`); see
-            // known_bug_cross_reference_errors_point_at_the_mapping.
             f.at(
-                23,
+                16,
+                11,
+                "projects[1].path",
+                "\"project\" is not a full path like group/project",
+            ),
+            f.at(
+                19,
                 10,
                 "job_tokens[0].job",
                 "token for unknown job 4242 (define the job under a pipeline's jobs:)",
@@ -1101,7 +1206,47 @@ fn check_reports_every_cross_reference_error_with_its_location() {
 }
 
 #[test]
-fn check_reports_invalid_yaml_with_its_location() {
+fn check_rejects_build_only_fields_on_bridges() {
+    let f = TempScenario::new(
+        "bridge-fields",
+        "\
+projects:
+  - id: 1
+    path: a/b
+    pipelines:
+      - id: 1
+        bridges:
+          - id: 1
+            name: trigger
+            status: success
+            log: hello
+            runner: 1
+",
+    );
+    let run = glmock_check(&[&f.path]);
+    assert_eq!(run.code, Some(2), "{run}");
+    assert_reports_exactly(
+        &run.stdout,
+        &[
+            f.at(
+                10,
+                13,
+                "projects[0].pipelines[0].bridges[0].log",
+                &format!("unknown field (allowed: {BRIDGE_KEYS})"),
+            ),
+            f.at(
+                11,
+                13,
+                "projects[0].pipelines[0].bridges[0].runner",
+                &format!("unknown field (allowed: {BRIDGE_KEYS})"),
+            ),
+        ],
+        &run,
+    );
+}
+
+#[test]
+fn check_reports_invalid_yaml_with_its_location_once() {
     let f = TempScenario::new(
         "syntax-error",
         "users:\n  - id: 1\n    username: root\n   name: misindented\n",
@@ -1114,7 +1259,11 @@ fn check_reports_invalid_yaml_with_its_location() {
     let message = lines[0]
         .strip_prefix(&prefix)
         .unwrap_or_else(|| panic!("expected the error at {prefix}\n{run}"));
-    assert!(message.starts_with("invalid YAML"), "{run}");
+    assert!(message.starts_with("invalid YAML: "), "{run}");
+    assert!(
+        !message.contains("line 4") && !message.contains("column 4"),
+        "the location is repeated in the message\n{run}"
+    );
 }
 
 #[test]
@@ -1158,7 +1307,7 @@ fn check_accepts_every_fixture() {
 
 #[test]
 fn serve_refuses_a_broken_scenario_and_reports_every_error_on_stderr() {
-    let f = TempScenario::new("serve-broken", DECODE_MISTAKES);
+    let f = TempScenario::new("serve-broken", ALL_MISTAKES);
     let mut child = glmock_command([
         OsStr::new("serve"),
         OsStr::new("--scenario"),
@@ -1171,14 +1320,11 @@ fn serve_refuses_a_broken_scenario_and_reports_every_error_on_stderr() {
     .spawn()
     .expect("starting glmock serve");
     let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if child
-            .try_wait()
-            .expect("waiting for glmock serve")
-            .is_some()
-        {
-            break;
-        }
+    while child
+        .try_wait()
+        .expect("waiting for glmock serve")
+        .is_none()
+    {
         if Instant::now() > deadline {
             let _ = child.kill();
             let run: Run = child
@@ -1198,230 +1344,100 @@ fn serve_refuses_a_broken_scenario_and_reports_every_error_on_stderr() {
         run.stdout.trim().is_empty(),
         "serve printed a URL or other output on stdout\n{run}"
     );
-    assert_reports_exactly(&run.stderr, &decode_mistake_lines(&f), &run);
+    assert_reports_exactly(&run.stderr, &all_mistake_lines(&f), &run);
 }
 
 // ---------------------------------------------------------------------------------------
-// Known decoder bugs: these assert the intended behaviour and fail until src/ is fixed.
+// Known bugs: these assert the intended behaviour and fail until src/ is fixed.
 // ---------------------------------------------------------------------------------------
 
-/// Bridges take neither `log` nor `log_file` (they have no log), yet `read_job` calls
-/// `o.get("log")` / `o.get("log_file")` before looking at `bridge`, which marks both keys
-/// as known: a bridge's log is silently dropped, and every unknown-field message on a
-/// bridge lists log and log_file as allowed.
+/// Cross-check errors about one field should point at that field, as the duplicate-id and
+/// job-token errors now do. These still point at the enclosing mapping (the line of its
+/// first key): check.rs reports them at `u.loc`, `p.loc`, `a.loc`, `t.loc`, `j.loc` and
+/// `g.loc`, and read_ci in load.rs reports a CI job's stage at the `ci:` mapping (`n.loc`).
 #[test]
-fn known_bug_bridges_reject_log_and_log_file() {
-    let bridge_keys = "allow_failure, archived, coverage, created_at, downstream, duration, \
-failure_reason, finished_at, id, name, queued_at, queued_duration, retried, stage, started_at, \
-status, user, variables, when";
+fn check_points_every_reference_error_at_its_field() {
     let f = TempScenario::new(
-        "bridge-log",
+        "more-field-locations",
         "\
-projects:
-  - id: 1
-    path: a/b
-    pipelines:
-      - id: 1
-        bridges:
-          - id: 1
-            name: trigger
-            status: success
-            log: hello
-            runner: 1
-",
-    );
-    let run = glmock_check(&[&f.path]);
-    // DECODER BUG: exit code 2 with both lines below is expected; today `log` is accepted
-    // and the `runner` message lists log and log_file among the allowed keys.
-    assert_eq!(run.code, Some(2), "{run}");
-    assert_reports_exactly(
-        &run.stdout,
-        &[
-            f.at(
-                10,
-                13,
-                "projects[0].pipelines[0].bridges[0].log",
-                &format!("unknown field (allowed: {bridge_keys})"),
-            ),
-            f.at(
-                11,
-                13,
-                "projects[0].pipelines[0].bridges[0].runner",
-                &format!("unknown field (allowed: {bridge_keys})"),
-            ),
-        ],
-        &run,
-    );
-}
-
-/// A file with both decoding mistakes and reference mistakes should get one report with
-/// all of them. Today `scenario::build` stops after decoding when any file has decoding
-/// errors, so the cross-checks (unknown runner, duplicate job id, job token for an unknown
-/// job) only show up once the decoding errors are fixed.
-#[test]
-fn known_bug_check_reports_decoding_and_reference_errors_together() {
-    // The reference mistakes of REFERENCE_MISTAKES plus a bad visibility (line 9) and an
-    // unquoted float version (line 2): none of them hides another.
-    let text = "\
-gitlab:
-  version: 16.10
 users:
-  - id: 1
-    username: root
-projects:
-  - id: 1
-    path: foo/bar
-    visibility: secret
-    pipelines:
-      - id: 10
-        jobs:
-          - id: 100
-            name: build
-            status: success
-            runner: 99
-      - id: 11
-        jobs:
-          - id: 100
-            name: build again
-            status: success
-job_tokens:
-  - token: glcbt-x
-    job: 4242
-";
-    let f = TempScenario::new("all-mistakes", text);
-    let run = glmock_check(&[&f.path]);
-    assert_eq!(run.code, Some(2), "{run}");
-    // DECODER BUG: only the first two lines are reported today.
-    assert_reports_exactly(
-        &run.stdout,
-        &[
-            f.at(
-                2,
-                12,
-                "gitlab.version",
-                "expected a string, found the number 16.1 (quote it, e.g. \"16.10\")",
-            ),
-            f.at(
-                9,
-                17,
-                "projects[0].visibility",
-                "\"secret\" is not allowed (allowed: private, internal, public)",
-            ),
-            f.at(
-                16,
-                21,
-                "projects[0].pipelines[0].jobs[0].runner",
-                "unknown runner 99 (define it under runners:)",
-            ),
-            f.at(
-                19,
-                17,
-                "projects[0].pipelines[1].jobs[0].id",
-                "duplicate job id 100 (builds and bridges share one id space)",
-            ),
-            // At the token mapping, as glmock reports it today (see
-            // known_bug_field_errors_point_at_the_field).
-            f.at(
-                24,
-                10,
-                "job_tokens[0].job",
-                "token for unknown job 4242 (define the job under a pipeline's jobs:)",
-            ),
-        ],
-        &run,
-    );
-}
-
-/// Errors about one field should point at that field. Three point at the enclosing
-/// mapping instead: a project `path` that is not a full path (load.rs uses `o.loc`), a
-/// duplicate job id and a job token's unknown job (check.rs only keeps the mapping's Loc
-/// in JobDef / JobTokenDef).
-#[test]
-fn known_bug_field_errors_point_at_the_field() {
-    let f = TempScenario::new(
-        "field-locations",
-        "\
-projects:
-  - id: 1
-    path: foo/bar
-    pipelines:
-      - id: 10
-        jobs:
-          - {id: 100, name: a, status: success}
-          - name: b
-            status: success
-            id: 100
+  - {id: 1, username: a, tokens: [glpat-a]}
   - id: 2
-    path: project
+    username: a
+projects:
+  - {id: 1, path: g/p}
+  - id: 2
+    path: g/p
+  - id: 3
+    path: g/q
+    agents:
+      - id: 1
+        config_project: 99
+    ci:
+      stages: [build]
+      jobs:
+        - name: x
+          stage: test
+    pipelines:
+      - id: 10
+        jobs:
+          - id: 100
+            name: a
+            status: success
+            failure_reason: script_failure
+    generate:
+      - pipelines: 1
+        jobs_per_pipeline: 1
+        first_pipeline_id: 5
 job_tokens:
-  - token: glcbt-x
-    job: 4242
+  - job: 100
+    token: glpat-a
 ",
     );
     let run = glmock_check(&[&f.path]);
     assert_eq!(run.code, Some(2), "{run}");
     let lines = error_lines(&run.stdout);
-    // DECODER BUG: reported at 11:5 (the project mapping), not at the value on line 12.
-    let path_error = f.at(
-        12,
-        11,
-        "projects[1].path",
-        "\"project\" is not a full path like group/project",
-    );
-    assert!(
-        lines.contains(&path_error.as_str()),
-        "expected {path_error}\n{run}"
-    );
-    // Once decoding succeeds (fix the path above to see it today), the cross-checks run:
-    let f2 = TempScenario::new(
-        "field-locations-2",
-        &std::fs::read_to_string(&f.path)
-            .expect("temp scenario")
-            .replace("path: project", "path: g/project"),
-    );
-    let run2 = glmock_check(&[&f2.path]);
-    assert_eq!(run2.code, Some(2), "{run2}");
-    let lines2 = error_lines(&run2.stdout);
+    let mut wrong = Vec::new();
     for expected in [
-        // DECODER BUG: reported at 8:13 (the job mapping, line of `name: b`).
-        f2.at(
-            10,
-            17,
-            "projects[0].pipelines[0].jobs[1].id",
-            "duplicate job id 100 (builds and bridges share one id space)",
+        f.at(4, 15, "users[1].username", "duplicate username \"a\""),
+        f.at(8, 11, "projects[1].path", "duplicate project path \"g/p\""),
+        f.at(
+            13,
+            25,
+            "projects[2].agents[0].config_project",
+            "unknown project id 99",
         ),
-        // DECODER BUG: reported at 14:5 (the token mapping, line of `token:`).
-        f2.at(
-            15,
-            10,
-            "job_tokens[0].job",
-            "token for unknown job 4242 (define the job under a pipeline's jobs:)",
+        f.at(
+            18,
+            18,
+            "projects[2].ci.jobs[0].stage",
+            "stage \"test\" is not in stages (allowed: build)",
+        ),
+        f.at(
+            25,
+            29,
+            "projects[2].pipelines[0].jobs[0].failure_reason",
+            "failure_reason is only allowed on failed jobs (this one is success)",
+        ),
+        f.at(
+            29,
+            28,
+            "projects[2].generate[0].first_pipeline_id",
+            "must be above every pipeline id already defined (10)",
+        ),
+        f.at(
+            32,
+            12,
+            "job_tokens[0].token",
+            "this token is already used by a user or another job",
         ),
     ] {
-        assert!(
-            lines2.contains(&expected.as_str()),
-            "expected {expected}\n{run2}"
-        );
+        if !lines.contains(&expected.as_str()) {
+            wrong.push(expected);
+        }
     }
-}
-
-/// An invalid-YAML message should give the location once. `parse_file` keeps the first
-/// line of serde-saphyr's message "to drop its own `line L column C:` prefix", but the
-/// prefix is still there: `f.yaml:4:4: invalid YAML: error: line 4 column 4: while parsing…`.
-#[test]
-fn known_bug_invalid_yaml_message_repeats_the_location() {
-    let f = TempScenario::new(
-        "syntax-error-message",
-        "users:\n  - id: 1\n    username: root\n   name: misindented\n",
+    assert!(
+        wrong.is_empty(),
+        "not reported as expected:\n{wrong:#?}\n{run}"
     );
-    let run = glmock_check(&[&f.path]);
-    assert_eq!(run.code, Some(2), "{run}");
-    let lines = error_lines(&run.stdout);
-    assert_eq!(lines.len(), 1, "{run}");
-    // DECODER BUG: the message contains "error: line 4 column 4: " after "invalid YAML: ".
-    let expected = format!(
-        "{}:4:4: invalid YAML: while parsing a block collection, did not find expected '-' indicator",
-        f.name()
-    );
-    assert_eq!(lines[0], expected, "{run}");
 }
