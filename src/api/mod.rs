@@ -94,9 +94,15 @@ pub fn handle(sessions: &crate::world::session::Sessions, req: &Request) -> Resp
         Ok(v) => v,
         Err(e) => return e.into_response(),
     };
+    let mut world = sessions.snapshot(&req.session);
+    // Timelines move on lazily: apply what is due before answering.
+    if world.due(world.now()) {
+        sessions.write(&req.session, |w| w.advance());
+        world = sessions.snapshot(&req.session);
+    }
     let ctx = Ctx {
         req,
-        world: sessions.snapshot(&req.session),
+        world,
         sessions,
         route: &params,
     };

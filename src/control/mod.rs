@@ -9,7 +9,9 @@ use serde::Serialize;
 use crate::api::query::{Params, scalar};
 use crate::api::{ApiError, Body, Response};
 use crate::journal::{Entry, Filter, Journal};
+use crate::world::progress::Cause;
 use crate::world::session::{self, Sessions};
+use crate::world::status::Status;
 
 /// A control request, already split from the API traffic.
 pub struct ControlRequest<'a> {
@@ -57,6 +59,15 @@ struct ClockState {
     session: String,
     now: String,
     frozen: bool,
+}
+
+#[derive(Serialize)]
+struct JobState {
+    session: String,
+    id: u64,
+    status: &'static str,
+    pipeline_id: u64,
+    pipeline_status: &'static str,
 }
 
 #[derive(Serialize)]
@@ -187,6 +198,7 @@ pub fn handle(
                         (s * 1000.0).round() as i64
                     ));
                 }
+                w.advance();
                 (w.now(), w.clock.is_frozen())
             });
             json(
@@ -197,6 +209,62 @@ pub fn handle(
                     frozen,
                 },
             )
+        }
+        p if p.starts_with("/jobs/") && p.ends_with("/status") => {
+            if m != Method::POST {
+                return ApiError::MethodNotAllowed {
+                    allow: "POST".into(),
+                }
+                .into_response();
+            }
+            let Ok(id) = p
+                .trim_start_matches("/jobs/")
+                .trim_end_matches("/status")
+                .parse::<u64>()
+            else {
+                return bad(
+                    StatusCode::BAD_REQUEST,
+                    "the job id must be a number: /-/glmock/jobs/ID/status?status=success",
+                );
+            };
+            let Some(status) = q(req.query, "status").and_then(|s| Status::parse(&s)) else {
+                let names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
+                return bad(
+                    StatusCode::BAD_REQUEST,
+                    &format!("status is required, one of: {}", names.join(", ")),
+                );
+            };
+            let name = session.unwrap_or_else(|| session::DEFAULT.to_owned());
+            let result = sessions.write(&name, |w| {
+                w.advance();
+                let project = w
+                    .projects
+                    .iter()
+                    .find(|(_, p)| p.job(id).is_some())
+                    .map(|(pid, _)| *pid)?;
+                let now = w.now();
+                let job = w
+                    .set_job_status(project, id, status, now, Cause::External)
+                    .ok()?;
+                let pipeline = w.pipeline(project, job.pipeline_id)?.status;
+                Some((job.status, job.pipeline_id, pipeline))
+            });
+            match result {
+                Some((status, pipeline_id, pipeline_status)) => json(
+                    StatusCode::OK,
+                    &JobState {
+                        session: name,
+                        id,
+                        status: status.as_str(),
+                        pipeline_id,
+                        pipeline_status: pipeline_status.as_str(),
+                    },
+                ),
+                None => bad(
+                    StatusCode::NOT_FOUND,
+                    &format!("no job {id} in session {name}"),
+                ),
+            }
         }
         "/health" | "/sessions" | "/reset" | "/journal" | "/clock" | "/clock/advance" => {
             ApiError::MethodNotAllowed {
@@ -212,7 +280,7 @@ pub fn handle(
         }
         _ => bad(
             StatusCode::NOT_FOUND,
-            "unknown control endpoint (see the README: health, sessions, reset, journal, clock)",
+            "unknown control endpoint (see the README: health, sessions, reset, journal, clock, jobs/ID/status)",
         ),
     }
 }

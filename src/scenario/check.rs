@@ -130,6 +130,7 @@ pub fn build_world(
         profile: Profile::for_version(version),
     };
 
+    let load_time = now.unwrap_or_else(Timestamp::now);
     let mut dir = Directory::default();
 
     // Users and their tokens.
@@ -569,6 +570,7 @@ pub fn build_world(
                 pl.iid.unwrap_or(iid),
                 parents.get(&pl.id).copied(),
                 &mut state,
+                load_time,
             );
         }
         for g in &p.generate {
@@ -636,7 +638,7 @@ pub fn build_world(
         projects,
         next_job_id: max_job + 1,
         next_pipeline_id: max_pipeline + 1,
-        clock: Clock::new(now.unwrap_or_else(Timestamp::now), frozen),
+        clock: Clock::new(load_time, frozen),
     })
 }
 
@@ -654,7 +656,15 @@ impl ProjectBuilder {
         for j in self.builds.values() {
             by_status[j.status.index()].insert(j.id);
         }
+        let timed = self
+            .builds
+            .values()
+            .chain(self.bridges.values())
+            .filter(|j| j.next_step_at().is_some())
+            .map(|j| j.id)
+            .collect();
         ProjectState {
+            timed: Arc::new(timed),
             pipelines: Arc::new(self.pipelines),
             builds: Arc::new(self.builds),
             bridges: Arc::new(self.bridges),
@@ -710,6 +720,7 @@ fn build_pipeline(
     iid: u64,
     parent: Option<(u64, u64)>,
     out: &mut ProjectBuilder,
+    load_time: Timestamp,
 ) {
     let ref_ = pl
         .ref_
@@ -749,7 +760,7 @@ fn build_pipeline(
     for (i, j) in pl.jobs.iter().chain(&pl.bridges).enumerate() {
         let is_bridge = i >= pl.jobs.len();
         if let Some(job) = build_job(
-            err, dir, meta, src, pl, j, is_bridge, i, created_at, user_id,
+            err, dir, meta, src, pl, j, is_bridge, i, created_at, user_id, load_time,
         ) {
             jobs.push(job);
         }
@@ -842,6 +853,7 @@ fn build_job(
     index: usize,
     pipeline_created: Timestamp,
     pipeline_user: Option<u64>,
+    load_time: Timestamp,
 ) -> Option<Job> {
     let status = j.status.expect("status is required when reading");
     let user_id = if j.user.is_some() {
@@ -1050,6 +1062,12 @@ fn build_job(
             .iter()
             .map(|v| (v.key.clone(), v.value.clone()))
             .collect(),
+        timeline: j.timeline.clone().into(),
+        step: 0,
+        // Jobs already queued or running start their timeline when the scenario loads.
+        step_since: (!j.timeline.is_empty()
+            && (status.was_queued() || status == Status::Canceling))
+            .then_some(load_time),
         rendered: OnceLock::new(),
     })
 }
@@ -1175,6 +1193,9 @@ fn generate(
                 archived: false,
                 environment: None,
                 variables: Vec::new(),
+                timeline: Arc::from(Vec::new()),
+                step: 0,
+                step_since: None,
                 rendered: OnceLock::new(),
             };
             latest.push((job.status, job.allow_failure));
@@ -1237,6 +1258,7 @@ fn ci_config(c: &CiDef) -> Arc<CiConfig> {
                 .map(When::parse)
                 .unwrap_or(When::OnSuccess);
             CiJob {
+                timeline: j.timeline.clone().into(),
                 name: j.name.clone(),
                 stage: j.stage.clone(),
                 when,

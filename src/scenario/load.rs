@@ -493,6 +493,7 @@ fn read_job(ctx: &mut Ctx, n: &Node, path: &str, bridge: bool) -> Option<JobDef>
                 d::list_of(c, n, p, read_variable)
             })
             .unwrap_or_default(),
+        timeline: o.opt(ctx, "timeline", read_timeline).unwrap_or_default(),
         downstream,
         id_loc: o.get("id").map(|n| n.loc).unwrap_or(n.loc),
         locs: o.locs(),
@@ -676,6 +677,29 @@ fn read_project(ctx: &mut Ctx, n: &Node, path: &str) -> Option<ProjectDef> {
     Some(p)
 }
 
+fn read_step(ctx: &mut Ctx, n: &Node, path: &str) -> Option<(f64, Status)> {
+    let mut o = Obj::new(ctx, n, path)?;
+    let after = o.req(ctx, "after", d::f64_);
+    let to = o.req(ctx, "status", status);
+    o.finish(ctx);
+    let after = after?;
+    if after < 0.0 || !after.is_finite() {
+        ctx.error(
+            n.loc,
+            &format!("{path}.after"),
+            format!("expected seconds ≥ 0, found {after}"),
+        );
+        return None;
+    }
+    Some((after, to?))
+}
+
+/// `timeline: [{after: 2, status: running}, {after: 10, status: success}]`: each step
+/// waits `after` seconds from the previous one (the first from when the job is queued).
+fn read_timeline(ctx: &mut Ctx, n: &Node, path: &str) -> Option<Vec<(f64, Status)>> {
+    d::list_of(ctx, n, path, read_step)
+}
+
 fn read_ci_job(ctx: &mut Ctx, n: &Node, path: &str) -> Option<CiJobDef> {
     let mut o = Obj::new(ctx, n, path)?;
     let name = o.req(ctx, "name", d::string);
@@ -689,6 +713,7 @@ fn read_ci_job(ctx: &mut Ctx, n: &Node, path: &str) -> Option<CiJobDef> {
         only: o
             .opt(ctx, "only", |c, n, p| d::list_of(c, n, p, d::string))
             .unwrap_or_default(),
+        timeline: o.opt(ctx, "timeline", read_timeline).unwrap_or_default(),
         stage_loc: o.get("stage").map(|n| n.loc).unwrap_or(n.loc),
         tag_list: o
             .opt(ctx, "tag_list", |c, n, p| d::list_of(c, n, p, d::string))

@@ -186,6 +186,8 @@ pub struct JobDef {
     pub archived: bool,
     pub environment: Option<EnvironmentDef>,
     pub variables: Vec<VariableDef>,
+    /// How the job moves on by itself: `(seconds after the previous step, status)`.
+    pub timeline: Vec<(f64, Status)>,
     /// Bridges only: the downstream pipeline `(project id or None for this project, pipeline id)`.
     pub downstream: Option<(Option<u64>, u64, Loc)>,
     /// Where the `id` value is (for duplicate-id errors).
@@ -253,6 +255,7 @@ pub struct CiJobDef {
     /// Refs (branch or tag names) the job runs on; empty = every ref.
     pub only: Vec<String>,
     pub stage_loc: Loc,
+    pub timeline: Vec<(f64, Status)>,
     pub tag_list: Vec<String>,
 }
 

@@ -7,6 +7,7 @@
 pub mod clock;
 pub mod mutate;
 pub mod pipelines;
+pub mod progress;
 pub mod session;
 pub mod status;
 
@@ -191,6 +192,7 @@ pub struct Agent {
 /// A job template of the project's CI definition.
 #[derive(Debug, Clone)]
 pub struct CiJob {
+    pub timeline: Arc<[(f64, Status)]>,
     pub name: String,
     pub stage: String,
     pub when: When,
@@ -314,6 +316,13 @@ pub struct Job {
     pub archived: bool,
     pub environment: Option<Environment>,
     pub variables: Vec<(String, String)>,
+    /// Steps the job takes by itself: `(seconds after the previous step, status)`.
+    pub timeline: Arc<[(f64, Status)]>,
+    /// The next step of `timeline` to take.
+    pub step: usize,
+    /// When the wait for the next step began (`None`: not started, e.g. a job whose stage
+    /// has not been reached yet).
+    pub step_since: Option<Timestamp>,
     /// Rendered JSON, with the revision of the pipeline it embeds.
     pub rendered: OnceLock<(u64, Bytes)>,
 }
@@ -349,12 +358,28 @@ impl Clone for Job {
             archived: self.archived,
             environment: self.environment.clone(),
             variables: self.variables.clone(),
+            timeline: self.timeline.clone(),
+            step: self.step,
+            step_since: self.step_since,
             rendered: OnceLock::new(),
         }
     }
 }
 
 impl Job {
+    /// When the next timeline step is due, if one is waiting.
+    pub fn next_step_at(&self) -> Option<Timestamp> {
+        let (after, _) = self.timeline.get(self.step)?;
+        let since = self.step_since?;
+        Some(
+            since
+                .saturating_add(jiff::SignedDuration::from_millis(
+                    (after * 1000.0).round() as i64
+                ))
+                .expect("SignedDuration addition cannot fail"),
+        )
+    }
+
     pub fn is_bridge(&self) -> bool {
         matches!(self.kind, JobKind::Bridge { .. })
     }
@@ -443,6 +468,8 @@ pub struct ProjectState {
     pub builds_by_status: Vec<Arc<BTreeSet<u64>>>,
     /// Pipeline id → ids of its builds and bridges, ascending.
     pub by_pipeline: Arc<HashMap<u64, Arc<Vec<u64>>>>,
+    /// Jobs whose timeline has a step waiting.
+    pub timed: Arc<BTreeSet<u64>>,
 }
 
 impl ProjectState {

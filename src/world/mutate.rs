@@ -45,6 +45,15 @@ impl World {
     fn put_job(&mut self, job: Job) -> Result<Arc<Job>, MutationError> {
         let project = self.project_mut(job.project_id)?;
         let job = Arc::new(job);
+        let waiting = job.next_step_at().is_some();
+        if waiting != project.timed.contains(&job.id) {
+            let timed = Arc::make_mut(&mut project.timed);
+            if waiting {
+                timed.insert(job.id);
+            } else {
+                timed.remove(&job.id);
+            }
+        }
         if job.is_bridge() {
             if let Some(old) = Arc::make_mut(&mut project.bridges).insert(job.id, job.clone()) {
                 debug_assert_eq!(old.pipeline_id, job.pipeline_id);
@@ -72,6 +81,11 @@ impl World {
     /// Stores a job known to belong to an existing project.
     pub(crate) fn put_job_pub(&mut self, job: Job) {
         let _ = self.put_job(job);
+    }
+
+    /// Stores a new version of a job (for `progress.rs`).
+    pub(crate) fn put_job_checked(&mut self, job: Job) -> Result<Arc<Job>, MutationError> {
+        self.put_job(job)
     }
 
     /// Recomputes a pipeline's status and times from its latest jobs (composite rules).
@@ -202,6 +216,8 @@ impl World {
         let Some(next) = next else { return Ok(job) };
         let mut j = (*job).clone();
         j.status = next;
+        // A canceled job's timeline is over.
+        j.step = j.timeline.len();
         if next == Status::Canceled {
             j.finished_at = Some(now);
         }
@@ -245,6 +261,8 @@ impl World {
         new.runner_id = None;
         new.runner_manager_id = None;
         new.retried = false;
+        new.step = 0;
+        new.step_since = (!new.timeline.is_empty()).then_some(now);
         if let JobKind::Bridge { downstream } = &mut new.kind {
             *downstream = None;
         }
@@ -345,6 +363,8 @@ impl World {
         j.status = Status::Pending;
         j.user_id = user_id;
         j.queued_at = Some(now);
+        j.step = 0;
+        j.step_since = (!j.timeline.is_empty()).then_some(now);
         if !variables.is_empty() {
             j.variables = variables;
         }

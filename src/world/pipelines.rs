@@ -93,6 +93,9 @@ impl World {
                 archived: false,
                 environment: None,
                 variables: Vec::new(),
+                timeline: t.timeline.clone(),
+                step: 0,
+                step_since: (status == Status::Pending && !t.timeline.is_empty()).then_some(now),
                 rendered: OnceLock::new(),
             });
         }

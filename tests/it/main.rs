@@ -5,4 +5,5 @@ mod support;
 mod auth_errors;
 mod control;
 mod jobs;
+mod lifecycle;
 mod scenario_format;

@@ -1,0 +1,170 @@
+//! Jobs that move on by themselves: timeline steps due by the session's clock, and
+//! GitLab's stage processing (a stage starts when the stages before it are complete;
+//! after a real failure later `on_success` jobs are skipped).
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use super::mutate::MutationError;
+use super::status::Status;
+use super::{Job, When, World};
+
+/// Where a status change comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// The job's own timeline: the timeline moves to its next step.
+    Timeline,
+    /// The control API or processing: the timeline stops.
+    External,
+}
+
+impl World {
+    /// Is any timeline step due at `now`? Cheap; run before taking the write lock.
+    pub fn due(&self, now: Timestamp) -> bool {
+        self.projects.values().any(|p| {
+            p.timed.iter().any(|id| {
+                p.job(*id)
+                    .and_then(|j| j.next_step_at())
+                    .is_some_and(|t| t <= now)
+            })
+        })
+    }
+
+    /// Applies every timeline step due by now, oldest first, with stage processing.
+    pub fn advance(&mut self) {
+        let now = self.now();
+        // Bounded: each step consumes one timeline entry.
+        for _ in 0..100_000 {
+            let mut next: Option<(Timestamp, u64, u64, Status)> = None;
+            for (pid, p) in &self.projects {
+                for id in p.timed.iter() {
+                    let Some(j) = p.job(*id) else { continue };
+                    let Some(at) = j.next_step_at().filter(|t| *t <= now) else {
+                        continue;
+                    };
+                    if next.is_none_or(|(t, ..)| at < t) {
+                        next = Some((at, *pid, *id, j.timeline[j.step].1));
+                    }
+                }
+            }
+            let Some((at, project, job, status)) = next else {
+                return;
+            };
+            let _ = self.set_job_status(project, job, status, at, Cause::Timeline);
+        }
+    }
+
+    /// Moves a job to `status` at `at`, with the timestamps GitLab would set, then lets the
+    /// pipeline's later stages start and recomputes its status.
+    pub fn set_job_status(
+        &mut self,
+        project_id: u64,
+        job_id: u64,
+        status: Status,
+        at: Timestamp,
+        cause: Cause,
+    ) -> Result<Arc<Job>, MutationError> {
+        let job = self
+            .projects
+            .get(&project_id)
+            .and_then(|p| p.job(job_id))
+            .cloned()
+            .ok_or(MutationError::NotFound)?;
+        let mut j = (*job).clone();
+        apply_status(&mut j, status, at);
+        match cause {
+            Cause::Timeline => {
+                j.step += 1;
+                j.step_since = Some(at);
+            }
+            Cause::External => j.step = j.timeline.len(),
+        }
+        let pipeline_id = j.pipeline_id;
+        let job = self.put_job_checked(j)?;
+        self.process_stages(project_id, pipeline_id, at);
+        self.recompute_pipeline(project_id, pipeline_id);
+        Ok(job)
+    }
+
+    /// GitLab's stage processing over a pipeline's latest jobs.
+    pub fn process_stages(&mut self, project_id: u64, pipeline_id: u64, at: Timestamp) {
+        let Some(state) = self.projects.get(&project_id) else {
+            return;
+        };
+        let mut jobs: Vec<Job> = state
+            .pipeline_jobs(pipeline_id)
+            .filter(|j| !j.retried)
+            .map(|j| (**j).clone())
+            .collect();
+        let mut stages: Vec<String> = Vec::new();
+        for j in &jobs {
+            if !stages.contains(&j.stage) {
+                stages.push(j.stage.clone());
+            }
+        }
+        let mut changed = Vec::new();
+        for (k, stage) in stages.iter().enumerate() {
+            let before: Vec<&Job> = jobs
+                .iter()
+                .filter(|j| stages[..k].contains(&j.stage))
+                .collect();
+            let complete = before.iter().all(|j| {
+                j.status.is_completed() || (j.status == Status::Manual && j.allow_failure)
+            });
+            if !complete {
+                break;
+            }
+            let failed = before
+                .iter()
+                .any(|j| j.status == Status::Failed && !j.allow_failure);
+            for j in jobs
+                .iter_mut()
+                .filter(|j| &j.stage == stage && j.status == Status::Created)
+            {
+                let next = match j.when {
+                    When::Always => Status::Pending,
+                    When::OnFailure if failed => Status::Pending,
+                    When::OnFailure => Status::Skipped,
+                    _ if failed => Status::Skipped,
+                    When::Manual => Status::Manual,
+                    When::Delayed => Status::Scheduled,
+                    _ => Status::Pending,
+                };
+                apply_status(j, next, at);
+                if next == Status::Pending && !j.timeline.is_empty() {
+                    j.step_since = Some(at);
+                }
+                changed.push(j.id);
+            }
+        }
+        for j in jobs.into_iter().filter(|j| changed.contains(&j.id)) {
+            let _ = self.put_job_checked(j);
+        }
+    }
+}
+
+/// The timestamps a status change sets.
+fn apply_status(j: &mut Job, status: Status, at: Timestamp) {
+    j.status = status;
+    match status {
+        Status::Pending => {
+            j.queued_at.get_or_insert(at);
+        }
+        Status::Running => {
+            j.queued_at.get_or_insert(at);
+            j.started_at.get_or_insert(at);
+        }
+        Status::Success | Status::Failed | Status::Canceled => {
+            j.finished_at = Some(at);
+        }
+        _ => {}
+    }
+    j.failure_reason = match status {
+        Status::Failed => j
+            .failure_reason
+            .take()
+            .or_else(|| Some("script_failure".into())),
+        _ => None,
+    };
+}
