@@ -60,10 +60,13 @@ impl World {
         for t in &jobs {
             let job_id = self.next_job_id;
             self.next_job_id += 1;
+            // Only the first stage starts; later ones wait for stage processing, which
+            // also turns manual jobs `manual` when their stage is reached.
             let status = match t.when {
+                _ if Some(&t.stage) != first_stage.as_ref() => Status::Created,
                 When::Manual => Status::Manual,
-                _ if Some(&t.stage) == first_stage.as_ref() => Status::Pending,
-                _ => Status::Created,
+                When::Delayed => Status::Scheduled,
+                _ => Status::Pending,
             };
             new_jobs.push(Job {
                 id: job_id,
@@ -179,7 +182,7 @@ impl World {
         };
         let jobs: Vec<Arc<Job>> = state
             .pipeline_jobs(pipeline_id)
-            .filter(|j| !j.retried && j.status.is_cancelable())
+            .filter(|j| !j.retried && j.status.is_cancelable() && j.status != Status::Manual)
             .cloned()
             .collect();
         for j in &jobs {

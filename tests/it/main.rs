@@ -6,4 +6,5 @@ mod auth_errors;
 mod control;
 mod jobs;
 mod lifecycle;
+mod pipelines;
 mod scenario_format;

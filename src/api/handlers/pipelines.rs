@@ -390,10 +390,10 @@ pub fn delete(ctx: &Ctx) -> Result<Response, ApiError> {
     let caller = caller(ctx)?;
     let id = path_int(ctx, "pipeline_id")?;
     let meta = project(ctx, caller)?;
+    find_pipeline(&ctx.world, meta, id)?;
     if auth::role(&ctx.world, caller, meta) != Some(Role::Owner) {
         return Err(ApiError::Forbidden(None));
     }
-    find_pipeline(&ctx.world, meta, id)?;
     let project_id = meta.id;
     if ctx
         .sessions
