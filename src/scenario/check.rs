@@ -1259,6 +1259,7 @@ fn ci_config(c: &CiDef) -> Arc<CiConfig> {
                 .unwrap_or(When::OnSuccess);
             CiJob {
                 timeline: j.timeline.clone().into(),
+                log: j.log.clone().map(Bytes::from),
                 name: j.name.clone(),
                 stage: j.stage.clone(),
                 when,

@@ -714,6 +714,7 @@ fn read_ci_job(ctx: &mut Ctx, n: &Node, path: &str) -> Option<CiJobDef> {
             .opt(ctx, "only", |c, n, p| d::list_of(c, n, p, d::string))
             .unwrap_or_default(),
         timeline: o.opt(ctx, "timeline", read_timeline).unwrap_or_default(),
+        log: o.opt(ctx, "log", d::string),
         stage_loc: o.get("stage").map(|n| n.loc).unwrap_or(n.loc),
         tag_list: o
             .opt(ctx, "tag_list", |c, n, p| d::list_of(c, n, p, d::string))

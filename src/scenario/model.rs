@@ -256,6 +256,8 @@ pub struct CiJobDef {
     pub only: Vec<String>,
     pub stage_loc: Loc,
     pub timeline: Vec<(f64, Status)>,
+    /// The log a job created from this definition writes while it runs.
+    pub log: Option<String>,
     pub tag_list: Vec<String>,
 }
 

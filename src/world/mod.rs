@@ -193,6 +193,7 @@ pub struct Agent {
 #[derive(Debug, Clone)]
 pub struct CiJob {
     pub timeline: Arc<[(f64, Status)]>,
+    pub log: Option<Bytes>,
     pub name: String,
     pub stage: String,
     pub when: When,

@@ -255,7 +255,12 @@ impl World {
         new.erased_at = None;
         new.failure_reason = None;
         new.coverage = None;
-        new.log = None;
+        // A job that runs again along a timeline writes its log again.
+        new.log = if new.timeline.is_empty() {
+            None
+        } else {
+            job.log.clone()
+        };
         new.artifacts = Vec::new();
         new.artifacts_expire_at = None;
         new.runner_id = None;

@@ -89,7 +89,7 @@ impl World {
                 started_at: None,
                 finished_at: None,
                 erased_at: None,
-                log: None,
+                log: t.log.clone(),
                 artifacts: Vec::new(),
                 artifacts_expire_at: None,
                 retried: false,

@@ -231,4 +231,29 @@ mod tests {
             assert_eq!(composite(jobs.iter().copied()), *want, "{jobs:?}");
         }
     }
+
+    fn any_status() -> impl proptest::strategy::Strategy<Value = Status> {
+        proptest::sample::select(Status::ALL.to_vec())
+    }
+
+    proptest::proptest! {
+        /// The composite status depends on the set of jobs, not on their order.
+        #[test]
+        fn composite_does_not_depend_on_job_order(
+            jobs in proptest::collection::vec((any_status(), proptest::bool::ANY), 0..12),
+            seed in proptest::num::u64::ANY,
+        ) {
+            let mut shuffled = jobs.clone();
+            // A deterministic shuffle from the seed (Fisher–Yates with an LCG).
+            let mut x = seed | 1;
+            for i in (1..shuffled.len()).rev() {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                shuffled.swap(i, (x >> 33) as usize % (i + 1));
+            }
+            let mut reversed = jobs.clone();
+            reversed.reverse();
+            proptest::prop_assert_eq!(composite(jobs.iter().copied()), composite(shuffled));
+            proptest::prop_assert_eq!(composite(jobs.iter().copied()), composite(reversed));
+        }
+    }
 }

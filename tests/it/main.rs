@@ -6,5 +6,6 @@ mod auth_errors;
 mod control;
 mod jobs;
 mod lifecycle;
+mod lifecycle_full;
 mod pipelines;
 mod scenario_format;
