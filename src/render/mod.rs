@@ -11,7 +11,7 @@ mod reports;
 use bytes::{BufMut, Bytes, BytesMut};
 use jiff::Timestamp;
 
-use crate::world::{Job, ProjectMeta, User, World};
+use crate::world::{Job, ProjectMeta, Rendered, User, World};
 pub use entities::*;
 
 /// Serializes a value that cannot fail to serialize (our entities hold no maps with
@@ -22,21 +22,62 @@ pub fn to_bytes<T: serde::Serialize>(value: &T) -> Bytes {
 
 /// A job (build: `Job` entity, bridge: `Bridge` entity), from cache when possible.
 pub fn job(world: &World, job: &Job) -> Bytes {
+    let now = world.now();
     let Some(pipeline) = world.pipeline(job.project_id, job.pipeline_id) else {
         // A job always belongs to a pipeline of its project; the world builder guarantees it.
-        return render_job(world, job, None, world.now());
+        return render_job(world, job, None, now);
     };
     let rev = pipeline.rev;
-    if let Some((cached_rev, bytes)) = job.rendered.get()
-        && *cached_rev == rev
-    {
-        return bytes.clone();
+    let cached = match job.rendered.get() {
+        Some(c) if c.rev == rev => c.clone(),
+        _ => {
+            let bytes = render_job(world, job, Some(pipeline), now);
+            let holes = if job.is_time_dependent() {
+                find_holes(&bytes)
+            } else {
+                None
+            };
+            if job.is_time_dependent() && holes.is_none() {
+                return bytes;
+            }
+            let c = Rendered { rev, bytes, holes };
+            let _ = job.rendered.set(c.clone());
+            c
+        }
+    };
+    match cached.holes {
+        None => cached.bytes,
+        Some(holes) => splice(
+            &cached.bytes,
+            holes,
+            [job.duration(now), job.queued_duration(now)],
+        ),
     }
-    let bytes = render_job(world, job, Some(pipeline), world.now());
-    if !job.is_time_dependent() {
-        let _ = job.rendered.set((rev, bytes.clone()));
+}
+
+/// Where the values of the top-level `duration` and `queued_duration` keys are. The
+/// nested entities (user, commit, pipeline, runner) have no such keys.
+fn find_holes(bytes: &[u8]) -> Option<[(usize, usize); 2]> {
+    let value_span = |key: &[u8]| -> Option<(usize, usize)> {
+        let at = bytes.windows(key.len()).position(|w| w == key)? + key.len();
+        let len = bytes[at..].iter().position(|b| *b == b',' || *b == b'}')?;
+        Some((at, at + len))
+    };
+    let d = value_span(b",\"duration\":")?;
+    let q = value_span(b",\"queued_duration\":")?;
+    (d.1 <= q.0).then_some([d, q])
+}
+
+fn splice(bytes: &Bytes, holes: [(usize, usize); 2], values: [Option<f64>; 2]) -> Bytes {
+    let mut out = BytesMut::with_capacity(bytes.len() + 16);
+    let mut pos = 0;
+    for ((start, end), v) in holes.into_iter().zip(values) {
+        out.put_slice(&bytes[pos..start]);
+        out.put_slice(&serde_json::to_vec(&v).expect("a float serializes"));
+        pos = end;
     }
-    bytes
+    out.put_slice(&bytes[pos..]);
+    out.freeze()
 }
 
 fn render_job(

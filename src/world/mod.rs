@@ -286,6 +286,17 @@ pub struct Environment {
     pub slug: String,
 }
 
+/// A job's cached JSON: the bytes, the pipeline revision they embed, and for jobs that are
+/// waiting or running, where the clock-dependent `duration` / `queued_duration` values sit
+/// (they are spliced in per request; everything else is reused).
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub rev: u64,
+    pub bytes: Bytes,
+    /// `(start, end)` of the `duration` and `queued_duration` values in `bytes`.
+    pub holes: Option<[(usize, usize); 2]>,
+}
+
 /// A job as stored. Immutable once shared: a change makes a new `Arc<Job>`, which also
 /// drops the rendered-JSON cache.
 #[derive(Debug)]
@@ -325,7 +336,7 @@ pub struct Job {
     /// has not been reached yet).
     pub step_since: Option<Timestamp>,
     /// Rendered JSON, with the revision of the pipeline it embeds.
-    pub rendered: OnceLock<(u64, Bytes)>,
+    pub rendered: OnceLock<Rendered>,
 }
 
 impl Clone for Job {

@@ -601,3 +601,50 @@ async fn journal_records_requests_per_session() {
         .await;
     assert_eq!(r.json()["entries"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn cached_running_jobs_show_the_current_duration() {
+    let s = TestServer::with_yaml(
+        r#"
+gitlab: {now: "2024-06-01T12:00:00Z", clock: frozen}
+users: [{id: 1, username: root, tokens: [tok]}]
+projects:
+  - id: 1
+    path: g/p
+    members: {root: owner}
+    pipelines:
+      - id: 1
+        jobs:
+          - {id: 1, name: run, status: running, started_at: "2024-06-01T11:59:00Z", queued_at: "2024-06-01T11:58:58.500Z"}
+          - {id: 2, name: wait, status: pending, queued_at: "2024-06-01T11:59:30Z"}
+"#,
+    )
+    .await;
+    let first = s.get("/projects/1/jobs", Some("tok")).await.json();
+    assert_eq!(first[1]["duration"], json!(60.0));
+    assert_eq!(first[1]["queued_duration"], json!(1.5));
+    assert_eq!(first[0]["duration"], json!(null));
+    assert_eq!(first[0]["queued_duration"], json!(30.0));
+    s.send(
+        reqwest::Method::POST,
+        "/-/glmock/clock/advance?seconds=10.25",
+        None,
+        None,
+    )
+    .await;
+    let second = s.get("/projects/1/jobs", Some("tok")).await.json();
+    assert_eq!(second[1]["duration"], json!(70.25));
+    assert_eq!(second[0]["queued_duration"], json!(40.25));
+    // Everything else is the same bytes as before.
+    let mut a = first.clone();
+    let mut b = second.clone();
+    for v in [&mut a, &mut b] {
+        for j in v.as_array_mut().unwrap() {
+            j["duration"] = json!(0);
+            j["queued_duration"] = json!(0);
+        }
+    }
+    assert_eq!(a, b);
+    let single = s.get("/projects/1/jobs/1", Some("tok")).await.json();
+    assert_eq!(single, second[1]);
+}
