@@ -247,16 +247,16 @@ async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full
         Ok(bytes) => match parse_body(&method, content_type.as_deref(), &bytes) {
             Err(e) => e.into_response(),
             Ok(body) => {
-                let api_req = Request {
-                    method: method.clone(),
-                    path: path.clone(),
+                let api_req = Request::new(
+                    method.clone(),
+                    path.clone(),
                     prefix,
-                    session: session.clone(),
+                    session.clone(),
                     query,
                     body,
                     headers,
                     link_base,
-                };
+                );
                 match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     api::handle(&app.sessions, &api_req)
                 })) {

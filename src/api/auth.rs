@@ -53,11 +53,11 @@ pub fn authenticate(
     let private = req
         .header("private-token")
         .map(str::to_owned)
-        .or_else(|| param(&params, "private_token"));
+        .or_else(|| param(params, "private_token"));
     let job = req
         .header("job-token")
         .map(str::to_owned)
-        .or_else(|| param(&params, "job_token"));
+        .or_else(|| param(params, "job_token"));
     let bearer = req
         .header("authorization")
         .and_then(|h| {

@@ -27,22 +27,47 @@ pub struct Request {
     pub prefix: String,
     pub session: String,
     pub query: Params,
-    pub body: Params,
+    /// Query and body merged (see `Request::new`).
+    params: Params,
     pub headers: HeaderMap,
     /// `scheme://host[:port]` used for absolute `Link` URLs.
     pub link_base: String,
 }
 
 impl Request {
+    /// A request; `body` parameters win over `query` ones, as Grape merges them.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        method: Method,
+        path: String,
+        prefix: String,
+        session: String,
+        query: Params,
+        body: Params,
+        headers: HeaderMap,
+        link_base: String,
+    ) -> Self {
+        let mut params = query.clone();
+        params.extend(body);
+        Request {
+            method,
+            path,
+            prefix,
+            session,
+            query,
+            params,
+            headers,
+            link_base,
+        }
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     /// Query and body parameters merged, body winning (as Grape merges them).
-    pub fn params(&self) -> Params {
-        let mut all = self.query.clone();
-        all.extend(self.body.clone());
-        all
+    pub fn params(&self) -> &Params {
+        &self.params
     }
 }
 

@@ -252,6 +252,25 @@ pub struct Directory {
 }
 
 impl Directory {
+    /// The runner that picks up jobs started by a timeline: the active runner with the
+    /// lowest id.
+    pub fn default_runner(&self) -> Option<u64> {
+        self.runners
+            .values()
+            .filter(|r| r.active && !r.paused)
+            .map(|r| r.id)
+            .min()
+    }
+
+    /// A runner's manager with the lowest id.
+    pub fn first_manager(&self, runner_id: u64) -> Option<u64> {
+        self.managers
+            .values()
+            .filter(|m| m.runner_id == runner_id)
+            .map(|m| m.id)
+            .min()
+    }
+
     pub fn project_by_ref(&self, id_or_path: &str) -> Option<&ProjectMeta> {
         let id = if id_or_path.bytes().all(|b| b.is_ascii_digit()) && !id_or_path.is_empty() {
             id_or_path.parse::<u64>().ok()?

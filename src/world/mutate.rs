@@ -114,14 +114,28 @@ impl World {
         if new_status == pipeline.status {
             return;
         }
+        // Times follow the jobs (a timeline step may be applied after the fact), capped by now.
+        let last_change = jobs
+            .iter()
+            .flat_map(|j| [Some(j.created_at), j.queued_at, j.started_at, j.finished_at])
+            .flatten()
+            .filter(|t| *t <= now)
+            .max();
+        let first_start = jobs.iter().filter_map(|j| j.started_at).min();
         let mut p: Pipeline = (**pipeline).clone();
         p.status = new_status;
-        p.updated_at = now;
-        if p.started_at.is_none() && matches!(new_status, Status::Running) {
-            p.started_at = Some(now);
+        p.updated_at = last_change.unwrap_or(now).max(p.updated_at);
+        if p.started_at.is_none() && new_status != Status::Created && new_status != Status::Pending
+        {
+            p.started_at = first_start.or(Some(now));
         }
         p.finished_at = if new_status.is_completed() {
-            Some(now)
+            Some(
+                jobs.iter()
+                    .filter_map(|j| j.finished_at)
+                    .max()
+                    .unwrap_or(now),
+            )
         } else {
             None
         };

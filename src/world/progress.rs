@@ -73,6 +73,11 @@ impl World {
             .ok_or(MutationError::NotFound)?;
         let mut j = (*job).clone();
         apply_status(&mut j, status, at);
+        // A job only runs once a runner picks it up.
+        if j.started_at.is_some() && j.runner_id.is_none() && !j.is_bridge() {
+            j.runner_id = self.directory.default_runner();
+            j.runner_manager_id = j.runner_id.and_then(|r| self.directory.first_manager(r));
+        }
         match cause {
             Cause::Timeline => {
                 j.step += 1;

@@ -9,8 +9,10 @@ does both). Every expected value below comes from that scenario: project `group/
 (graceful cancel) and 41 (plain), job tokens glcbt-showcase-1203 / -1302.
 
 Read-only steps use the default session (the plain URL). Mutating steps use the session
-`smoke` (base URL + /-/sessions/smoke), and the default session is checked afterwards to
-still show the scenario's original state.
+`smoke` (base URL + /-/sessions/smoke) for jobs and `smoke-pipelines` for pipelines, and
+the default session is checked afterwards to still show the scenario's original state.
+Pipelines created in `smoke-pipelines` follow the `ci:` timelines of showcase.yaml; the
+script moves that session's clock with POST /-/glmock/clock/advance instead of sleeping.
 
 Prints one line per step and a closing `N passed, N failed` line; exits 1 if any failed.
 """
@@ -24,6 +26,7 @@ from typing import Any, Callable
 
 import gitlab
 import gitlab.exceptions as glexc
+import requests  # a dependency of python-gitlab; used for glmock's control API only
 
 # python-gitlab warns (UserWarning) when it silently gets only one page, or when a Link
 # header points at another base URL: both would be glmock bugs, so make them errors.
@@ -63,6 +66,31 @@ FAILED_OR_CANCELED = [1407, 1406, 1405, 1404, 1402, 1008, 1004]
 PIPELINE_101_LATEST = sorted(set(BUILDS[101]) - {1004})
 PIPELINE_106_LATEST = [1401, 1403, 1404, 1405, 1407, 1408, 1409]
 PIPELINE_106_RETRIED = [1402, 1406]
+
+# Pipelines of project 10 as GET /projects/10/pipelines lists them (id descending). The child
+# pipeline 104 (source parent_pipeline) is listed only with source=parent_pipeline.
+PIPELINES_DESC = [106, 105, 103, 102, 101]
+# GitLab's PipelineBasicWithMetadata: exactly these keys in list items.
+PIPELINE_LIST_KEYS = {
+    "id", "iid", "project_id", "sha", "ref", "status", "source",
+    "created_at", "updated_at", "web_url", "name",
+}
+BOB = "glpat-bob"  # developer
+MAIN_HEAD = "5b1ba69b9a7b0df95851c79c48a49f873a4fa316"
+FLAKY_HEAD = "3a60551718726a5cdc59811613c0d09c45ab1924"
+# The variables of pipeline 103 (started by bob), in the scenario's order.
+PIPELINE_103_VARIABLES = [
+    ("env_var", "DEPLOY_ENV", "staging", False),
+    ("env_var", "SKIP_E2E", "false", False),
+    ("file", "EXTRA_CA_BUNDLE",
+     "-----BEGIN CERTIFICATE-----\n"
+     "MIIBszCCAVmgAwIBAgIUQ2xvY2sgc2hvd2Nhc2UgY2VydGlmaWNhdGUwCgYIKoZI\n"
+     "-----END CERTIFICATE-----\n", False),
+    ("env_var", "RELEASE_NOTE", "fix: $HOME stays literal", True),
+]
+# The project's `ci:` definition: what POST /projects/10/pipeline creates, in order.
+CI_JOBS_MAIN = ["compile", "rspec", "lint", "deploy:staging", "deploy:production"]
+CI_JOBS_OTHER = ["compile", "rspec", "lint"]  # the deploy jobs are `only: [main]`
 
 # The inline log of job 1001 (compile, pipeline 101), exactly as the YAML block scalar reads.
 LOG_1001 = b"""\
@@ -503,10 +531,433 @@ def main() -> int:
         eq(job_by_token["status"], "running", "GET /job with the job token")
         return "1203/1204 running, 1107 manual, 1001 not erased, 49 builds"
 
+    pipeline_steps(url, gl, project)
+
     passed = sum(1 for _, ok in RESULTS if ok)
     failed = len(RESULTS) - passed
     print(f"{passed} passed, {failed} failed", flush=True)
     return 0 if failed == 0 else 1
+
+
+# --- pipelines ---------------------------------------------------------------------------
+
+
+def pipeline_steps(url: str, gl: gitlab.Gitlab, project: Any) -> None:
+    """The Pipelines API: reads in the default session, then create / cancel / retry /
+    delete in the session `smoke-pipelines`."""
+    session = "smoke-pipelines"
+    session_url = f"{url}/-/sessions/{session}"
+    ctx: dict[str, Any] = {}
+
+    def advance(seconds: float) -> str:
+        """Moves the session's clock (glmock's control API); returns the new `now`."""
+        r = requests.post(f"{url}/-/glmock/clock/advance",
+                          params={"seconds": seconds, "session": session}, timeout=10)
+        r.raise_for_status()
+        return r.json()["now"]
+
+    def pids(**filters: Any) -> list[int]:
+        return ids(project.pipelines.list(get_all=True, **filters))
+
+    # ---------------- read-only, default session ----------------
+
+    @step("project.pipelines.list(): id descending, child pipeline 104 left out, 11 keys")
+    def _() -> str:
+        lst = project.pipelines.list(iterator=True)
+        items = list(lst)
+        eq(ids(items), PIPELINES_DESC, "ids")
+        eq(lst.total, 5, "X-Total")
+        eq(lst.total_pages, 1, "X-Total-Pages")
+        for p in items:
+            eq(set(p.attributes), PIPELINE_LIST_KEYS, f"keys of pipeline {p.id}")
+        byid = {p.id: p for p in items}
+        eq(byid[101].name, "Nightly build", "101 name")
+        eq(byid[103].name, None, "103 name")
+        eq(byid[103].sha, MAIN_HEAD, "103 sha")
+        eq(byid[102].ref, "v1.2.0", "102 ref")
+        eq({p.id: p.status for p in items},
+           {106: "failed", 105: "failed", 103: "running", 102: "manual", 101: "success"},
+           "statuses")
+        eq(byid[106].web_url, f"{SCENARIO_WEB_URL}/{PROJECT_PATH}/-/pipelines/106", "web_url")
+        return f"{ids(items)}, X-Total 5"
+
+    @step("project.pipelines.list(status=, ref=, sha=, scope=, source=)")
+    def _() -> str:
+        eq(pids(status="failed"), [106, 105], "status=failed")
+        eq(pids(status="manual"), [102], "status=manual")
+        eq(pids(ref="main"), [103, 101], "ref=main (child 104 left out)")
+        eq(pids(ref="v1.2.0"), [102], "ref=v1.2.0")
+        eq(pids(sha=MAIN_HEAD), [103], "sha=main head")
+        eq(pids(scope="running"), [103], "scope=running")
+        eq(pids(scope="pending"), [], "scope=pending")
+        eq(pids(scope="finished"), [106, 105, 101], "scope=finished")
+        eq(pids(scope="branches"), [106, 105, 103], "scope=branches (newest per branch)")
+        eq(pids(scope="tags"), [102], "scope=tags")
+        eq(pids(source="push"), [105, 102], "source=push")
+        eq(pids(source="schedule"), [101], "source=schedule")
+        eq(pids(source="merge_request_event"), [106], "source=merge_request_event")
+        eq(pids(source="parent_pipeline"), [104], "source=parent_pipeline")
+        return "status, ref, sha, scope x5, source x4"
+
+    @step("project.pipelines.list(yaml_errors=True, username=, name=)")
+    def _() -> str:
+        eq(pids(yaml_errors=True), [105], "yaml_errors=True")
+        eq(pids(yaml_errors=False), [106, 103, 102, 101], "yaml_errors=False")
+        eq(pids(username="bob"), [106, 105, 103], "username=bob")
+        eq(pids(username="alice"), [102, 101], "username=alice")
+        eq(pids(username="nobody"), [], "username=nobody")
+        eq(pids(name="Nightly build"), [101], "name='Nightly build'")
+        eq(pids(name="Release v1.2.0"), [102], "name='Release v1.2.0'")
+        p105 = project.pipelines.get(105)
+        eq(p105.yaml_errors, "jobs:rspec config contains unknown keys: parralel", "105 yaml_errors")
+        return "yaml_errors -> [105], username=bob -> [106, 105, 103], name -> [101]"
+
+    @step("project.pipelines.list(order_by=, sort=, updated_after=, updated_before=)")
+    def _() -> str:
+        eq(pids(order_by="id", sort="asc"), sorted(PIPELINES_DESC), "order_by=id sort=asc")
+        eq(pids(order_by="updated_at", sort="asc"), [102, 101, 106, 105, 103],
+           "order_by=updated_at sort=asc")
+        eq(pids(order_by="updated_at", sort="desc"), [103, 105, 106, 101, 102],
+           "order_by=updated_at sort=desc")
+        # updated_after / updated_before are inclusive (106 was updated at 07:25:05.200).
+        eq(pids(updated_after="2025-06-02T07:25:05.200Z"), [106, 105, 103], "updated_after")
+        eq(pids(updated_after="2025-06-02T07:25:05.201Z"), [105, 103], "updated_after +1 ms")
+        eq(pids(updated_after="2025-06-02T08:00:00Z", updated_before="2025-06-02T09:00:00Z"),
+           [105], "updated_after + updated_before")
+        eq(pids(updated_before="2025-06-02T02:13:24.000Z"), [102, 101], "updated_before")
+        return "order_by updated_at asc -> [102, 101, 106, 105, 103]"
+
+    @step("project.pipelines.list(get_all=True, per_page=2): 3 pages through Link")
+    def _() -> str:
+        every = project.pipelines.list(get_all=True, per_page=2)
+        eq(ids(every), PIPELINES_DESC, "ids")
+        lst = project.pipelines.list(iterator=True, per_page=2, ref="main")
+        eq(lst.total, 2, "X-Total for ref=main")
+        eq(lst.total_pages, 1, "X-Total-Pages for ref=main")
+        it = project.pipelines.list(iterator=True, per_page=2)
+        eq(it.total_pages, 3, "X-Total-Pages")
+        eq(it.next_page, 2, "X-Next-Page")
+        eq(ids(it), PIPELINES_DESC, "ids with iterator=True")
+        page2 = project.pipelines.list(page=2, per_page=2)
+        eq(ids(page2), [103, 102], "page=2")
+        return f"{ids(every)}"
+
+    @step("project.pipelines.get(101): PipelineWithMetadata")
+    def _() -> str:
+        p = project.pipelines.get(101)
+        eq(p.id, 101, "id")
+        eq(p.iid, 1, "iid")
+        eq(p.project_id, PROJECT_ID, "project_id")
+        eq(p.name, "Nightly build", "name")
+        eq(p.ref, "main", "ref")
+        eq(p.sha, "d62d652064cc2d925ab7d7531b61643102ed6d8f", "sha")
+        eq(p.tag, False, "tag")
+        eq(p.source, "schedule", "source")
+        eq(p.status, "success", "status")
+        eq(p.yaml_errors, None, "yaml_errors")
+        eq(p.user["username"], "alice", "user")
+        eq(p.created_at, "2025-06-02T02:00:00.000Z", "created_at")
+        eq(p.coverage, "87.40", "coverage (a string)")
+        assert isinstance(p.duration, int), f"duration is an integer, got {p.duration!r}"
+        assert isinstance(p.queued_duration, int), "queued_duration is an integer"
+        # allow_failure job 1008 failed: passed with warnings.
+        eq(p.detailed_status["group"], "success-with-warnings", "detailed_status.group")
+        eq(p.detailed_status["icon"], "status_warning", "detailed_status.icon")
+        eq(p.detailed_status["details_path"], f"/{PROJECT_PATH}/-/pipelines/101",
+           "detailed_status.details_path")
+        p102 = project.pipelines.get(102)
+        eq((p102.tag, p102.status, p102.detailed_status["group"]), (True, "manual", "manual"),
+           "102 tag/status/group")
+        child = project.pipelines.get(104)  # a child pipeline is found by id
+        eq((child.source, child.status), ("parent_pipeline", "running"), "104 source/status")
+        return f"{p.name}: {p.status} ({p.detailed_status['label']}), coverage {p.coverage}"
+
+    @step("project.pipelines.latest(ref=...): newest pipeline at the ref's head")
+    def _() -> str:
+        eq(project.pipelines.latest(ref="feature/flaky-tests").id, 106, "feature/flaky-tests")
+        eq(project.pipelines.latest(ref="feature/login").id, 105, "feature/login")
+        latest_tag = project.pipelines.latest(ref="v1.2.0")
+        eq((latest_tag.id, latest_tag.name), (102, "Release v1.2.0"), "v1.2.0")
+        # 101 ran on main, but not at main's current head: no pipeline for an unknown ref
+        # or a head without pipelines is 403 (python-gitlab has no special class: HttpError).
+        raises(glexc.GitlabHttpError, 403, lambda: project.pipelines.latest(ref="no-such-ref"),
+               "403 Forbidden")
+        return "flaky-tests 106, login 105, v1.2.0 102, unknown ref 403"
+
+    @step("project.pipelines.latest(ref='main') / latest(): 103, not the child 104")
+    def _() -> str:
+        latest = project.pipelines.latest(ref="main")
+        eq((latest.id, latest.sha, latest.source), (103, MAIN_HEAD, "web"), "ref=main")
+        eq(project.pipelines.latest().id, 103, "default branch")
+        eq(latest.detailed_status["group"], "running", "detailed_status.group")
+        return "103"
+
+    @step("pipeline.variables.list(): owner, triggering developer; reporter 403")
+    def _() -> str:
+        vs = project.pipelines.get(103, lazy=True).variables.list(get_all=True)
+        got = [(v.variable_type, v.key, v.value, v.raw) for v in vs]
+        eq(got, PIPELINE_103_VARIABLES, "variables of 103")
+        eq(set(vs[0].attributes) - {"project_id", "pipeline_id"},
+           {"variable_type", "key", "value", "raw"}, "keys")
+        eq(project.pipelines.get(101, lazy=True).variables.list(get_all=True), [], "101: none")
+        gb = gitlab.Gitlab(url, private_token=BOB, timeout=10)
+        pb = gb.projects.get(PROJECT_ID, lazy=True)
+        eq(len(pb.pipelines.get(103, lazy=True).variables.list(get_all=True)), 4,
+           "bob started 103: may read")
+        raises(glexc.GitlabListError, 403,
+               lambda: pb.pipelines.get(101, lazy=True).variables.list(get_all=True),
+               "403 Forbidden")
+        gr = gitlab.Gitlab(url, private_token=RITA, timeout=10)
+        raises(glexc.GitlabListError, 403,
+               lambda: gr.projects.get(PROJECT_ID, lazy=True).pipelines.get(103, lazy=True)
+               .variables.list(get_all=True))
+        return f"{[v.key for v in vs]}; bob on 101 403, rita 403"
+
+    @step("pipeline.test_report.get() / test_report_summary.get(): counts agree")
+    def _() -> str:
+        p = project.pipelines.get(101, lazy=True)
+        report = p.test_report.get()
+        summary = p.test_report_summary.get()
+        eq((report.total_count, report.success_count, report.failed_count,
+            report.skipped_count, report.error_count), (6, 5, 0, 1, 0), "101 report counts")
+        eq(report.total_time, 754.2, "101 total_time")
+        eq([s["name"] for s in report.test_suites], ["rspec", "jest"], "suite names")
+        eq(len(report.test_suites[0]["test_cases"]), 4, "rspec test cases")
+        t = summary.total
+        eq((t["time"], t["count"], t["success"], t["failed"], t["skipped"], t["error"]),
+           (report.total_time, report.total_count, report.success_count, report.failed_count,
+            report.skipped_count, report.error_count), "summary total = report counts")
+        for rs, ss in zip(report.test_suites, summary.test_suites, strict=True):
+            for k in ("name", "total_count", "success_count", "failed_count", "skipped_count",
+                      "error_count"):
+                eq(ss[k], rs[k], f"suite {rs['name']} {k}")
+        failing = project.pipelines.get(106, lazy=True).test_report.get()
+        eq((failing.total_count, failing.failed_count), (3, 1), "106 counts")
+        failed_case = [c for c in failing.test_suites[0]["test_cases"] if c["status"] == "failed"]
+        eq([c["name"] for c in failed_case], ["SessionStore expires idle sessions"], "106 failed")
+        none = project.pipelines.get(102, lazy=True)
+        eq((none.test_report.get().total_count, none.test_report.get().test_suites), (0, []),
+           "102: no report")
+        eq(none.test_report_summary.get().total["count"], 0, "102: empty summary")
+        return "101: 6 tests (5 passed, 1 skipped) in 2 suites; 106: 1 failed; 102: none"
+
+    @step("errors: missing pipeline GitlabGetError 404, bad token 401")
+    def _() -> str:
+        e = raises(glexc.GitlabGetError, 404, lambda: project.pipelines.get(999999),
+                   "404 Not found")
+        raises(glexc.GitlabGetError, 404,
+               lambda: project.pipelines.get(999999, lazy=True).test_report.get())
+        bad = gitlab.Gitlab(url, private_token="glpat-no-such-token", timeout=10)
+        raises(glexc.GitlabAuthenticationError, 401,
+               lambda: bad.projects.get(PROJECT_ID, lazy=True).pipelines.list(get_all=False))
+        return f"{e}"
+
+    # ---------------- mutations, session `smoke-pipelines` ----------------
+
+    gp = gitlab.Gitlab(session_url, private_token=ALICE, timeout=10)
+    pp = gp.projects.get(PROJECT_ID, lazy=True)
+
+    @step("session smoke-pipelines: project.pipelines.create(ref=main, variables)")
+    def _() -> str:
+        p = pp.pipelines.create({"ref": "main", "variables": [{"key": "K", "value": "V"}]})
+        ctx["new"] = p.id
+        assert p.id > max(PIPELINES_DESC + [104]), f"new id {p.id} above the scenario's"
+        eq(p.iid, 7, "iid")
+        eq(p.project_id, PROJECT_ID, "project_id")
+        eq(p.ref, "main", "ref")
+        eq(p.sha, MAIN_HEAD, "sha (main's head)")
+        eq(p.tag, False, "tag")
+        eq(p.source, "api", "source")
+        eq(p.status, "pending", "status")
+        eq(p.user["username"], "alice", "user")
+        eq(p.yaml_errors, None, "yaml_errors")
+        eq(p.detailed_status["group"], "pending", "detailed_status.group")
+        # POST /pipeline answers the Pipeline entity: no `name` (and never `variables`).
+        assert "name" not in p.attributes, "no name key in the create answer"
+        assert "variables" not in p.attributes, "no variables key in the create answer"
+        # python-gitlab does not expose the status code: glmock's journal has it.
+        j = requests.get(f"{url}/-/glmock/journal",
+                         params={"session": session, "method": "POST"}, timeout=10).json()
+        creates = [e for e in j["entries"] if e["path"].endswith(f"/{PROJECT_ID}/pipeline")]
+        eq(creates[-1]["status"], 201, "status code of POST /projects/10/pipeline")
+        vs = pp.pipelines.get(p.id, lazy=True).variables.list(get_all=True)
+        eq([(v.variable_type, v.key, v.value, v.raw) for v in vs],
+           [("env_var", "K", "V", False)], "variables")
+        return f"pipeline {p.id} (iid {p.iid}) pending, 201, variables K=V"
+
+    @step("new pipeline: jobs from ci:, first stage pending, later stages created")
+    def _() -> str:
+        new = pp.pipelines.get(ctx["new"], lazy=True)
+        jobs = sorted(new.jobs.list(get_all=True), key=lambda j: j.id)
+        eq([j.name for j in jobs], CI_JOBS_MAIN, "job names in ci: order")
+        assert jobs[0].id > MAX_JOB_ID, f"new job ids above the scenario's, got {jobs[0].id}"
+        eq([j.stage for j in jobs], ["build", "test", "test", "deploy", "deploy"], "stages")
+        eq([j.status for j in jobs], ["pending", "created", "created", "created", "created"],
+           "statuses")
+        eq(jobs[0].tag_list, ["docker"], "compile tag_list")
+        eq([j.allow_failure for j in jobs], [False, False, True, False, True], "allow_failure")
+        eq({j.user["username"] for j in jobs}, {"alice"}, "user")
+        eq({j.pipeline["id"] for j in jobs}, {ctx["new"]}, "pipeline.id")
+        ctx["new_jobs"] = {j.name: j.id for j in jobs}
+        # The newest pipeline at main's head is now the new one.
+        eq(pp.pipelines.latest(ref="main").id, ctx["new"], "latest(ref=main)")
+        eq(pp.pipelines.latest().id, ctx["new"], "latest() (default branch)")
+        eq(ids(pp.pipelines.list(get_all=True, source="api")), [ctx["new"]], "source=api")
+        return ", ".join(f"{j.name} {j.status}" for j in jobs)
+
+    @step("clock +3 s: compile running, pipeline running")
+    def _() -> str:
+        now = advance(3)
+        compile_id = ctx["new_jobs"]["compile"]
+        job = pp.jobs.get(compile_id)
+        eq(job.status, "running", "compile")
+        assert job.started_at is not None, "compile started_at"
+        eq(pp.pipelines.get(ctx["new"]).status, "running", "pipeline")
+        eq(ids(pp.pipelines.list(get_all=True, scope="running")), [ctx["new"], 103],
+           "scope=running")
+        return f"clock {now}"
+
+    @step("clock moves on: poll the pipeline to success (lint may fail)")
+    def _() -> str:
+        new = pp.pipelines.get(ctx["new"])
+        seen = [new.status]
+        for _ in range(20):
+            if new.status == "success":
+                break
+            advance(5)
+            new.refresh()
+            if new.status != seen[-1]:
+                seen.append(new.status)
+        eq(new.status, "success", "final status")
+        eq(new.detailed_status["group"], "success-with-warnings", "detailed_status.group")
+        assert new.finished_at is not None, "finished_at"
+        jobs = {j.name: j for j in new.jobs.list(get_all=True)}
+        eq({n: j.status for n, j in jobs.items()},
+           {"compile": "success", "rspec": "success", "lint": "failed",
+            "deploy:staging": "success", "deploy:production": "manual"}, "job statuses")
+        eq(jobs["lint"].failure_reason, "script_failure", "lint failure_reason")
+        eq(jobs["rspec"].duration, 15.0, "rspec duration (its timeline)")
+        ctx["new_jobs_done"] = jobs
+        return " -> ".join(seen)
+
+    @step("new pipeline: started_at / finished_at follow its jobs")
+    def _() -> str:
+        new = pp.pipelines.get(ctx["new"])
+        jobs = ctx["new_jobs_done"]
+        eq(new.started_at, jobs["compile"].started_at, "started_at")
+        eq(new.finished_at, jobs["deploy:staging"].finished_at, "finished_at")
+        eq(new.updated_at, new.finished_at, "updated_at")
+        eq(new.queued_duration, 2, "queued_duration")
+        return f"{new.started_at} .. {new.finished_at}"
+
+    @step("new pipeline: its running / finished jobs name a runner")
+    def _() -> str:
+        jobs = ctx["new_jobs_done"]
+        for name in ("compile", "rspec", "lint", "deploy:staging"):
+            assert jobs[name].runner is not None, f"{name}.runner"
+        return "runner set"
+
+    @step("create on feature/login: only the jobs without only: [main]")
+    def _() -> str:
+        p = pp.pipelines.create({"ref": "feature/login"})
+        eq((p.ref, p.sha, p.status), ("feature/login", "0f53a4b903d11da9f4153ec4c5cc1a5e30f659df",
+                                     "pending"), "ref/sha/status")
+        jobs = sorted(p.jobs.list(get_all=True), key=lambda j: j.id)
+        eq([j.name for j in jobs], CI_JOBS_OTHER, "job names")
+        eq(p.variables.list(get_all=True), [], "no variables")
+        return f"pipeline {p.id}: {[j.name for j in jobs]}"
+
+    @step("create errors: unknown ref GitlabCreateError 400, reporter 403")
+    def _() -> str:
+        e = raises(glexc.GitlabCreateError, 400,
+                   lambda: pp.pipelines.create({"ref": "no-such-branch"}))
+        eq(e.error_message, {"base": ["Reference not found"]}, "message")
+        gr = gitlab.Gitlab(session_url, private_token=RITA, timeout=10)
+        pr = gr.projects.get(PROJECT_ID, lazy=True)
+        raises(glexc.GitlabCreateError, 403,
+               lambda: pr.pipelines.create({"ref": "main"}), "403 Forbidden")
+        return "{'base': ['Reference not found']}; rita 403"
+
+    @step("cancel 103 (running): jobs cancel, child 104 too")
+    def _() -> str:
+        p = pp.pipelines.get(103)
+        eq(p.status, "running", "status before")
+        res = p.cancel()
+        eq(res["id"], 103, "id in the answer")
+        jobs = {j.id: j.status for j in p.jobs.list(get_all=True)}
+        eq(jobs, {
+            1201: "success", 1202: "success",
+            1203: "canceling",  # runner 40: graceful, after_script still runs
+            1204: "canceled",   # runner 41: straight to canceled
+            1205: "canceling", 1206: "canceled", 1207: "canceling", 1208: "success",
+            1209: "canceled",   # created
+            1210: "manual", 1211: "manual",  # manual jobs are not cancelable
+            1212: "canceled",   # scheduled
+        }, "job statuses")
+        bridges = p.bridges.list(get_all=True)
+        eq([(b.id, b.status) for b in bridges], [(1213, "canceled")], "bridge")
+        eq(pp.pipelines.get(104).status, "canceled", "child pipeline 104")
+        # GitLab's composite status: a blocking manual job (1211) outranks `canceling`.
+        after = pp.pipelines.get(103)
+        eq(after.status, "manual", "status afterwards")
+        return f"103 {after.status}, 104 canceled"
+
+    @step("retry 106 (failed): failed and canceled jobs get new ids")
+    def _() -> str:
+        p = pp.pipelines.get(106)
+        eq(p.status, "failed", "status before")
+        res = p.retry()
+        eq(res["id"], 106, "id in the answer")
+        latest = p.jobs.list(get_all=True)
+        new = sorted((j for j in latest if j.id > MAX_JOB_ID), key=lambda j: j.name)
+        eq([(j.name, j.status) for j in new],
+           [("e2e", "pending"), ("lint", "pending"), ("rspec", "pending")], "new jobs")
+        eq({j.user["username"] for j in new}, {"alice"}, "user of the new jobs")
+        st = {j.id: j.status for j in latest}
+        eq(st[1408], "created", "1408 deploy:review (was skipped)")
+        eq((st[1401], st[1403], st[1409]), ("success",) * 3, "finished jobs kept")
+        every = {j.id for j in p.jobs.list(get_all=True, include_retried=True)}
+        assert {1402, 1404, 1405, 1406, 1407} <= every, "retried jobs with include_retried"
+        eq(pp.pipelines.get(106).status, "running", "status afterwards")
+        return f"new jobs {[j.id for j in new]}, 106 running"
+
+    @step("rita (reporter) cannot cancel or retry: 403")
+    def _() -> str:
+        gr = gitlab.Gitlab(session_url, private_token=RITA, timeout=10)
+        pr = gr.projects.get(PROJECT_ID, lazy=True)
+        raises(glexc.GitlabPipelineCancelError, 403,
+               lambda: pr.pipelines.get(ctx["new"], lazy=True).cancel(), "403 Forbidden")
+        raises(glexc.GitlabPipelineRetryError, 403,
+               lambda: pr.pipelines.get(106, lazy=True).retry(), "403 Forbidden")
+        return "GitlabPipelineCancelError / GitlabPipelineRetryError 403"
+
+    @step("delete 101: developer 403, owner 204, then 404 (jobs gone too)")
+    def _() -> str:
+        gb = gitlab.Gitlab(session_url, private_token=BOB, timeout=10)
+        raises(glexc.GitlabDeleteError, 403,
+               lambda: gb.projects.get(PROJECT_ID, lazy=True).pipelines.delete(101),
+               "403 Forbidden")
+        pp.pipelines.get(101).delete()
+        j = requests.get(f"{url}/-/glmock/journal",
+                         params={"session": session, "method": "DELETE"}, timeout=10).json()
+        eq([e["status"] for e in j["entries"]], [403, 204], "DELETE status codes")
+        e = raises(glexc.GitlabGetError, 404, lambda: pp.pipelines.get(101), "404 Not found")
+        raises(glexc.GitlabDeleteError, 404, lambda: pp.pipelines.delete(101))
+        raises(glexc.GitlabGetError, 404, lambda: pp.jobs.get(1001))
+        assert 101 not in ids(pp.pipelines.list(get_all=True)), "101 not listed"
+        return f"{e}"
+
+    # ---------------- the default session is untouched ----------------
+
+    @step("default session still has the scenario's pipelines")
+    def _() -> str:
+        eq(pids(), PIPELINES_DESC, "pipeline ids")
+        eq(project.pipelines.get(103).status, "running", "103")
+        eq(project.pipelines.get(104).status, "running", "104")
+        eq(project.pipelines.get(106).status, "failed", "106")
+        eq(project.pipelines.get(101).status, "success", "101")
+        eq(pids(source="api"), [], "no api pipelines")
+        return f"{PIPELINES_DESC}, 103/104 running"
 
 
 if __name__ == "__main__":

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Smoke test with a real client: starts glmock on the showcase scenario and drives it with
-# python-gitlab (tests/smoke/python_gitlab_smoke.py).
+# Smoke test with real clients: starts glmock on the showcase scenario and drives it with
+# python-gitlab (tests/smoke/python_gitlab_smoke.py), then, against the same server, with
+# @gitbeaker/rest (tests/smoke/gitbeaker/smoke.mjs, Node.js 18+; it uses its own sessions).
 #
 #   bash tests/smoke/run.sh [path/to/glmock]      (default: target/release/glmock)
 #
-# The venv lives under ${TMPDIR:-/tmp} and is reused while requirements.txt is unchanged.
-# Exits with the Python script's exit code (0: every step passed).
+# The venv lives under ${TMPDIR:-/tmp} and is reused while requirements.txt is unchanged;
+# tests/smoke/gitbeaker/node_modules is installed with `npm ci` from package-lock.json and
+# reused while the lock file (and the Node.js version) is unchanged.
+# Exits 0 when every step of both clients passed, 1 when a step failed, 2 on setup errors
+# (no glmock binary, no node/npm, the server did not start).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -81,10 +85,38 @@ if [[ ! "$url" =~ ^https?:// ]]; then
 fi
 echo "::: glmock $("$bin" --version | awk '{print $2}') listening on $url"
 
-# --- the smoke test ------------------------------------------------------------------------
+# --- python-gitlab -------------------------------------------------------------------------
 rc=0
 "$venv/bin/python" "$here/python_gitlab_smoke.py" "$url" || rc=$?
-if [[ $rc -ne 0 ]]; then
+
+# --- @gitbeaker/rest, same server ---------------------------------------------------------
+gitbeaker="$here/gitbeaker"
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "run.sh: the gitbeaker smoke test needs Node.js 18+ with npm (node or npm not found in PATH)" >&2
+    [[ $rc -ne 0 ]] && show_server_log
+    exit 2
+fi
+# `npm ci` wipes node_modules and reinstalls from package-lock.json: only when the lock file
+# or the Node.js version changed since the last install.
+lock_hash="$( { cat "$gitbeaker/package-lock.json"; node --version; } | sha256sum | cut -c1-12)"
+stamp="$gitbeaker/node_modules/.glmock-smoke-installed"
+if [[ "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ]]; then
+    echo "::: npm ci in $gitbeaker"
+    if ! (cd "$gitbeaker" && npm ci --no-audit --no-fund --loglevel=error); then
+        echo "run.sh: npm ci failed in $gitbeaker" >&2
+        exit 2
+    fi
+    echo "$lock_hash" >"$stamp"
+fi
+gb_rc=0
+(cd "$gitbeaker" && node smoke.mjs "$url") || gb_rc=$?
+
+if [[ $rc -ne 0 || $gb_rc -ne 0 ]]; then
     show_server_log
+fi
+if [[ $rc -eq 0 ]]; then
+    rc=$gb_rc
+elif [[ $gb_rc -gt $rc ]]; then
+    rc=$gb_rc
 fi
 exit "$rc"

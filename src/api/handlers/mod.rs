@@ -22,7 +22,7 @@ pub fn path_int(ctx: &Ctx, key: &str) -> Result<u64, ApiError> {
 /// Runs Grape-style parameter validation over the merged params.
 pub fn validate<T>(ctx: &Ctx, read: impl FnOnce(&mut Reader) -> T) -> Result<T, ApiError> {
     let params = ctx.req.params();
-    let mut r = Reader::new(&params);
+    let mut r = Reader::new(params);
     let out = read(&mut r);
     r.finish().map_err(ApiError::Validation)?;
     Ok(out)

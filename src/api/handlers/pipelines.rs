@@ -214,7 +214,7 @@ pub fn latest(ctx: &Ctx) -> Result<Response, ApiError> {
             .pipelines
             .values()
             .rev()
-            .find(|p| p.ref_ == ref_ && &p.sha == sha)
+            .find(|p| p.ref_ == ref_ && &p.sha == sha && p.source != "parent_pipeline")
     });
     match found {
         Some(p) if auth::can_read_pipeline(world, caller, meta) => {
