@@ -21,6 +21,33 @@ pub enum Command {
     Check(CheckArgs),
     /// Print the JSON Schema of the scenario format (for editors).
     ScenarioSchema,
+    /// Work with the response schemas.
+    #[command(subcommand)]
+    Schemas(SchemasCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SchemasCommand {
+    /// Derive the response schemas from GitLab API documentation pages (exit 1 with --check
+    /// when the output directory is stale).
+    Derive(DeriveArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DeriveArgs {
+    /// Documentation pages: GitLab's Markdown (doc/api/jobs.md …) or plain-text renderings;
+    /// a directory stands for the files in it.
+    #[arg(long = "docs", required = true, num_args = 1..)]
+    pub docs: Vec<PathBuf>,
+    /// Where to write `<shape>.schema.json` and `examples/`.
+    #[arg(long, default_value = "schemas")]
+    pub out: PathBuf,
+    /// The corrections applied after inference (default: OUT/overlay.json).
+    #[arg(long)]
+    pub overlay: Option<PathBuf>,
+    /// Write nothing; report the files that would change and exit 1 if any.
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -56,6 +83,13 @@ pub struct ServeArgs {
     /// Largest request body accepted; larger ones get 413.
     #[arg(long, env = "GLMOCK_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// What a response that breaks its schema gets: strict (a 500 listing the violations),
+    /// warn (served, logged, X-Glmock-Contract-Violations header, journal), off.
+    #[arg(long, env = "GLMOCK_CONTRACT", value_enum, default_value = "warn")]
+    pub contract: crate::contract::Mode,
+    /// Directory of *.schema.json files to check against instead of the embedded schemas.
+    #[arg(long, env = "GLMOCK_SCHEMAS")]
+    pub schemas: Option<PathBuf>,
     /// Requests kept in the journal (oldest dropped first).
     #[arg(long, env = "GLMOCK_JOURNAL_SIZE", default_value_t = 10_000)]
     pub journal_size: usize,
@@ -69,4 +103,7 @@ pub struct CheckArgs {
     /// GitLab version to check against (major.minor).
     #[arg(long, env = "GLMOCK_GITLAB_VERSION")]
     pub gitlab_version: Option<String>,
+    /// Directory of *.schema.json files to check against instead of the embedded schemas.
+    #[arg(long, env = "GLMOCK_SCHEMAS")]
+    pub schemas: Option<PathBuf>,
 }

@@ -61,6 +61,8 @@ impl Config {
                 control_token: a.control_token.clone().filter(|t| !t.is_empty()),
                 max_body_bytes: a.max_body_bytes,
                 journal_size: a.journal_size,
+                contract: a.contract,
+                schemas_dir: a.schemas.clone(),
                 ..ServerOptions::default()
             },
             scenarios: a.scenarios.clone(),

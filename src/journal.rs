@@ -17,6 +17,9 @@ pub struct Entry {
     pub query: String,
     pub status: u16,
     pub duration_ms: f64,
+    /// How the response broke its schema (empty when it did not, or checking is off).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub violations: Vec<crate::contract::Violation>,
 }
 
 #[derive(Debug)]
@@ -41,6 +44,8 @@ pub struct Filter {
     pub method: Option<String>,
     pub status: Option<u16>,
     pub limit: Option<usize>,
+    /// Only requests whose response broke its schema.
+    pub violations_only: bool,
 }
 
 impl Filter {
@@ -51,6 +56,7 @@ impl Filter {
                 .as_ref()
                 .is_none_or(|m| m.eq_ignore_ascii_case(&e.method))
             && self.status.is_none_or(|s| s == e.status)
+            && (!self.violations_only || !e.violations.is_empty())
             && self
                 .path
                 .as_ref()

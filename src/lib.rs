@@ -13,6 +13,7 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod contract;
 pub mod control;
 pub mod journal;
 pub mod render;

@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use glmock::cli::{Args, Command, LogFormat};
+use glmock::cli::{Args, Command, DeriveArgs, LogFormat, SchemasCommand};
 use glmock::config::{self, Config};
+use glmock::contract::{Contract, Mode};
 use glmock::scenario::{self, Overrides};
 
 fn main() -> ExitCode {
@@ -14,6 +15,7 @@ fn main() -> ExitCode {
     let result = match args.command {
         Command::Serve(a) => Config::from_args(&a).and_then(serve),
         Command::Check(a) => check(&a),
+        Command::Schemas(SchemasCommand::Derive(a)) => derive(&a),
         Command::ScenarioSchema => {
             println!("{}", scenario::SCENARIO_SCHEMA.trim_end());
             Ok(ExitCode::SUCCESS)
@@ -63,7 +65,7 @@ fn serve(config: Config) -> anyhow::Result<ExitCode> {
         let gitlab_version = world.instance.version.clone();
         let mut server = glmock::Server::start(world, config.server.clone())
             .await
-            .with_context(|| format!("binding {}", config.server.listen))?;
+            .with_context(|| format!("starting the server on {}", config.server.listen))?;
         let url = server.uri();
         tracing::info!(%url, gitlab_version, "glmock listening");
         println!("{url}");
@@ -101,24 +103,114 @@ fn check(a: &glmock::cli::CheckArgs) -> anyhow::Result<ExitCode> {
         base_url: None,
         version: config::parse_version(a.gitlab_version.as_deref())?,
     };
-    match scenario::load_paths(&a.paths, &overrides) {
-        Ok(world) => {
-            let (mut pipelines, mut jobs) = (0, 0);
-            for p in world.projects.values() {
-                pipelines += p.pipelines.len();
-                jobs += p.builds.len() + p.bridges.len();
-            }
-            println!(
-                "ok: {} file(s), {} project(s), {pipelines} pipeline(s), {jobs} job(s), GitLab {}",
-                a.paths.len(),
-                world.projects.len(),
-                world.instance.version
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+    let mut world = match scenario::load_paths(&a.paths, &overrides) {
+        Ok(world) => world,
         Err(errors) => {
             print!("{errors}");
-            Ok(ExitCode::from(2))
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let contract = Contract::load(
+        a.schemas.as_deref(),
+        world.instance.profile.version,
+        Mode::Warn,
+    )
+    .context("loading the response schemas")?;
+    world.attach_contract(contract);
+    let found = glmock::contract::offline::check_world(&world);
+    let (mut pipelines, mut jobs) = (0, 0);
+    for p in world.projects.values() {
+        pipelines += p.pipelines.len();
+        jobs += p.builds.len() + p.bridges.len();
+    }
+    if !found.is_empty() {
+        println!(
+            "{} contract violation(s) (GitLab {})",
+            found.len(),
+            world.instance.version
+        );
+        for f in &found {
+            let v = &f.violation;
+            println!(
+                "  {}: {}: {} {}: {}",
+                f.origin,
+                f.endpoint,
+                v.shape,
+                if v.path.is_empty() { "/" } else { &v.path },
+                v.message
+            );
+        }
+        return Ok(ExitCode::from(1));
+    }
+    println!(
+        "ok: {} file(s), {} project(s), {pipelines} pipeline(s), {jobs} job(s), GitLab {}, every rendering matches its schema",
+        a.paths.len(),
+        world.projects.len(),
+        world.instance.version
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn derive(a: &DeriveArgs) -> anyhow::Result<ExitCode> {
+    use glmock::contract::derive;
+    let mut paths = Vec::new();
+    for p in &a.docs {
+        if p.is_dir() {
+            let mut inside: Vec<_> = std::fs::read_dir(p)
+                .with_context(|| format!("reading {}", p.display()))?
+                .flatten()
+                .map(|e| e.path())
+                .filter(|f| f.is_file())
+                .collect();
+            inside.sort();
+            paths.extend(inside);
+        } else {
+            paths.push(p.clone());
         }
     }
+    let mut docs = Vec::new();
+    for p in &paths {
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        docs.push((p.display().to_string(), text));
+    }
+    let overlay_path = a
+        .overlay
+        .clone()
+        .unwrap_or_else(|| a.out.join("overlay.json"));
+    let overlay_text = std::fs::read_to_string(&overlay_path)
+        .with_context(|| format!("reading the overlay {}", overlay_path.display()))?;
+    let overlay: serde_json::Value = serde_json::from_str(&overlay_text)
+        .with_context(|| format!("parsing the overlay {}", overlay_path.display()))?;
+    let derived = derive::derive(&docs, &overlay);
+    for n in &derived.notes {
+        eprintln!("note: {n}");
+    }
+    if a.check {
+        let stale = derive::stale(&a.out, &derived)
+            .with_context(|| format!("comparing with {}", a.out.display()))?;
+        if stale.is_empty() {
+            println!(
+                "ok: {} is up to date ({} schemas)",
+                a.out.display(),
+                derived.schemas.len()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        println!(
+            "{} is stale; these files differ from a fresh derivation:",
+            a.out.display()
+        );
+        for f in stale {
+            println!("  {}", f.display());
+        }
+        return Ok(ExitCode::from(1));
+    }
+    derive::write(&a.out, &derived).with_context(|| format!("writing {}", a.out.display()))?;
+    println!(
+        "wrote {} schemas and their examples to {}",
+        derived.schemas.len(),
+        a.out.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }

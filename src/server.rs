@@ -37,6 +37,10 @@ pub struct ServerOptions {
     pub max_body_bytes: usize,
     pub journal_size: usize,
     pub shutdown_grace: Duration,
+    /// What a response that breaks its schema gets.
+    pub contract: crate::contract::Mode,
+    /// Schemas to check against instead of the embedded ones.
+    pub schemas_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerOptions {
@@ -48,6 +52,8 @@ impl Default for ServerOptions {
             max_body_bytes: 1024 * 1024,
             journal_size: 10_000,
             shutdown_grace: Duration::from_secs(10),
+            contract: crate::contract::Mode::Warn,
+            schemas_dir: None,
         }
     }
 }
@@ -69,7 +75,17 @@ pub struct Server {
 
 impl Server {
     /// Binds (port 0 allowed) and starts serving in the background.
-    pub async fn start(world: World, options: ServerOptions) -> std::io::Result<Server> {
+    pub async fn start(mut world: World, options: ServerOptions) -> std::io::Result<Server> {
+        if options.contract != crate::contract::Mode::Off {
+            let version = world.instance.profile.version;
+            let contract = crate::contract::Contract::load(
+                options.schemas_dir.as_deref(),
+                version,
+                options.contract,
+            )
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{e:#}")))?;
+            world.attach_contract(contract);
+        }
         let listener = TcpListener::bind(options.listen).await?;
         let addr = listener.local_addr()?;
         let app = Arc::new(App {
@@ -242,7 +258,7 @@ async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full
             .to_ascii_lowercase()
     });
     let headers = req.headers().clone();
-    let resp = match read_body(req.into_body(), app.options.max_body_bytes).await {
+    let mut resp = match read_body(req.into_body(), app.options.max_body_bytes).await {
         Err(e) => e.into_response(),
         Ok(bytes) => match parse_body(&method, content_type.as_deref(), &bytes) {
             Err(e) => e.into_response(),
@@ -284,6 +300,7 @@ async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full
         query: raw_query,
         status: resp.status.as_u16(),
         duration_ms,
+        violations: std::mem::take(&mut resp.violations),
     });
     to_hyper(resp, method == Method::HEAD)
 }

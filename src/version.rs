@@ -41,14 +41,16 @@ pub struct Profile {
     pub pipeline_iid: bool,
     /// Pipeline `name` in `PipelineWithMetadata` (16.3 GA).
     pub pipeline_name: bool,
-    /// `source`, `created_at`, `updated_at`, `web_url` in `PipelineBasic` inside jobs.
+    /// `source` in `PipelineBasic` (14.0; `created_at`, `updated_at`, `web_url` are older).
     pub pipeline_basic_source: bool,
     /// Job `erased_at` (15.x).
     pub job_erased_at: bool,
-    /// Job `runner_manager` (16.11 / 17.0).
+    /// Job `runner_manager` (16.11).
     pub job_runner_manager: bool,
     /// Job `archived` (17.x).
     pub job_archived: bool,
+    /// Pipeline `archived` (18.0).
+    pub pipeline_archived: bool,
     /// Job `project.ci_job_token_scope_enabled` (14.x).
     pub job_project: bool,
     /// The `canceling` status and graceful cancellation (17.0).
@@ -72,8 +74,9 @@ impl Profile {
             pipeline_name: v >= Version(16, 3),
             pipeline_basic_source: v >= Version(14, 0),
             job_erased_at: v >= Version(15, 0),
-            job_runner_manager: v >= Version(17, 0),
+            job_runner_manager: v >= Version(16, 11),
             job_archived: v >= Version(17, 0),
+            pipeline_archived: v >= Version(18, 0),
             job_project: v >= Version(14, 0),
             canceling: v >= Version(17, 0),
             waiting_for_callback: v >= Version(18, 0),

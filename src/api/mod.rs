@@ -13,6 +13,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use hyper::{HeaderMap, Method, StatusCode};
 
+use crate::contract::{Contract, Mode};
 use crate::world::World;
 pub use error::ApiError;
 use query::Params;
@@ -83,6 +84,13 @@ pub struct Response {
     pub status: StatusCode,
     pub headers: Vec<(&'static str, String)>,
     pub body: Body,
+    /// The schema the body follows, when the route's documented one does not say
+    /// (`play` on a bridge answers a bridge).
+    pub shape: Option<&'static str>,
+    /// Violations already known (cached job entities); `None`: check the body.
+    pub checked: Option<Vec<crate::contract::Violation>>,
+    /// The contract's verdict, for the journal.
+    pub violations: Vec<crate::contract::Violation>,
 }
 
 impl Response {
@@ -91,11 +99,25 @@ impl Response {
             status,
             headers: Vec::new(),
             body,
+            shape: None,
+            checked: None,
+            violations: Vec::new(),
         }
     }
 
     pub fn json(status: StatusCode, bytes: Bytes) -> Self {
         Response::new(status, Body::Json(bytes))
+    }
+
+    /// A body whose contract check is already done.
+    pub fn checked(
+        mut self,
+        shape: &'static str,
+        violations: Vec<crate::contract::Violation>,
+    ) -> Self {
+        self.shape = Some(shape);
+        self.checked = Some(violations);
+        self
     }
 
     pub fn with_header(mut self, name: &'static str, value: String) -> Self {
@@ -112,12 +134,14 @@ pub struct Ctx<'a> {
     pub route: &'a routes::RouteParams,
 }
 
-/// Serves one `/api/v4` request.
+/// Serves one `/api/v4` request; the response leaves through the contract check.
 pub fn handle(sessions: &crate::world::session::Sessions, req: &Request) -> Response {
-    let found = routes::find(&req.method, &req.path);
-    let (handler, params) = match found {
+    let (handler, params) = match routes::find(&req.method, &req.path) {
         Ok(v) => v,
-        Err(e) => return e.into_response(),
+        Err(e) => {
+            let contract = sessions.base().instance.contract.clone();
+            return enforce(contract.as_deref(), req, None, e.into_response());
+        }
     };
     let mut world = sessions.snapshot(&req.session);
     // Timelines move on lazily: apply what is due before answering.
@@ -125,14 +149,81 @@ pub fn handle(sessions: &crate::world::session::Sessions, req: &Request) -> Resp
         sessions.write(&req.session, |w| w.advance());
         world = sessions.snapshot(&req.session);
     }
+    let contract = world.instance.contract.clone();
     let ctx = Ctx {
         req,
         world,
         sessions,
         route: &params,
     };
-    match handler(&ctx) {
+    let resp = match handler(&ctx) {
         Ok(resp) => resp,
         Err(e) => e.into_response(),
+    };
+    enforce(contract.as_deref(), req, Some(params.pattern()), resp)
+}
+
+/// Checks a response against its schema and applies the contract mode.
+fn enforce(
+    contract: Option<&Contract>,
+    req: &Request,
+    route: Option<&'static str>,
+    mut resp: Response,
+) -> Response {
+    let Some(contract) = contract.filter(|c| c.is_on()) else {
+        return resp;
+    };
+    let Body::Json(bytes) = &resp.body else {
+        return resp;
+    };
+    let Some(shape) = resp.shape.or_else(|| {
+        crate::contract::shape_for_response(req.method.as_str(), route, resp.status.as_u16(), bytes)
+    }) else {
+        return resp;
+    };
+    let violations = match resp.checked.take() {
+        Some(v) => v,
+        None => contract.check_bytes(shape, bytes),
+    };
+    if violations.is_empty() {
+        return resp;
     }
+    for v in &violations {
+        tracing::warn!(method = %req.method, path = %req.path, shape = %v.shape, pointer = %v.path, "contract violation: {}", v.message);
+    }
+    match contract.mode {
+        Mode::Strict => {
+            let mut failed = Response::json(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                crate::contract::strict_body(&violations),
+            );
+            failed.violations = violations;
+            failed
+        }
+        _ => {
+            let summary = format!(
+                "{} violation(s); first: {}",
+                violations.len(),
+                violations[0]
+            );
+            resp.headers
+                .push(("X-Glmock-Contract-Violations", header_safe(&summary)));
+            resp.violations = violations;
+            resp
+        }
+    }
+}
+
+/// A header value: printable ASCII only, at most 512 bytes.
+fn header_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii() && !c.is_ascii_control() {
+                c
+            } else {
+                '?'
+            }
+        })
+        .take(512)
+        .collect()
 }

@@ -14,9 +14,14 @@ pub type Handler = fn(&Ctx) -> Result<Response, ApiError>;
 
 /// Path parameters of the matched route, percent-decoded.
 #[derive(Debug, Default, Clone)]
-pub struct RouteParams(pub Vec<(String, String)>);
+pub struct RouteParams(pub Vec<(String, String)>, pub &'static str);
 
 impl RouteParams {
+    /// The matched route, e.g. `/api/v4/projects/{id}/jobs`.
+    pub fn pattern(&self) -> &'static str {
+        self.1
+    }
+
     pub fn get(&self, key: &str) -> &str {
         self.0
             .iter()
@@ -27,14 +32,21 @@ impl RouteParams {
 }
 
 struct Route {
+    pattern: &'static str,
     methods: Vec<(Method, Handler)>,
 }
 
 static TABLE: LazyLock<matchit::Router<Route>> = LazyLock::new(|| {
     let mut r = matchit::Router::new();
-    let mut add = |path: &str, methods: Vec<(Method, Handler)>| {
-        r.insert(path, Route { methods })
-            .expect("route table has no conflicts");
+    let mut add = |path: &'static str, methods: Vec<(Method, Handler)>| {
+        r.insert(
+            path,
+            Route {
+                pattern: path,
+                methods,
+            },
+        )
+        .expect("route table has no conflicts");
     };
     add("/api/v4/user", vec![(Method::GET, misc::current_user)]);
     add("/api/v4/projects/{id}", vec![(Method::GET, misc::project)]);
@@ -141,6 +153,7 @@ pub fn find(method: &Method, path: &str) -> Result<(Handler, RouteParams), ApiEr
                 )
             })
             .collect(),
+        m.value.pattern,
     );
     // HEAD is served by GET routes, as in Grape.
     let wanted = if method == Method::HEAD {

@@ -142,7 +142,7 @@ pub fn handle(
             };
             json(StatusCode::OK, &ResetResult { reset })
         }
-        "/journal" if m == Method::GET => {
+        "/journal" | "/violations" if m == Method::GET => {
             let status = match q(req.query, "status").map(|s| s.parse::<u16>()) {
                 Some(Ok(s)) => Some(s),
                 Some(Err(_)) => {
@@ -169,6 +169,7 @@ pub fn handle(
                 method: q(req.query, "method"),
                 status,
                 limit,
+                violations_only: req.path == "/violations",
             };
             let (entries, dropped) = journal.list(&filter);
             json(StatusCode::OK, &JournalPage { entries, dropped })
@@ -266,21 +267,21 @@ pub fn handle(
                 ),
             }
         }
-        "/health" | "/sessions" | "/reset" | "/journal" | "/clock" | "/clock/advance" => {
-            ApiError::MethodNotAllowed {
-                allow: match req.path {
-                    "/reset" | "/clock/advance" => "POST",
-                    "/journal" => "GET, DELETE",
-                    "/clock" => "GET, POST",
-                    _ => "GET, HEAD",
-                }
-                .into(),
+        "/health" | "/sessions" | "/reset" | "/journal" | "/violations" | "/clock"
+        | "/clock/advance" => ApiError::MethodNotAllowed {
+            allow: match req.path {
+                "/reset" | "/clock/advance" => "POST",
+                "/journal" => "GET, DELETE",
+                "/violations" => "GET",
+                "/clock" => "GET, POST",
+                _ => "GET, HEAD",
             }
-            .into_response()
+            .into(),
         }
+        .into_response(),
         _ => bad(
             StatusCode::NOT_FOUND,
-            "unknown control endpoint (see the README: health, sessions, reset, journal, clock, jobs/ID/status)",
+            "unknown control endpoint (see the README: health, sessions, reset, journal, violations, clock, jobs/ID/status)",
         ),
     }
 }

@@ -173,12 +173,9 @@ pub struct PipelineBasic<'a> {
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     source: Versioned<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    created_at: Versioned<Ts>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    updated_at: Versioned<Ts>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    web_url: Versioned<String>,
+    created_at: Ts,
+    updated_at: Ts,
+    web_url: String,
 }
 
 impl<'a> PipelineBasic<'a> {
@@ -192,11 +189,9 @@ impl<'a> PipelineBasic<'a> {
             ref_: &p.ref_,
             status: p.status.as_str(),
             source: when(prof.pipeline_basic_source, || p.source.as_str()),
-            created_at: when(prof.pipeline_basic_source, || Ts(p.created_at)),
-            updated_at: when(prof.pipeline_basic_source, || Ts(p.updated_at)),
-            web_url: when(prof.pipeline_basic_source, || {
-                format!("{}/-/pipelines/{}", meta.web_url, p.id)
-            }),
+            created_at: Ts(p.created_at),
+            updated_at: Ts(p.updated_at),
+            web_url: format!("{}/-/pipelines/{}", meta.web_url, p.id),
         }
     }
 }
@@ -797,6 +792,8 @@ pub struct PipelineEntity<'a> {
     coverage: Option<&'a str>,
     detailed_status: DetailedStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
+    archived: Versioned<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     name: Versioned<Option<&'a str>>,
 }
 
@@ -844,6 +841,7 @@ impl<'a> PipelineEntity<'a> {
             queued_duration: queued,
             coverage: p.coverage.as_deref(),
             detailed_status: DetailedStatus::new(p.status, warnings, details_path),
+            archived: when(world.instance.profile.pipeline_archived, || false),
             name: when(
                 with_metadata && world.instance.profile.pipeline_name,
                 || p.name.as_deref(),

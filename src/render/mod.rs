@@ -11,6 +11,9 @@ mod reports;
 use bytes::{BufMut, Bytes, BytesMut};
 use jiff::Timestamp;
 
+use std::sync::Arc;
+
+use crate::contract::Violation;
 use crate::world::{Job, ProjectMeta, Rendered, User, World};
 pub use entities::*;
 
@@ -22,10 +25,25 @@ pub fn to_bytes<T: serde::Serialize>(value: &T) -> Bytes {
 
 /// A job (build: `Job` entity, bridge: `Bridge` entity), from cache when possible.
 pub fn job(world: &World, job: &Job) -> Bytes {
+    job_checked(world, job).0
+}
+
+/// A job and how it breaks its schema. The check runs once per cached rendering; the
+/// spliced durations of waiting and running jobs are numbers like the ones checked.
+pub fn job_checked(world: &World, job: &Job) -> (Bytes, Arc<[Violation]>) {
     let now = world.now();
+    let shape = if job.is_bridge() { "bridge" } else { "job" };
+    let check = |bytes: &Bytes| -> Arc<[Violation]> {
+        match &world.instance.contract {
+            Some(c) if c.is_on() => c.check_bytes(shape, bytes).into(),
+            _ => Arc::from(Vec::new()),
+        }
+    };
     let Some(pipeline) = world.pipeline(job.project_id, job.pipeline_id) else {
         // A job always belongs to a pipeline of its project; the world builder guarantees it.
-        return render_job(world, job, None, now);
+        let bytes = render_job(world, job, None, now);
+        let v = check(&bytes);
+        return (bytes, v);
     };
     let rev = pipeline.rev;
     let cached = match job.rendered.get() {
@@ -37,22 +55,45 @@ pub fn job(world: &World, job: &Job) -> Bytes {
             } else {
                 None
             };
+            let violations = check(&bytes);
             if job.is_time_dependent() && holes.is_none() {
-                return bytes;
+                return (bytes, violations);
             }
-            let c = Rendered { rev, bytes, holes };
+            let c = Rendered {
+                rev,
+                bytes,
+                holes,
+                violations,
+            };
             let _ = job.rendered.set(c.clone());
             c
         }
     };
-    match cached.holes {
+    let bytes = match cached.holes {
         None => cached.bytes,
         Some(holes) => splice(
             &cached.bytes,
             holes,
             [job.duration(now), job.queued_duration(now)],
         ),
+    };
+    (bytes, cached.violations)
+}
+
+/// A JSON array of jobs, with their violations addressed inside the list.
+pub fn job_list<'a>(
+    world: &World,
+    list_shape: &str,
+    jobs: impl IntoIterator<Item = &'a Job>,
+) -> (Bytes, Vec<Violation>) {
+    let mut items = Vec::new();
+    let mut violations = Vec::new();
+    for (i, j) in jobs.into_iter().enumerate() {
+        let (bytes, v) = job_checked(world, j);
+        violations.extend(v.iter().cloned().map(|v| v.in_item(list_shape, i)));
+        items.push(bytes);
     }
+    (array(items), violations)
 }
 
 /// Where the values of the top-level `duration` and `queued_duration` keys are. The
@@ -98,11 +139,45 @@ fn render_job(
         pipeline,
         now,
     };
+    let overrides = job.overrides.as_deref();
     if job.is_bridge() {
-        to_bytes(&view.bridge())
+        with_overrides(&view.bridge(), overrides)
     } else {
-        to_bytes(&view.build())
+        with_overrides(&view.build(), overrides)
     }
+}
+
+/// Serializes an entity, replacing fields with the scenario's `override:` values.
+fn with_overrides<T: serde::Serialize>(
+    entity: &T,
+    overrides: Option<&serde_json::Map<String, serde_json::Value>>,
+) -> Bytes {
+    let Some(o) = overrides.filter(|o| !o.is_empty()) else {
+        return to_bytes(entity);
+    };
+    let mut value = serde_json::to_value(entity).expect("entities always serialize");
+    if let serde_json::Value::Object(m) = &mut value {
+        for (k, v) in o {
+            m.insert(k.clone(), v.clone());
+        }
+    }
+    to_bytes(&value)
+}
+
+fn with_overrides_value<T: serde::Serialize>(
+    entity: &T,
+    overrides: Option<&serde_json::Map<String, serde_json::Value>>,
+) -> serde_json::Value {
+    let mut value = serde_json::to_value(entity).expect("entities always serialize");
+    // A list item only has some of the entity's fields: override those, add none.
+    if let (Some(o), serde_json::Value::Object(m)) = (overrides, &mut value) {
+        for (k, v) in o {
+            if let Some(slot) = m.get_mut(k) {
+                *slot = v.clone();
+            }
+        }
+    }
+    value
 }
 
 /// A JSON array of already-rendered entities.
@@ -143,7 +218,12 @@ pub fn pipeline_list(
     to_bytes(
         &pipelines
             .iter()
-            .map(|p| PipelineListItem::new(world, meta, p))
+            .map(|p| {
+                with_overrides_value(
+                    &PipelineListItem::new(world, meta, p),
+                    p.overrides.as_deref(),
+                )
+            })
             .collect::<Vec<_>>(),
     )
 }
@@ -155,7 +235,10 @@ pub fn pipeline(
     p: &crate::world::Pipeline,
     with_metadata: bool,
 ) -> Bytes {
-    to_bytes(&PipelineEntity::new(world, meta, p, with_metadata))
+    with_overrides(
+        &PipelineEntity::new(world, meta, p, with_metadata),
+        p.overrides.as_deref(),
+    )
 }
 
 pub fn variables(p: &crate::world::Pipeline) -> Bytes {

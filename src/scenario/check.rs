@@ -128,6 +128,7 @@ pub fn build_world(
         base_url: base_url.clone(),
         version: version.to_string(),
         profile: Profile::for_version(version),
+        contract: None,
     };
 
     let load_time = now.unwrap_or_else(Timestamp::now);
@@ -547,6 +548,7 @@ pub fn build_world(
     }
 
     let mut projects: HashMap<u64, Arc<ProjectState>> = HashMap::new();
+    let mut origins: Vec<(String, String)> = Vec::new();
     let mut max_pipeline = pipeline_ids.keys().copied().max().unwrap_or(0);
     let mut max_job = job_ids.keys().copied().max().unwrap_or(0);
     for (src, p) in &project_files {
@@ -585,6 +587,7 @@ pub fn build_world(
                 &mut state,
             );
         }
+        origins.append(&mut state.origins);
         projects.insert(p.id, Arc::new(state.finish()));
     }
 
@@ -629,6 +632,7 @@ pub fn build_world(
         }
     }
 
+    dir.origins = origins.into_iter().collect();
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -644,6 +648,8 @@ pub fn build_world(
 
 #[derive(Default)]
 struct ProjectBuilder {
+    /// `("job 7", "file:line:col: path")` for every object, for `glmock check`'s reports.
+    origins: Vec<(String, String)>,
     pipelines: BTreeMap<u64, Arc<Pipeline>>,
     builds: BTreeMap<u64, Arc<Job>>,
     bridges: BTreeMap<u64, Arc<Job>>,
@@ -797,6 +803,7 @@ fn build_pipeline(
     });
     let pipeline = Pipeline {
         id: pl.id,
+        overrides: pl.overrides.clone().map(Arc::new),
         iid,
         project_id: meta.id,
         sha,
@@ -828,6 +835,13 @@ fn build_pipeline(
         parent,
         rev: next_revision(),
     };
+    let origin = |loc: Loc, path: &str| format!("{}:{}:{}: {path}", src.name, loc.line, loc.column);
+    out.origins
+        .push((format!("pipeline {}", pl.id), origin(pl.loc, &pl.path)));
+    for j in pl.jobs.iter().chain(&pl.bridges) {
+        out.origins
+            .push((format!("job {}", j.id), origin(j.loc, &j.path)));
+    }
     let ids = out.by_pipeline.entry(pl.id).or_default();
     for j in jobs {
         ids.push(j.id);
@@ -1020,6 +1034,7 @@ fn build_job(
     let _ = pl;
     Some(Job {
         id: j.id,
+        overrides: j.overrides.clone().map(Arc::new),
         project_id: meta.id,
         pipeline_id: pl.id,
         kind,
@@ -1167,6 +1182,7 @@ fn generate(
             };
             let job = Job {
                 id: job_id,
+                overrides: None,
                 project_id: meta.id,
                 pipeline_id: pid,
                 kind: JobKind::Build,
@@ -1209,6 +1225,7 @@ fn generate(
             pid,
             Arc::new(Pipeline {
                 id: pid,
+                overrides: None,
                 iid: *iid,
                 project_id: meta.id,
                 sha: sha.clone(),

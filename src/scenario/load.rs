@@ -493,6 +493,7 @@ fn read_job(ctx: &mut Ctx, n: &Node, path: &str, bridge: bool) -> Option<JobDef>
                 d::list_of(c, n, p, read_variable)
             })
             .unwrap_or_default(),
+        overrides: o.opt(ctx, "override", read_override),
         timeline: o.opt(ctx, "timeline", read_timeline).unwrap_or_default(),
         downstream,
         id_loc: o.get("id").map(|n| n.loc).unwrap_or(n.loc),
@@ -534,6 +535,7 @@ fn read_pipeline(ctx: &mut Ctx, n: &Node, path: &str) -> Option<PipelineDef> {
             })
             .unwrap_or_default(),
         test_report: o.opt(ctx, "test_report", d::json),
+        overrides: o.opt(ctx, "override", read_override),
         jobs: o
             .opt(ctx, "jobs", |c, n, p| {
                 d::list_of(c, n, p, |c, n, p| read_job(c, n, p, false))
@@ -698,6 +700,26 @@ fn read_step(ctx: &mut Ctx, n: &Node, path: &str) -> Option<(f64, Status)> {
 /// waits `after` seconds from the previous one (the first from when the job is queued).
 fn read_timeline(ctx: &mut Ctx, n: &Node, path: &str) -> Option<Vec<(f64, Status)>> {
     d::list_of(ctx, n, path, read_step)
+}
+
+/// `override: {field: value}`: JSON fields replacing the rendered ones, for testing clients
+/// against unusual data (the contract check reports what GitLab never sends).
+fn read_override(
+    ctx: &mut Ctx,
+    n: &Node,
+    path: &str,
+) -> Option<serde_json::Map<String, serde_json::Value>> {
+    match d::json(ctx, n, path)? {
+        serde_json::Value::Object(m) => Some(m),
+        other => {
+            ctx.error(
+                n.loc,
+                path,
+                format!("expected a mapping of fields, found {other}"),
+            );
+            None
+        }
+    }
 }
 
 fn read_ci_job(ctx: &mut Ctx, n: &Node, path: &str) -> Option<CiJobDef> {

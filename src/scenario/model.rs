@@ -188,6 +188,8 @@ pub struct JobDef {
     pub variables: Vec<VariableDef>,
     /// How the job moves on by itself: `(seconds after the previous step, status)`.
     pub timeline: Vec<(f64, Status)>,
+    /// Fields put into the rendered JSON as they are (`override:`).
+    pub overrides: Option<serde_json::Map<String, serde_json::Value>>,
     /// Bridges only: the downstream pipeline `(project id or None for this project, pipeline id)`.
     pub downstream: Option<(Option<u64>, u64, Loc)>,
     /// Where the `id` value is (for duplicate-id errors).
@@ -219,6 +221,8 @@ pub struct PipelineDef {
     pub committed_at: Option<Timestamp>,
     pub variables: Vec<VariableDef>,
     pub test_report: Option<serde_json::Value>,
+    /// Fields put into the rendered JSON as they are (`override:`).
+    pub overrides: Option<serde_json::Map<String, serde_json::Value>>,
     pub jobs: Vec<JobDef>,
     pub bridges: Vec<JobDef>,
     /// Where the `id` value is (for duplicate-id errors).

@@ -103,6 +103,9 @@ pub struct Instance {
     pub base_url: String,
     pub version: String,
     pub profile: Profile,
+    /// The schemas every response is checked against (set by the server; `None` in
+    /// tools that only build worlds).
+    pub contract: Option<Arc<crate::contract::Contract>>,
 }
 
 #[derive(Debug, Clone)]
@@ -249,6 +252,8 @@ pub struct Directory {
     pub job_tokens: HashMap<String, u64>,
     /// Job id → project id, for the jobs that job tokens name.
     pub token_jobs: HashMap<u64, u64>,
+    /// Where scenario objects were defined: `"job 7"` → `"file:line:col: path"`.
+    pub origins: HashMap<String, String>,
 }
 
 impl Directory {
@@ -314,6 +319,8 @@ pub struct Rendered {
     pub bytes: Bytes,
     /// `(start, end)` of the `duration` and `queued_duration` values in `bytes`.
     pub holes: Option<[(usize, usize); 2]>,
+    /// How `bytes` break the entity's schema (checked once, when cached).
+    pub violations: Arc<[crate::contract::Violation]>,
 }
 
 /// A job as stored. Immutable once shared: a change makes a new `Arc<Job>`, which also
@@ -349,6 +356,8 @@ pub struct Job {
     pub variables: Vec<(String, String)>,
     /// Steps the job takes by itself: `(seconds after the previous step, status)`.
     pub timeline: Arc<[(f64, Status)]>,
+    /// Fields replacing rendered ones (the scenario's `override:`).
+    pub overrides: Option<Arc<serde_json::Map<String, serde_json::Value>>>,
     /// The next step of `timeline` to take.
     pub step: usize,
     /// When the wait for the next step began (`None`: not started, e.g. a job whose stage
@@ -390,6 +399,7 @@ impl Clone for Job {
             environment: self.environment.clone(),
             variables: self.variables.clone(),
             timeline: self.timeline.clone(),
+            overrides: self.overrides.clone(),
             step: self.step,
             step_since: self.step_since,
             rendered: OnceLock::new(),
@@ -482,6 +492,8 @@ pub struct Pipeline {
     pub committed_at: Option<Timestamp>,
     pub variables: Vec<Variable>,
     pub test_report: Option<Arc<serde_json::Value>>,
+    /// Fields replacing rendered ones (the scenario's `override:`).
+    pub overrides: Option<Arc<serde_json::Map<String, serde_json::Value>>>,
     /// The pipeline whose bridge triggered this one, `(project id, pipeline id)`.
     pub parent: Option<(u64, u64)>,
     pub rev: u64,
@@ -530,6 +542,13 @@ pub struct World {
 }
 
 impl World {
+    /// Checks every response of this world (and its sessions) against `contract`.
+    pub fn attach_contract(&mut self, contract: crate::contract::Contract) {
+        let mut instance = (*self.instance).clone();
+        instance.contract = Some(Arc::new(contract));
+        self.instance = Arc::new(instance);
+    }
+
     pub fn now(&self) -> Timestamp {
         self.clock.now()
     }

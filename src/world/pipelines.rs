@@ -69,6 +69,7 @@ impl World {
                 _ => Status::Pending,
             };
             new_jobs.push(Job {
+                overrides: None,
                 id: job_id,
                 project_id,
                 pipeline_id: id,
@@ -105,6 +106,7 @@ impl World {
         let status = super::status::composite(new_jobs.iter().map(|j| (j.status, j.allow_failure)))
             .unwrap_or(Status::Created);
         let pipeline = Arc::new(Pipeline {
+            overrides: None,
             id,
             iid,
             project_id,

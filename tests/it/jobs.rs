@@ -119,7 +119,7 @@ async fn older_versions_send_totals_on_the_jobs_list() {
         dir: None,
     }];
     let overrides = glmock::scenario::Overrides {
-        version: glmock::version::Version::parse("16.11"),
+        version: glmock::version::Version::parse("16.10"),
         ..Default::default()
     };
     let s = TestServer::from_sources(sources, overrides).await;
@@ -130,7 +130,7 @@ async fn older_versions_send_totals_on_the_jobs_list() {
     assert_eq!(r.header("x-total-pages"), Some("3"));
     let last = r.link("last").expect("rel=last with totals");
     assert!(last.ends_with("page=3&per_page=10"), "{last}");
-    // The 16.11 profile has no runner_manager and no archived on jobs.
+    // The 16.10 profile has no runner_manager (16.11) and no archived (17.0) on jobs.
     let job = s.get("/projects/1/jobs/1", Some("tok-root")).await.json();
     assert!(
         job.get("runner_manager").is_none() && job.get("archived").is_none(),

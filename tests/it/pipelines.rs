@@ -206,8 +206,9 @@ const LIST_KEYS: &[&str] = &[
     "web_url",
 ];
 
-/// The `Pipeline` entity (create, retry, cancel): no `name`.
+/// The `Pipeline` entity (create, retry, cancel): no `name`; `archived` since 18.0.
 const PIPELINE_KEYS: &[&str] = &[
+    "archived",
     "before_sha",
     "committed_at",
     "coverage",

@@ -1022,12 +1022,12 @@ job_tokens:
 
 const JOB_KEYS: &str = "allow_failure, archived, artifacts, artifacts_expire_at, coverage, \
 created_at, duration, environment, erased_at, failure_reason, finished_at, id, log, log_file, \
-name, queued_at, queued_duration, retried, runner, runner_manager, stage, started_at, status, \
+name, override, queued_at, queued_duration, retried, runner, runner_manager, stage, started_at, status, \
 tag_list, timeline, user, variables, when";
 
 const BRIDGE_KEYS: &str = "allow_failure, archived, coverage, created_at, downstream, duration, \
-failure_reason, finished_at, id, name, queued_at, queued_duration, retried, stage, started_at, \
-status, timeline, user, variables, when";
+failure_reason, finished_at, id, name, override, queued_at, queued_duration, retried, stage, \
+started_at, status, timeline, user, variables, when";
 
 const STATUSES: &str = "created, waiting_for_resource, preparing, waiting_for_callback, pending, \
 running, success, failed, canceling, canceled, skipped, manual, scheduled";

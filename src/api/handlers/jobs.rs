@@ -94,15 +94,18 @@ fn count_builds(state: &ProjectState, scope: Option<&[Status]>) -> usize {
     }
 }
 
-fn render_ids(
-    world: &World,
-    state: &ProjectState,
-    ids: impl IntoIterator<Item = u64>,
-) -> bytes::Bytes {
-    render::array(
+/// A 200 page of jobs, with the contract check of its cached entities.
+fn job_page<'a>(world: &World, jobs: impl IntoIterator<Item = &'a Job>) -> Response {
+    let (body, violations) = render::job_list(world, "job_list", jobs);
+    ok_json(body).checked("job_list", violations)
+}
+
+fn render_ids(world: &World, state: &ProjectState, ids: impl IntoIterator<Item = u64>) -> Response {
+    job_page(
+        world,
         ids.into_iter()
             .filter_map(|id| state.job(id))
-            .map(|j| render::job(world, j)),
+            .map(|j| j.as_ref()),
     )
 }
 
@@ -158,7 +161,7 @@ pub fn list_project_jobs(ctx: &Ctx) -> Result<Response, ApiError> {
         } else {
             None
         };
-        let resp = ok_json(render_ids(world, state, ids.iter().copied()));
+        let resp = render_ids(world, state, ids.iter().copied());
         let mut link = pagination::link_params(ctx.req, &path, &[]);
         link.insert("per_page".into(), Param::Str(page.per_page.to_string()));
         return Ok(pagination::keyset_headers(resp, ctx.req, link, next));
@@ -176,7 +179,7 @@ pub fn list_project_jobs(ctx: &Ctx) -> Result<Response, ApiError> {
         .profile
         .jobs_list_totals
         .then(|| count_builds(state, scope));
-    let resp = ok_json(render_ids(world, state, ids));
+    let resp = render_ids(world, state, ids);
     let link = pagination::link_params(ctx.req, &path, &[]);
     Ok(pagination::offset_headers(
         resp, ctx.req, link, page, total, has_next,
@@ -225,18 +228,34 @@ fn respond_pipeline_list(
 ) -> Response {
     let page = list.page;
     let total = jobs.len();
-    let body = render::array(
-        jobs.iter()
-            .skip(page.offset())
-            .take(page.per_page as usize)
-            .map(|j| render::job(&ctx.world, j)),
-    );
+    let shown = jobs
+        .iter()
+        .skip(page.offset())
+        .take(page.per_page as usize)
+        .map(|j| j.as_ref());
+    let shape = if list_shape_is_bridges(&jobs) {
+        "bridge_list"
+    } else {
+        "job_list"
+    };
+    let (body, violations) = render::job_list(&ctx.world, shape, shown);
     let path = [
         ("id", ctx.route.get("id").to_owned()),
         ("pipeline_id", list.pipeline_id.to_string()),
     ];
     let link = pagination::link_params(ctx.req, &path, defaults);
-    pagination::offset_headers(ok_json(body), ctx.req, link, page, Some(total), false)
+    pagination::offset_headers(
+        ok_json(body).checked(shape, violations),
+        ctx.req,
+        link,
+        page,
+        Some(total),
+        false,
+    )
+}
+
+fn list_shape_is_bridges(jobs: &[&Arc<Job>]) -> bool {
+    jobs.first().is_some_and(|j| j.is_bridge())
 }
 
 /// `GET /projects/:id/pipelines/:pipeline_id/jobs`.
@@ -304,7 +323,7 @@ fn token_job_of(ctx: &Ctx) -> Result<(Caller, Arc<Job>), ApiError> {
 /// `GET /job`.
 pub fn token_job(ctx: &Ctx) -> Result<Response, ApiError> {
     let (_, job) = token_job_of(ctx)?;
-    Ok(ok_json(render::job(&ctx.world, &job)))
+    Ok(single_job(&ctx.world, &job, StatusCode::OK))
 }
 
 /// `GET /job/allowed_agents`.
@@ -349,7 +368,7 @@ pub fn get_job(ctx: &Ctx) -> Result<Response, ApiError> {
         return Err(ApiError::Forbidden(None));
     }
     let job = find_build(&ctx.world, meta, job_id)?;
-    Ok(ok_json(render::job(&ctx.world, &job)))
+    Ok(single_job(&ctx.world, &job, StatusCode::OK))
 }
 
 /// `GET /projects/:id/jobs/:job_id/trace`: the raw log as `text/plain`; 200 and empty
@@ -413,6 +432,13 @@ fn mutation_error(e: MutationError) -> ApiError {
     }
 }
 
+/// One job entity (or bridge), with its cached contract check.
+fn single_job(world: &World, job: &Job, status: StatusCode) -> Response {
+    let (bytes, violations) = render::job_checked(world, job);
+    let shape = if job.is_bridge() { "bridge" } else { "job" };
+    Response::json(status, bytes).checked(shape, violations.to_vec())
+}
+
 /// Runs a change on the caller's session and renders the job it returns, under the lock.
 fn write_job(
     ctx: &Ctx,
@@ -421,7 +447,7 @@ fn write_job(
 ) -> Result<Response, ApiError> {
     ctx.sessions.write(&ctx.req.session, |w| {
         let job = change(w).map_err(mutation_error)?;
-        Ok(Response::json(status, render::job(w, &job)))
+        Ok(single_job(w, &job, status))
     })
 }
 

@@ -57,8 +57,10 @@ impl TestServer {
         Self::start(
             sources,
             overrides,
+            // Strict contract: every response of every test must match its schema.
             ServerOptions {
                 listen: ([127, 0, 0, 1], 0).into(),
+                contract: glmock::contract::Mode::Strict,
                 ..ServerOptions::default()
             },
         )
