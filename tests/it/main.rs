@@ -3,6 +3,7 @@
 mod support;
 
 mod auth_errors;
+mod contract;
 mod control;
 mod jobs;
 mod lifecycle;
