@@ -24,6 +24,95 @@ pub enum Command {
     /// Work with the response schemas.
     #[command(subcommand)]
     Schemas(SchemasCommand),
+    /// Record a live GitLab's answers into a cassette (crawl a project, or proxy a client).
+    Record(RecordArgs),
+    /// Check recorded answers against the schemas and against glmock's own answers.
+    Verify(VerifyArgs),
+    /// Turn cassettes into a scenario that answers their GET requests.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Junit,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RecordArgs {
+    /// The GitLab to record, e.g. https://gitlab.example.com
+    #[arg(long, env = "GLMOCK_UPSTREAM")]
+    pub upstream: String,
+    /// Name of the environment variable holding the access token (never a flag).
+    #[arg(long, env = "GLMOCK_TOKEN_ENV", default_value = "GITLAB_TOKEN")]
+    pub token_env: String,
+    /// Cassette to write.
+    #[arg(long, env = "GLMOCK_OUT")]
+    pub out: PathBuf,
+    /// Crawl mode: the project (id or full path) whose CI endpoints to walk.
+    #[arg(long, conflicts_with = "listen")]
+    pub project: Option<String>,
+    /// Proxy mode: listen here and forward every request to the upstream, recording it.
+    #[arg(long, conflicts_with = "project")]
+    pub listen: Option<String>,
+    /// Crawl: pipelines to visit.
+    #[arg(long, default_value_t = 5)]
+    pub pipelines: usize,
+    /// Crawl: jobs to visit (and read the trace of).
+    #[arg(long, default_value_t = 10)]
+    pub jobs: usize,
+    /// Crawl: pages of each list to read.
+    #[arg(long, default_value_t = 2)]
+    pub pages: usize,
+    /// Crawl: largest trace kept, in bytes (longer ones are cut).
+    #[arg(long, default_value_t = 65_536)]
+    pub trace_bytes: usize,
+    /// Requests per second at most.
+    #[arg(long, default_value_t = 5.0)]
+    pub rate: f64,
+    /// Replace personal data with consistent pseudonyms: any of emails, ips, names, urls.
+    #[arg(long, value_delimiter = ',')]
+    pub redact: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// Cassettes to verify.
+    #[arg(required = true)]
+    pub cassettes: Vec<PathBuf>,
+    /// Scenario(s) to replay against (default: one imported from the cassettes).
+    #[arg(long = "scenario")]
+    pub scenarios: Vec<PathBuf>,
+    /// GitLab version to emulate and check the schemas for (default: the cassette's).
+    #[arg(long, env = "GLMOCK_GITLAB_VERSION")]
+    pub gitlab_version: Option<String>,
+    /// Paths to leave out of the comparison, e.g. `$[*].user.avatar_url` or `$.web_url`.
+    #[arg(long = "ignore")]
+    pub ignore: Vec<String>,
+    /// Field names whose values are masked before comparing (types still compared).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "id,iid,sha,short_id,before_sha,created_at,updated_at,started_at,finished_at,erased_at,queued_at,committed_at,authored_date,committed_date,artifacts_expire_at,duration,queued_duration,web_url,avatar_url,contacted_at,system_id,revision,ip_address,project_id,pipeline_id"
+    )]
+    pub mask: Vec<String>,
+    /// Report format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ReportFormat,
+    /// Colour in the text report: auto (on a terminal), always, never.
+    #[arg(long, default_value = "auto")]
+    pub color: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// Cassettes to import.
+    #[arg(required = true)]
+    pub cassettes: Vec<PathBuf>,
+    /// Scenario file to write.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -15,10 +15,13 @@ pub mod cli;
 pub mod config;
 pub mod contract;
 pub mod control;
+pub mod import;
 pub mod journal;
+pub mod record;
 pub mod render;
 pub mod scenario;
 pub mod server;
+pub mod verify;
 pub mod version;
 pub mod world;
 
@@ -26,3 +29,9 @@ mod harness;
 
 pub use harness::{MockGitlab, MockGitlabBuilder};
 pub use server::{Server, ServerOptions};
+
+/// Installs rustls' `ring` provider for the HTTP client (`record`, `verify`); call once before
+/// creating clients. Harmless when already installed.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

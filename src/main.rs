@@ -11,11 +11,15 @@ use glmock::contract::{Contract, Mode};
 use glmock::scenario::{self, Overrides};
 
 fn main() -> ExitCode {
+    glmock::install_crypto_provider();
     let args = Args::parse();
     let result = match args.command {
         Command::Serve(a) => Config::from_args(&a).and_then(serve),
         Command::Check(a) => check(&a),
         Command::Schemas(SchemasCommand::Derive(a)) => derive(&a),
+        Command::Record(a) => glmock::record::run(&a),
+        Command::Verify(a) => glmock::verify::run(&a),
+        Command::Import(a) => glmock::import::run(&a),
         Command::ScenarioSchema => {
             println!("{}", scenario::SCENARIO_SCHEMA.trim_end());
             Ok(ExitCode::SUCCESS)

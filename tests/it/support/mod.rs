@@ -72,6 +72,7 @@ impl TestServer {
         overrides: Overrides,
         options: ServerOptions,
     ) -> TestServer {
+        glmock::install_crypto_provider();
         let world =
             scenario::build(&sources, &overrides).unwrap_or_else(|e| panic!("scenario: {e}"));
         let server = Server::start(world, options).await.expect("server starts");
