@@ -67,6 +67,21 @@ pub struct Profile {
 }
 
 impl Profile {
+    /// The statuses this version knows, in GitLab's order: the values `scope` and `status`
+    /// filters accept.
+    pub fn statuses(&self) -> Vec<&'static str> {
+        use crate::world::status::Status;
+        Status::ALL
+            .iter()
+            .filter(|s| match s {
+                Status::Canceling => self.canceling,
+                Status::WaitingForCallback => self.waiting_for_callback,
+                _ => true,
+            })
+            .map(|s| s.as_str())
+            .collect()
+    }
+
     pub fn for_version(v: Version) -> Profile {
         Profile {
             version: v,

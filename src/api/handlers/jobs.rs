@@ -17,22 +17,8 @@ use crate::world::mutate::MutationError;
 use crate::world::status::Status;
 use crate::world::{Job, ProjectMeta, ProjectState, World};
 
-/// The statuses the emulated version knows (the values `scope` accepts).
-fn statuses(world: &World) -> Vec<&'static str> {
-    let p = world.instance.profile;
-    Status::ALL
-        .iter()
-        .filter(|s| match s {
-            Status::Canceling => p.canceling,
-            Status::WaitingForCallback => p.waiting_for_callback,
-            _ => true,
-        })
-        .map(|s| s.as_str())
-        .collect()
-}
-
 fn read_scope(r: &mut Reader, world: &World, accept_hash: bool) -> Option<Vec<Status>> {
-    r.string_array("scope", &statuses(world), accept_hash)
+    r.string_array("scope", &world.instance.profile.statuses(), accept_hash)
         .map(|v| v.iter().filter_map(|s| Status::parse(s)).collect())
 }
 
@@ -220,9 +206,11 @@ fn read_pipeline_list(
     })
 }
 
+/// A page of a pipeline's jobs (`job_list`) or bridges (`bridge_list`).
 fn respond_pipeline_list(
     ctx: &Ctx,
     list: &PipelineList,
+    shape: &'static str,
     jobs: Vec<&Arc<Job>>,
     defaults: &[(&str, String)],
 ) -> Response {
@@ -233,11 +221,6 @@ fn respond_pipeline_list(
         .skip(page.offset())
         .take(page.per_page as usize)
         .map(|j| j.as_ref());
-    let shape = if list_shape_is_bridges(&jobs) {
-        "bridge_list"
-    } else {
-        "job_list"
-    };
     let (body, violations) = render::job_list(&ctx.world, shape, shown);
     let path = [
         ("id", ctx.route.get("id").to_owned()),
@@ -252,10 +235,6 @@ fn respond_pipeline_list(
         Some(total),
         false,
     )
-}
-
-fn list_shape_is_bridges(jobs: &[&Arc<Job>]) -> bool {
-    jobs.first().is_some_and(|j| j.is_bridge())
 }
 
 /// `GET /projects/:id/pipelines/:pipeline_id/jobs`.
@@ -280,7 +259,9 @@ pub fn list_pipeline_jobs(ctx: &Ctx) -> Result<Response, ApiError> {
         .collect();
     jobs.reverse();
     let defaults = [("include_retried", list.include_retried.to_string())];
-    Ok(respond_pipeline_list(ctx, &list, jobs, &defaults))
+    Ok(respond_pipeline_list(
+        ctx, &list, "job_list", jobs, &defaults,
+    ))
 }
 
 /// `GET /projects/:id/pipelines/:pipeline_id/bridges`: latest bridges only.
@@ -301,7 +282,7 @@ pub fn list_pipeline_bridges(ctx: &Ctx) -> Result<Response, ApiError> {
         .filter(|j| list.scope.as_ref().is_none_or(|s| s.contains(&j.status)))
         .collect();
     jobs.reverse();
-    Ok(respond_pipeline_list(ctx, &list, jobs, &[]))
+    Ok(respond_pipeline_list(ctx, &list, "bridge_list", jobs, &[]))
 }
 
 /// The running job behind a CI job token (`GET /job`, `/job/allowed_agents`).

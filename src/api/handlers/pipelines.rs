@@ -20,19 +20,6 @@ const SCOPES: &[&str] = &["running", "pending", "finished", "branches", "tags"];
 const ORDER_BY: &[&str] = &["id", "status", "ref", "updated_at", "user_id"];
 const SORT: &[&str] = &["asc", "desc"];
 
-fn statuses(world: &World) -> Vec<&'static str> {
-    let p = world.instance.profile;
-    Status::ALL
-        .iter()
-        .filter(|s| match s {
-            Status::Canceling => p.canceling,
-            Status::WaitingForCallback => p.waiting_for_callback,
-            _ => true,
-        })
-        .map(|s| s.as_str())
-        .collect()
-}
-
 /// Anonymous GETs are fine here; writes need a user.
 fn caller(ctx: &Ctx) -> Result<Caller, ApiError> {
     let c = auth::authenticate(&ctx.world, ctx.req, false)?;
@@ -71,7 +58,7 @@ struct ListFilters {
 fn read_filters(r: &mut Reader, world: &World) -> ListFilters {
     ListFilters {
         scope: r.choice("scope", SCOPES),
-        status: r.choice("status", &statuses(world)),
+        status: r.choice("status", &world.instance.profile.statuses()),
         source: r.choice("source", SOURCES),
         ref_: r.string("ref"),
         sha: r.string("sha"),
