@@ -71,12 +71,16 @@ pub fn kept_headers(headers: &HeaderMap, keep: &[&str]) -> BTreeMap<String, Stri
 }
 
 /// A body as stored in a cassette: parsed JSON when it is JSON, text otherwise, `None` when
-/// empty. Bytes that are not UTF-8 (artifacts) are replaced by a note of their size.
+/// empty — except an empty `text/plain` body, which is GitLab's answer for a job without a
+/// log and is kept as empty text. Bytes that are not UTF-8 (artifacts) are replaced by a
+/// note of their size.
 pub fn body_from_bytes(content_type: Option<&str>, bytes: &[u8]) -> Option<Body> {
-    if bytes.is_empty() {
-        return None;
-    }
     let ct = content_type.unwrap_or("").to_ascii_lowercase();
+    if bytes.is_empty() {
+        return ct
+            .starts_with("text/plain")
+            .then(|| Body::Text(String::new()));
+    }
     let looks_json = ct.contains("json")
         || (ct.is_empty()
             && matches!(
@@ -276,7 +280,12 @@ mod tests {
             body_from_bytes(Some("text/plain"), b"{\"a\":1}"),
             Some(Body::Text("{\"a\":1}".into()))
         );
-        assert_eq!(body_from_bytes(Some("text/plain"), b""), None);
+        // GitLab's trace of a job without a log: 200, text/plain, empty.
+        assert_eq!(
+            body_from_bytes(Some("text/plain"), b""),
+            Some(Body::Text(String::new()))
+        );
+        assert_eq!(body_from_bytes(Some("application/json"), b""), None);
         assert!(matches!(
             body_from_bytes(None, &[0xff, 0xfe]),
             Some(Body::Text(t)) if t.contains("2 bytes")

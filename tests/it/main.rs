@@ -11,5 +11,6 @@ mod lifecycle;
 mod lifecycle_full;
 mod pipelines;
 mod record;
+mod roundtrip;
 mod scenario_format;
 mod verify;
