@@ -221,6 +221,11 @@ impl Contract {
         self.mode != Mode::Off
     }
 
+    /// The schema of `shape` as compiled for this version.
+    pub fn schema(&self, shape: &str) -> Option<&Value> {
+        self.shapes.get(shape).map(|c| &c.schema)
+    }
+
     pub fn has_shape(&self, shape: &str) -> bool {
         self.shapes.contains_key(shape)
     }

@@ -67,34 +67,6 @@ pub fn shape_for(method: &str, path: &str, status: u16, body: &Value) -> Option<
     endpoint.shape
 }
 
-/// The response schemas, for explaining violations inside nullable entities
-/// (`anyOf: [{$ref}, {type: null}]`), where the validator only says "not valid under any of
-/// the schemas". A shape missing here is still checked, just not explained further.
-const SCHEMAS: &[(&str, &str)] = &[
-    (
-        "allowed_agents",
-        include_str!("../../schemas/allowed_agents.schema.json"),
-    ),
-    ("bridge", include_str!("../../schemas/bridge.schema.json")),
-    (
-        "bridge_list",
-        include_str!("../../schemas/bridge_list.schema.json"),
-    ),
-    ("job", include_str!("../../schemas/job.schema.json")),
-    (
-        "job_list",
-        include_str!("../../schemas/job_list.schema.json"),
-    ),
-    (
-        "pipeline",
-        include_str!("../../schemas/pipeline.schema.json"),
-    ),
-    (
-        "pipeline_list",
-        include_str!("../../schemas/pipeline_list.schema.json"),
-    ),
-];
-
 /// How deep nested `anyOf`s are explained.
 const MAX_DEPTH: usize = 4;
 
@@ -113,11 +85,10 @@ struct Found {
 /// paths. Unexpected and missing required properties point at the property itself, also
 /// inside nullable entities.
 pub fn check(contract: &Contract, rules: &Rules, shape: &str, body: &Value) -> Vec<Mismatch> {
-    let root = SCHEMAS
-        .iter()
-        .find(|(s, _)| *s == shape)
-        .and_then(|(_, text)| serde_json::from_str::<Value>(text).ok())
-        .map(|raw| derive::schema_for_version(&raw, contract.version.0, contract.version.1));
+    // The compiled schema, to explain violations inside nullable entities
+    // (`anyOf: [{$ref}, {type: null}]`), where the validator only says "not valid under any
+    // of the schemas".
+    let root = contract.schema(shape).cloned();
     let mut out = Vec::new();
     for v in contract.check(shape, body) {
         let found = Found {
