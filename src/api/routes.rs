@@ -49,6 +49,7 @@ static TABLE: LazyLock<matchit::Router<Route>> = LazyLock::new(|| {
         .expect("route table has no conflicts");
     };
     add("/api/v4/user", vec![(Method::GET, misc::current_user)]);
+    add("/api/v4/version", vec![(Method::GET, misc::version)]);
     add("/api/v4/projects/{id}", vec![(Method::GET, misc::project)]);
     add("/api/v4/job", vec![(Method::GET, jobs::token_job)]);
     add(

@@ -258,3 +258,33 @@ pub fn test_report(p: &crate::world::Pipeline) -> Bytes {
 pub fn test_report_summary(world: &World, p: &crate::world::Pipeline) -> Bytes {
     to_bytes(&reports::summary(world, p))
 }
+
+#[derive(serde::Serialize)]
+struct VersionEntity<'a> {
+    version: String,
+    revision: &'a str,
+    kas: KasEntity,
+    enterprise: bool,
+}
+
+#[derive(serde::Serialize)]
+struct KasEntity {
+    enabled: bool,
+    #[serde(rename = "externalUrl")]
+    external_url: Option<String>,
+    version: Option<String>,
+}
+
+/// `GET /version`.
+pub fn version(world: &World) -> Bytes {
+    to_bytes(&VersionEntity {
+        version: format!("{}.0", world.instance.version),
+        revision: "glmock",
+        kas: KasEntity {
+            enabled: false,
+            external_url: None,
+            version: None,
+        },
+        enterprise: false,
+    })
+}

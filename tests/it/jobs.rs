@@ -648,3 +648,15 @@ projects:
     let single = s.get("/projects/1/jobs/1", Some("tok")).await.json();
     assert_eq!(single, second[1]);
 }
+
+#[tokio::test]
+async fn version_names_the_emulated_gitlab() {
+    let s = TestServer::default_scenario().await;
+    s.get("/version", Some(ROOT)).await.assert(
+        200,
+        json!({"version": "18.5.0", "revision": "glmock", "kas": {"enabled": false, "externalUrl": null, "version": null}, "enterprise": false}),
+    );
+    s.get("/version", None)
+        .await
+        .assert(401, json!({"message": "401 Unauthorized"}));
+}

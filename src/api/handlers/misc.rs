@@ -24,3 +24,9 @@ pub fn project(ctx: &Ctx) -> Result<Response, ApiError> {
     let meta = find_project(ctx, caller)?;
     Ok(ok_json(render::project(&ctx.world, meta)))
 }
+
+/// `GET /version`: the emulated version (any authenticated user, as on GitLab).
+pub fn version(ctx: &Ctx) -> Result<Response, ApiError> {
+    auth::require_user(auth::authenticate(&ctx.world, ctx.req, true)?)?;
+    Ok(ok_json(render::version(&ctx.world)))
+}
