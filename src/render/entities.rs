@@ -28,13 +28,8 @@ fn when<T>(present: bool, value: impl FnOnce() -> T) -> Versioned<T> {
 
 #[derive(Serialize)]
 pub struct UserEntity<'a> {
-    id: u64,
-    username: &'a str,
-    name: &'a str,
-    state: &'a str,
-    locked: bool,
-    avatar_url: &'a str,
-    web_url: &'a str,
+    #[serde(flatten)]
+    basic: UserBasic<'a>,
     created_at: Ts,
     bio: &'a str,
     location: &'a str,
@@ -58,13 +53,7 @@ impl<'a> UserEntity<'a> {
     pub fn new(world: &World, u: &'a User) -> Self {
         let p = world.instance.profile;
         UserEntity {
-            id: u.id,
-            username: &u.username,
-            name: &u.name,
-            state: &u.state,
-            locked: false,
-            avatar_url: &u.avatar_url,
-            web_url: &u.web_url,
+            basic: UserBasic::new(u),
             created_at: Ts(u.created_at),
             bio: u.bio.as_deref().unwrap_or(""),
             location: u.location.as_deref().unwrap_or(""),

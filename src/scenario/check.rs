@@ -144,7 +144,7 @@ pub fn build_world(
         for u in &f.users {
             if dir.users.contains_key(&u.id) {
                 err.at(
-                    u.id_loc,
+                    u.locs.at("id", u.loc),
                     &format!("{}.id", u.path),
                     format!("duplicate user id {}", u.id),
                 );
@@ -223,7 +223,7 @@ pub fn build_world(
         for r in &f.runners {
             if dir.runners.contains_key(&r.id) {
                 err.at(
-                    r.id_loc,
+                    r.locs.at("id", r.loc),
                     &format!("{}.id", r.path),
                     format!("duplicate runner id {}", r.id),
                 );
@@ -260,7 +260,7 @@ pub fn build_world(
             for m in &r.managers {
                 if dir.managers.contains_key(&m.id) {
                     err.at(
-                        m.id_loc,
+                        m.locs.at("id", m.loc),
                         &format!("{}.id", m.path),
                         format!("duplicate runner manager id {}", m.id),
                     );
@@ -307,7 +307,7 @@ pub fn build_world(
         for p in &f.projects {
             if dir.projects.contains_key(&p.id) {
                 err.at(
-                    p.id_loc,
+                    p.locs.at("id", p.loc),
                     &format!("{}.id", p.path),
                     format!("duplicate project id {}", p.id),
                 );
@@ -493,7 +493,7 @@ pub fn build_world(
         for pl in &p.pipelines {
             if pipeline_ids.insert(pl.id, p.id).is_some() {
                 err.at(
-                    pl.id_loc,
+                    pl.locs.at("id", pl.loc),
                     &format!("{}.id", pl.path),
                     format!("duplicate pipeline id {}", pl.id),
                 );
@@ -501,7 +501,7 @@ pub fn build_world(
             for j in pl.jobs.iter().chain(&pl.bridges) {
                 if job_ids.insert(j.id, p.id).is_some() {
                     err.at(
-                        j.id_loc,
+                        j.locs.at("id", j.loc),
                         &format!("{}.id", j.path),
                         format!(
                             "duplicate job id {} (builds and bridges share one id space)",

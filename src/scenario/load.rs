@@ -228,7 +228,6 @@ fn read_user(ctx: &mut Ctx, n: &Node, path: &str) -> Option<UserDef> {
         tokens: o
             .opt(ctx, "tokens", |c, n, p| d::list_of(c, n, p, read_token))
             .unwrap_or_default(),
-        id_loc: o.get("id").map(|n| n.loc).unwrap_or(n.loc),
         locs: o.locs(),
         loc: n.loc,
         path: path.to_owned(),
@@ -255,7 +254,7 @@ fn read_manager(ctx: &mut Ctx, n: &Node, path: &str) -> Option<RunnerManagerDef>
         status: o.opt(ctx, "status", |c, n, p| {
             d::one_of(c, n, p, &["online", "offline", "stale", "never_contacted"])
         }),
-        id_loc: o.get("id").map(|n| n.loc).unwrap_or(n.loc),
+        locs: o.locs(),
         loc: n.loc,
         path: path.to_owned(),
     };
@@ -285,7 +284,7 @@ fn read_runner(ctx: &mut Ctx, n: &Node, path: &str) -> Option<RunnerDef> {
         managers: o
             .opt(ctx, "managers", |c, n, p| d::list_of(c, n, p, read_manager))
             .unwrap_or_default(),
-        id_loc: o.get("id").map(|n| n.loc).unwrap_or(n.loc),
+        locs: o.locs(),
         loc: n.loc,
         path: path.to_owned(),
     };
@@ -496,7 +495,6 @@ fn read_job(ctx: &mut Ctx, n: &Node, path: &str, bridge: bool) -> Option<JobDef>
         overrides: o.opt(ctx, "override", read_override),
         timeline: o.opt(ctx, "timeline", read_timeline).unwrap_or_default(),
         downstream,
-        id_loc: o.get("id").map(|n| n.loc).unwrap_or(n.loc),
         locs: o.locs(),
         loc: n.loc,
         path: path.to_owned(),
@@ -546,7 +544,7 @@ fn read_pipeline(ctx: &mut Ctx, n: &Node, path: &str) -> Option<PipelineDef> {
                 d::list_of(c, n, p, |c, n, p| read_job(c, n, p, true))
             })
             .unwrap_or_default(),
-        id_loc: o.get("id").map(|n| n.loc).unwrap_or(n.loc),
+        locs: o.locs(),
         loc: n.loc,
         path: path.to_owned(),
     };
@@ -668,7 +666,6 @@ fn read_project(ctx: &mut Ctx, n: &Node, path: &str) -> Option<ProjectDef> {
             })
             .unwrap_or_default(),
         ci: o.opt(ctx, "ci", read_ci),
-        id_loc: o.get("id").map(|n| n.loc).unwrap_or(n.loc),
         locs: o.locs(),
         loc: n.loc,
         path: path.to_owned(),

@@ -56,8 +56,6 @@ pub struct UserDef {
     pub pronouns: Option<String>,
     pub bot: bool,
     pub tokens: Vec<TokenDef>,
-    /// Where the `id` value is (for duplicate-id errors).
-    pub id_loc: Loc,
     /// Where each field's value is.
     pub locs: FieldLocs,
     pub loc: Loc,
@@ -76,8 +74,8 @@ pub struct RunnerManagerDef {
     pub contacted_at: Option<Timestamp>,
     pub ip_address: Option<String>,
     pub status: Option<String>,
-    /// Where the `id` value is (for duplicate-id errors).
-    pub id_loc: Loc,
+    /// Where each field's value is.
+    pub locs: FieldLocs,
     pub loc: Loc,
     pub path: String,
 }
@@ -95,8 +93,8 @@ pub struct RunnerDef {
     pub status: Option<String>,
     pub graceful_cancel: bool,
     pub managers: Vec<RunnerManagerDef>,
-    /// Where the `id` value is (for duplicate-id errors).
-    pub id_loc: Loc,
+    /// Where each field's value is.
+    pub locs: FieldLocs,
     pub loc: Loc,
     pub path: String,
 }
@@ -192,8 +190,6 @@ pub struct JobDef {
     pub overrides: Option<serde_json::Map<String, serde_json::Value>>,
     /// Bridges only: the downstream pipeline `(project id or None for this project, pipeline id)`.
     pub downstream: Option<(Option<u64>, u64, Loc)>,
-    /// Where the `id` value is (for duplicate-id errors).
-    pub id_loc: Loc,
     /// Where each field's value is.
     pub locs: FieldLocs,
     pub loc: Loc,
@@ -225,8 +221,8 @@ pub struct PipelineDef {
     pub overrides: Option<serde_json::Map<String, serde_json::Value>>,
     pub jobs: Vec<JobDef>,
     pub bridges: Vec<JobDef>,
-    /// Where the `id` value is (for duplicate-id errors).
-    pub id_loc: Loc,
+    /// Where each field's value is.
+    pub locs: FieldLocs,
     pub loc: Loc,
     pub path: String,
 }
@@ -294,8 +290,6 @@ pub struct ProjectDef {
     pub pipelines: Vec<PipelineDef>,
     pub generate: Vec<GenerateDef>,
     pub ci: Option<CiDef>,
-    /// Where the `id` value is (for duplicate-id errors).
-    pub id_loc: Loc,
     /// Where each field's value is.
     pub locs: FieldLocs,
     pub loc: Loc,
