@@ -31,7 +31,11 @@ pub fn job(world: &World, job: &Job) -> Bytes {
 /// A job and how it breaks its schema. The check runs once per cached rendering; the
 /// spliced durations of waiting and running jobs are numbers like the ones checked.
 pub fn job_checked(world: &World, job: &Job) -> (Bytes, Arc<[Violation]>) {
-    let now = world.now();
+    job_checked_at(world, job, world.now())
+}
+
+/// `job_checked` at a given "now" (one clock read for a whole page).
+fn job_checked_at(world: &World, job: &Job, now: Timestamp) -> (Bytes, Arc<[Violation]>) {
     let shape = if job.is_bridge() { "bridge" } else { "job" };
     let check = |bytes: &Bytes| -> Arc<[Violation]> {
         match &world.instance.contract {
@@ -85,15 +89,20 @@ pub fn job_list<'a>(
     world: &World,
     list_shape: &str,
     jobs: impl IntoIterator<Item = &'a Job>,
-) -> (Bytes, Vec<Violation>) {
-    let mut items = Vec::new();
+) -> (Vec<Bytes>, Vec<Violation>) {
+    let now = world.now();
+    let mut parts = vec![Bytes::from_static(b"[")];
     let mut violations = Vec::new();
     for (i, j) in jobs.into_iter().enumerate() {
-        let (bytes, v) = job_checked(world, j);
+        let (bytes, v) = job_checked_at(world, j, now);
         violations.extend(v.iter().cloned().map(|v| v.in_item(list_shape, i)));
-        items.push(bytes);
+        if i > 0 {
+            parts.push(Bytes::from_static(b","));
+        }
+        parts.push(bytes);
     }
-    (array(items), violations)
+    parts.push(Bytes::from_static(b"]"));
+    (parts, violations)
 }
 
 /// Where the values of the top-level `duration` and `queued_duration` keys are. The

@@ -95,7 +95,8 @@ impl Replayer {
             body: None,
         };
         match resp.body {
-            api::Body::Json(bytes) => {
+            api::Body::Json(_) | api::Body::JsonParts(_) => {
+                let bytes = resp.body.json().unwrap_or_default();
                 out.headers
                     .insert("content-type".into(), "application/json".into());
                 out.body = Some(match serde_json::from_slice(&bytes) {

@@ -82,8 +82,8 @@ fn count_builds(state: &ProjectState, scope: Option<&[Status]>) -> usize {
 
 /// A 200 page of jobs, with the contract check of its cached entities.
 fn job_page<'a>(world: &World, jobs: impl IntoIterator<Item = &'a Job>) -> Response {
-    let (body, violations) = render::job_list(world, "job_list", jobs);
-    ok_json(body).checked("job_list", violations)
+    let (parts, violations) = render::job_list(world, "job_list", jobs);
+    Response::new(StatusCode::OK, Body::JsonParts(parts)).checked("job_list", violations)
 }
 
 fn render_ids(world: &World, state: &ProjectState, ids: impl IntoIterator<Item = u64>) -> Response {
@@ -221,14 +221,14 @@ fn respond_pipeline_list(
         .skip(page.offset())
         .take(page.per_page as usize)
         .map(|j| j.as_ref());
-    let (body, violations) = render::job_list(&ctx.world, shape, shown);
+    let (parts, violations) = render::job_list(&ctx.world, shape, shown);
     let path = [
         ("id", ctx.route.get("id").to_owned()),
         ("pipeline_id", list.pipeline_id.to_string()),
     ];
     let link = pagination::link_params(ctx.req, &path, defaults);
     pagination::offset_headers(
-        ok_json(body).checked(shape, violations),
+        Response::new(StatusCode::OK, Body::JsonParts(parts)).checked(shape, violations),
         ctx.req,
         link,
         page,
