@@ -10,7 +10,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, Serialize)]
 pub struct Entry {
     pub seq: u64,
-    pub time: String,
+    /// When the request arrived (real time, not the session clock).
+    pub time: jiff::Timestamp,
     pub session: String,
     pub method: String,
     pub path: String,

@@ -293,7 +293,7 @@ async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full
     tracing::debug!(method = %method, path = %path, session = %session, status = resp.status.as_u16(), duration_ms, "request");
     app.journal.record(Entry {
         seq: 0,
-        time: format!("{:.3}", jiff::Timestamp::now()),
+        time: jiff::Timestamp::now(),
         session,
         method: method.to_string(),
         path,

@@ -110,23 +110,37 @@ pub fn offset_headers(
     };
     let prev = (page.page > 1 && !out_of_range).then_some(page.page - 1);
     params.insert("per_page".into(), Param::Str(per.to_string()));
-    let mut link = Vec::new();
-    let mut page_url = |n: i64| {
-        params.insert("page".into(), Param::Str(n.to_string()));
-        url(req, &params)
+    // The query is the same for every page but `page`: encode it once, around a gap.
+    params.insert("page".into(), Param::Str(String::new()));
+    let query = to_query(&params);
+    let gap = page_gap(&query);
+    let (before, after) = query.split_at(gap);
+    let base = format!("{}{}{}?{before}", req.link_base, req.prefix, req.path);
+    let mut link = String::with_capacity(4 * (base.len() + after.len() + 24));
+    let mut add = |n: i64, rel: &str| {
+        if !link.is_empty() {
+            link.push_str(", ");
+        }
+        link.push('<');
+        link.push_str(&base);
+        link.push_str(&n.to_string());
+        link.push_str(after);
+        link.push_str(">; rel=\"");
+        link.push_str(rel);
+        link.push('"');
     };
     if let Some(p) = prev {
-        link.push(format!("<{}>; rel=\"prev\"", page_url(p)));
+        add(p, "prev");
     }
     if let Some(n) = next {
-        link.push(format!("<{}>; rel=\"next\"", page_url(n)));
+        add(n, "next");
     }
-    link.push(format!("<{}>; rel=\"first\"", page_url(1)));
+    add(1, "first");
     if let Some(tp) = total_pages {
-        link.push(format!("<{}>; rel=\"last\"", page_url(tp)));
+        add(tp, "last");
     }
     resp = resp
-        .with_header("Link", link.join(", "))
+        .with_header("Link", link)
         .with_header(
             "X-Next-Page",
             next.map(|n| n.to_string()).unwrap_or_default(),
@@ -143,6 +157,18 @@ pub fn offset_headers(
             .with_header("X-Total-Pages", tp.to_string());
     }
     resp
+}
+
+/// Where the value of the (empty) `page` parameter goes in an encoded query.
+fn page_gap(query: &str) -> usize {
+    let mut at = 0;
+    for pair in query.split('&') {
+        if pair == "page=" {
+            return at + pair.len();
+        }
+        at += pair.len() + 1;
+    }
+    query.len()
 }
 
 /// The decoded keyset cursor: the last row's id, and the direction.

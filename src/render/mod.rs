@@ -123,7 +123,7 @@ fn splice(bytes: &Bytes, holes: [(usize, usize); 2], values: [Option<f64>; 2]) -
     let mut pos = 0;
     for ((start, end), v) in holes.into_iter().zip(values) {
         out.put_slice(&bytes[pos..start]);
-        out.put_slice(&serde_json::to_vec(&v).expect("a float serializes"));
+        serde_json::to_writer((&mut out).writer(), &v).expect("a float serializes");
         pos = end;
     }
     out.put_slice(&bytes[pos..]);
