@@ -257,8 +257,9 @@ async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full
             .trim()
             .to_ascii_lowercase()
     });
-    let headers = req.headers().clone();
-    let mut resp = match read_body(req.into_body(), app.options.max_body_bytes).await {
+    let (parts, body) = req.into_parts();
+    let headers = parts.headers;
+    let mut resp = match read_body(body, app.options.max_body_bytes).await {
         Err(e) => e.into_response(),
         Ok(bytes) => match parse_body(&method, content_type.as_deref(), &bytes) {
             Err(e) => e.into_response(),
