@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use std::sync::Arc;
 
 use crate::contract::Violation;
-use crate::world::{Job, ProjectMeta, Rendered, User, World};
+use crate::world::{Job, Pipeline, ProjectMeta, Rendered, User, World};
 pub use entities::*;
 
 /// Serializes a value that cannot fail to serialize (our entities hold no maps with
@@ -31,11 +31,34 @@ pub fn job(world: &World, job: &Job) -> Bytes {
 /// A job and how it breaks its schema. The check runs once per cached rendering; the
 /// spliced durations of waiting and running jobs are numbers like the ones checked.
 pub fn job_checked(world: &World, job: &Job) -> (Bytes, Arc<[Violation]>) {
-    job_checked_at(world, job, world.now())
+    let (parts, violations) = job_parts(world, job);
+    let bytes = if parts.len() == 1 {
+        parts.into_iter().next().expect("one part")
+    } else {
+        Bytes::from(parts.concat())
+    };
+    (bytes, violations)
 }
 
-/// `job_checked` at a given "now" (one clock read for a whole page).
-fn job_checked_at(world: &World, job: &Job, now: Timestamp) -> (Bytes, Arc<[Violation]>) {
+/// A job as pieces to send as they are, and its violations.
+pub fn job_parts(world: &World, job: &Job) -> (Vec<Bytes>, Arc<[Violation]>) {
+    let mut parts = Vec::with_capacity(5);
+    let pipeline = world
+        .pipeline(job.project_id, job.pipeline_id)
+        .map(|p| p.as_ref());
+    let violations = push_job(world, job, pipeline, world.now(), &mut parts);
+    (parts, violations)
+}
+
+/// Appends a job's JSON to `out`: its cached bytes, or for waiting and running jobs slices
+/// of them around freshly written durations (nothing is copied).
+fn push_job(
+    world: &World,
+    job: &Job,
+    pipeline: Option<&Pipeline>,
+    now: Timestamp,
+    out: &mut Vec<Bytes>,
+) -> Arc<[Violation]> {
     let shape = if job.is_bridge() { "bridge" } else { "job" };
     let check = |bytes: &Bytes| -> Arc<[Violation]> {
         match &world.instance.contract {
@@ -43,15 +66,15 @@ fn job_checked_at(world: &World, job: &Job, now: Timestamp) -> (Bytes, Arc<[Viol
             _ => Arc::from(Vec::new()),
         }
     };
-    let Some(pipeline) = world.pipeline(job.project_id, job.pipeline_id) else {
+    let Some(pipeline) = pipeline else {
         // A job always belongs to a pipeline of its project; the world builder guarantees it.
         let bytes = render_job(world, job, None, now);
         let v = check(&bytes);
-        return (bytes, v);
+        out.push(bytes);
+        return v;
     };
-    let rev = pipeline.rev;
     let cached = match job.rendered.get() {
-        Some(c) if c.rev == rev => c.clone(),
+        Some(c) if c.rev == pipeline.rev => c,
         _ => {
             let bytes = render_job(world, job, Some(pipeline), now);
             let holes = if job.is_time_dependent() {
@@ -61,45 +84,74 @@ fn job_checked_at(world: &World, job: &Job, now: Timestamp) -> (Bytes, Arc<[Viol
             };
             let violations = check(&bytes);
             if job.is_time_dependent() && holes.is_none() {
-                return (bytes, violations);
+                out.push(bytes);
+                return violations;
             }
-            let c = Rendered {
-                rev,
+            let fresh = Rendered {
+                rev: pipeline.rev,
                 bytes,
                 holes,
                 violations,
             };
-            let _ = job.rendered.set(c.clone());
-            c
+            match job.rendered.set(fresh) {
+                Ok(()) => job.rendered.get().expect("just set"),
+                // Another request cached an older revision first: serve this one uncached.
+                Err(fresh) => {
+                    push_spliced(&fresh, job, now, out);
+                    return fresh.violations;
+                }
+            }
         }
     };
-    let bytes = match cached.holes {
-        None => cached.bytes,
-        Some(holes) => splice(
-            &cached.bytes,
-            holes,
-            [job.duration(now), job.queued_duration(now)],
-        ),
-    };
-    (bytes, cached.violations)
+    push_spliced(cached, job, now, out);
+    cached.violations.clone()
 }
 
-/// A JSON array of jobs, with their violations addressed inside the list.
+fn push_spliced(cached: &Rendered, job: &Job, now: Timestamp, out: &mut Vec<Bytes>) {
+    let Some(holes) = cached.holes else {
+        out.push(cached.bytes.clone());
+        return;
+    };
+    let mut pos = 0;
+    for ((start, end), v) in holes
+        .into_iter()
+        .zip([job.duration(now), job.queued_duration(now)])
+    {
+        out.push(cached.bytes.slice(pos..start));
+        out.push(Bytes::from(
+            serde_json::to_vec(&v).expect("a float serializes"),
+        ));
+        pos = end;
+    }
+    out.push(cached.bytes.slice(pos..));
+}
+
+/// A JSON array of jobs, as pieces, with their violations addressed inside the list.
 pub fn job_list<'a>(
     world: &World,
     list_shape: &str,
     jobs: impl IntoIterator<Item = &'a Job>,
 ) -> (Vec<Bytes>, Vec<Violation>) {
     let now = world.now();
-    let mut parts = vec![Bytes::from_static(b"[")];
+    let mut parts = Vec::with_capacity(64);
+    parts.push(Bytes::from_static(b"["));
     let mut violations = Vec::new();
+    // Jobs of a page mostly share pipelines: look each one up once.
+    let mut last: Option<(u64, Option<&Arc<Pipeline>>)> = None;
     for (i, j) in jobs.into_iter().enumerate() {
-        let (bytes, v) = job_checked_at(world, j, now);
-        violations.extend(v.iter().cloned().map(|v| v.in_item(list_shape, i)));
+        let pipeline = match last {
+            Some((id, p)) if id == j.pipeline_id => p,
+            _ => {
+                let p = world.pipeline(j.project_id, j.pipeline_id);
+                last = Some((j.pipeline_id, p));
+                p
+            }
+        };
         if i > 0 {
             parts.push(Bytes::from_static(b","));
         }
-        parts.push(bytes);
+        let v = push_job(world, j, pipeline.map(|p| p.as_ref()), now, &mut parts);
+        violations.extend(v.iter().cloned().map(|v| v.in_item(list_shape, i)));
     }
     parts.push(Bytes::from_static(b"]"));
     (parts, violations)
@@ -116,18 +168,6 @@ fn find_holes(bytes: &[u8]) -> Option<[(usize, usize); 2]> {
     let d = value_span(b",\"duration\":")?;
     let q = value_span(b",\"queued_duration\":")?;
     (d.1 <= q.0).then_some([d, q])
-}
-
-fn splice(bytes: &Bytes, holes: [(usize, usize); 2], values: [Option<f64>; 2]) -> Bytes {
-    let mut out = BytesMut::with_capacity(bytes.len() + 16);
-    let mut pos = 0;
-    for ((start, end), v) in holes.into_iter().zip(values) {
-        out.put_slice(&bytes[pos..start]);
-        serde_json::to_writer((&mut out).writer(), &v).expect("a float serializes");
-        pos = end;
-    }
-    out.put_slice(&bytes[pos..]);
-    out.freeze()
 }
 
 fn render_job(

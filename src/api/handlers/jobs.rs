@@ -415,9 +415,9 @@ fn mutation_error(e: MutationError) -> ApiError {
 
 /// One job entity (or bridge), with its cached contract check.
 fn single_job(world: &World, job: &Job, status: StatusCode) -> Response {
-    let (bytes, violations) = render::job_checked(world, job);
+    let (parts, violations) = render::job_parts(world, job);
     let shape = if job.is_bridge() { "bridge" } else { "job" };
-    Response::json(status, bytes).checked(shape, violations.to_vec())
+    Response::new(status, Body::JsonParts(parts)).checked(shape, violations.to_vec())
 }
 
 /// Runs a change on the caller's session and renders the job it returns, under the lock.
