@@ -434,7 +434,8 @@ fn to_hyper(resp: Response, head: bool) -> hyper::Response<Full<Parts>> {
         HeaderValue::from_str(&format!("glmock-{id:016x}")).expect("hex is a valid header value"),
     );
     for (name, value) in resp.headers {
-        match HeaderValue::from_str(&value) {
+        // The String becomes the header's bytes without a copy.
+        match HeaderValue::from_maybe_shared(Bytes::from(value)) {
             Ok(v) => {
                 h.append(name, v);
             }

@@ -69,17 +69,55 @@ pub struct Profile {
 impl Profile {
     /// The statuses this version knows, in GitLab's order: the values `scope` and `status`
     /// filters accept.
-    pub fn statuses(&self) -> Vec<&'static str> {
-        use crate::world::status::Status;
-        Status::ALL
-            .iter()
-            .filter(|s| match s {
-                Status::Canceling => self.canceling,
-                Status::WaitingForCallback => self.waiting_for_callback,
-                _ => true,
-            })
-            .map(|s| s.as_str())
-            .collect()
+    pub fn statuses(&self) -> &'static [&'static str] {
+        // GitLab's order; `canceling` arrived in 17.0, `waiting_for_callback` in 18.0.
+        const NEWEST: &[&str] = &[
+            "created",
+            "waiting_for_resource",
+            "preparing",
+            "waiting_for_callback",
+            "pending",
+            "running",
+            "success",
+            "failed",
+            "canceling",
+            "canceled",
+            "skipped",
+            "manual",
+            "scheduled",
+        ];
+        const V17: &[&str] = &[
+            "created",
+            "waiting_for_resource",
+            "preparing",
+            "pending",
+            "running",
+            "success",
+            "failed",
+            "canceling",
+            "canceled",
+            "skipped",
+            "manual",
+            "scheduled",
+        ];
+        const OLDER: &[&str] = &[
+            "created",
+            "waiting_for_resource",
+            "preparing",
+            "pending",
+            "running",
+            "success",
+            "failed",
+            "canceled",
+            "skipped",
+            "manual",
+            "scheduled",
+        ];
+        match (self.canceling, self.waiting_for_callback) {
+            (_, true) => NEWEST,
+            (true, false) => V17,
+            (false, false) => OLDER,
+        }
     }
 
     pub fn for_version(v: Version) -> Profile {
@@ -106,6 +144,28 @@ impl Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_lists_follow_the_profile_and_gitlabs_order() {
+        use crate::world::status::Status;
+        for v in [
+            Version(13, 12),
+            Version(16, 11),
+            Version(17, 0),
+            Version(18, 5),
+        ] {
+            let p = Profile::for_version(v);
+            let want: Vec<&str> = Status::ALL
+                .iter()
+                .filter(|s| {
+                    (**s != Status::Canceling || p.canceling)
+                        && (**s != Status::WaitingForCallback || p.waiting_for_callback)
+                })
+                .map(|s| s.as_str())
+                .collect();
+            assert_eq!(p.statuses(), want.as_slice(), "{v}");
+        }
+    }
 
     #[test]
     fn versions_parse_and_order() {

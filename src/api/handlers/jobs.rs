@@ -18,7 +18,7 @@ use crate::world::status::Status;
 use crate::world::{Job, ProjectMeta, ProjectState, World};
 
 fn read_scope(r: &mut Reader, world: &World, accept_hash: bool) -> Option<Vec<Status>> {
-    r.string_array("scope", &world.instance.profile.statuses(), accept_hash)
+    r.string_array("scope", world.instance.profile.statuses(), accept_hash)
         .map(|v| v.iter().filter_map(|s| Status::parse(s)).collect())
 }
 

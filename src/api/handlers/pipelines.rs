@@ -58,7 +58,7 @@ struct ListFilters {
 fn read_filters(r: &mut Reader, world: &World) -> ListFilters {
     ListFilters {
         scope: r.choice("scope", SCOPES),
-        status: r.choice("status", &world.instance.profile.statuses()),
+        status: r.choice("status", world.instance.profile.statuses()),
         source: r.choice("source", SOURCES),
         ref_: r.string("ref"),
         sha: r.string("sha"),
