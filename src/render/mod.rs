@@ -8,7 +8,7 @@
 mod entities;
 mod reports;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 use jiff::Timestamp;
 
 use std::sync::Arc;
@@ -227,20 +227,6 @@ fn with_overrides_value<T: serde::Serialize>(
         }
     }
     value
-}
-
-/// A JSON array of already-rendered entities.
-pub fn array(items: impl IntoIterator<Item = Bytes>) -> Bytes {
-    let mut out = BytesMut::with_capacity(4096);
-    out.put_u8(b'[');
-    for (i, item) in items.into_iter().enumerate() {
-        if i > 0 {
-            out.put_u8(b',');
-        }
-        out.put_slice(&item);
-    }
-    out.put_u8(b']');
-    out.freeze()
 }
 
 /// `GET /user`: the token's own user, with the private fields GitLab shows its owner.
