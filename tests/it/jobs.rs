@@ -196,48 +196,22 @@ async fn keyset_rejects_other_orders() {
     assert_eq!(r.status, 405);
 }
 
-fn collect_offset(
+/// Every job id, following `Link rel="next"` from the first page of `query`.
+fn collect_pages(
     rt: &tokio::runtime::Runtime,
     s: &TestServer,
+    query: &str,
     per_page: u64,
-    scope: &str,
 ) -> Vec<u64> {
     rt.block_on(async {
         let mut out = Vec::new();
-        let mut url = format!(
-            "{}/api/v4/projects/1/jobs?per_page={per_page}{scope}",
-            s.url
-        );
+        let mut url = format!("{}/api/v4/projects/1/jobs?{query}", s.url);
         loop {
             let r = s.get(&url, Some("tok-root")).await;
             assert_eq!(r.status, 200, "{}", r.text);
             let ids = r.ids();
             assert!(ids.len() as u64 <= per_page);
             out.extend(ids);
-            match r.next_link() {
-                Some(n) => url = n,
-                None => return out,
-            }
-        }
-    })
-}
-
-fn collect_keyset(
-    rt: &tokio::runtime::Runtime,
-    s: &TestServer,
-    per_page: u64,
-    scope: &str,
-) -> Vec<u64> {
-    rt.block_on(async {
-        let mut out = Vec::new();
-        let mut url = format!(
-            "{}/api/v4/projects/1/jobs?pagination=keyset&per_page={per_page}{scope}",
-            s.url
-        );
-        loop {
-            let r = s.get(&url, Some("tok-root")).await;
-            assert_eq!(r.status, 200, "{}", r.text);
-            out.extend(r.ids());
             match r.next_link() {
                 Some(n) => url = n,
                 None => return out,
@@ -266,8 +240,8 @@ proptest! {
             v.sort_unstable_by(|a, b| b.cmp(a));
             v
         } else { all };
-        let offset = collect_offset(&rt, &s, per_page, scope);
-        let keyset = collect_keyset(&rt, &s, per_page, scope);
+        let offset = collect_pages(&rt, &s, &format!("per_page={per_page}{scope}"), per_page);
+        let keyset = collect_pages(&rt, &s, &format!("pagination=keyset&per_page={per_page}{scope}"), per_page);
         prop_assert_eq!(&offset, &expected);
         prop_assert_eq!(&keyset, &expected);
         let unique: HashSet<_> = offset.iter().collect();

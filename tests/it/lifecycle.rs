@@ -1,7 +1,7 @@
 //! Pipelines that live: timelines moved by the session clock, stage processing, the control
 //! API's clock and status endpoints, in two sessions at once.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::support::*;
 
@@ -36,23 +36,6 @@ projects:
             timeline: [{after: 100, status: success}]
 "#;
 
-async fn advance(s: &TestServer, session: &str, seconds: u64) -> Value {
-    let r = s
-        .send(
-            reqwest::Method::POST,
-            &format!("/-/glmock/clock/advance?seconds={seconds}&session={session}"),
-            None,
-            None,
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.json()
-}
-
-fn api(s: &TestServer, session: &str, path: &str) -> String {
-    format!("{}/-/sessions/{session}/api/v4{path}", s.url)
-}
-
 #[tokio::test]
 async fn a_created_pipeline_runs_to_success_while_its_log_grows() {
     let s = TestServer::with_yaml(SCENARIO).await;
@@ -60,7 +43,7 @@ async fn a_created_pipeline_runs_to_success_while_its_log_grows() {
     // Arrange: two sessions, a pipeline created in each.
     let a = s
         .post_json(
-            &api(&s, "a", "/projects/1/pipeline"),
+            &s.session_url("a", "/projects/1/pipeline"),
             tok,
             json!({"ref": "main"}),
         )
@@ -70,7 +53,7 @@ async fn a_created_pipeline_runs_to_success_while_its_log_grows() {
     assert_eq!(a.json()["status"], "pending");
     let b = s
         .post_json(
-            &api(&s, "b", "/projects/1/pipeline"),
+            &s.session_url("b", "/projects/1/pipeline"),
             tok,
             json!({"ref": "main"}),
         )
@@ -82,7 +65,7 @@ async fn a_created_pipeline_runs_to_success_while_its_log_grows() {
         async move {
             let r = s
                 .get(
-                    &api(s, session, &format!("/projects/1/pipelines/{pid}/jobs")),
+                    &s.session_url(session, &format!("/projects/1/pipelines/{pid}/jobs")),
                     tok,
                 )
                 .await;
@@ -108,14 +91,17 @@ async fn a_created_pipeline_runs_to_success_while_its_log_grows() {
     );
 
     // Act + assert: move session a's clock step by step.
-    advance(&s, "a", 2).await;
+    s.advance_clock("a", 2).await;
     assert_eq!(jobs("a").await[1].1, "running");
     let p = s
-        .get(&api(&s, "a", &format!("/projects/1/pipelines/{pid}")), tok)
+        .get(
+            &s.session_url("a", &format!("/projects/1/pipelines/{pid}")),
+            tok,
+        )
         .await
         .json();
     assert_eq!(p["status"], "running");
-    advance(&s, "a", 10).await;
+    s.advance_clock("a", 10).await;
     assert_eq!(
         jobs("a").await,
         vec![
@@ -123,7 +109,7 @@ async fn a_created_pipeline_runs_to_success_while_its_log_grows() {
             ("compile".into(), "success".into())
         ]
     );
-    advance(&s, "a", 6).await;
+    s.advance_clock("a", 6).await;
     assert_eq!(
         jobs("a").await,
         vec![
@@ -132,7 +118,10 @@ async fn a_created_pipeline_runs_to_success_while_its_log_grows() {
         ]
     );
     let p = s
-        .get(&api(&s, "a", &format!("/projects/1/pipelines/{pid}")), tok)
+        .get(
+            &s.session_url("a", &format!("/projects/1/pipelines/{pid}")),
+            tok,
+        )
         .await
         .json();
     assert_eq!(p["status"], "success");
@@ -153,7 +142,7 @@ async fn the_log_of_a_running_job_grows_until_it_finishes() {
     let s = TestServer::with_yaml(SCENARIO).await;
     let tok = Some("tok-alice");
     let trace = |s: &TestServer| {
-        let url = api(s, "t", "/projects/1/jobs/1/trace");
+        let url = s.session_url("t", "/projects/1/jobs/1/trace");
         let client = s.client.clone();
         async move {
             client
@@ -168,15 +157,18 @@ async fn the_log_of_a_running_job_grows_until_it_finishes() {
         }
     };
     let start = trace(&s).await;
-    advance(&s, "t", 60).await;
+    s.advance_clock("t", 60).await;
     let middle = trace(&s).await;
     assert!(
         middle.len() >= start.len() && middle.starts_with(&start),
         "{start:?} then {middle:?}"
     );
-    advance(&s, "t", 50).await;
+    s.advance_clock("t", 50).await;
     assert_eq!(trace(&s).await, "line 1\nline 2\nline 3\nline 4\n");
-    let job = s.get(&api(&s, "t", "/projects/1/jobs/1"), tok).await.json();
+    let job = s
+        .get(&s.session_url("t", "/projects/1/jobs/1"), tok)
+        .await
+        .json();
     assert_eq!(job["status"], "success");
 }
 
@@ -185,12 +177,15 @@ async fn cancel_mid_run_stops_the_timeline() {
     let s = TestServer::with_yaml(SCENARIO).await;
     let tok = Some("tok-alice");
     let r = s
-        .post(&api(&s, "c", "/projects/1/pipelines/1/cancel"), tok)
+        .post(&s.session_url("c", "/projects/1/pipelines/1/cancel"), tok)
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.json()["status"], "canceled");
-    advance(&s, "c", 500).await;
-    let job = s.get(&api(&s, "c", "/projects/1/jobs/1"), tok).await.json();
+    s.advance_clock("c", 500).await;
+    let job = s
+        .get(&s.session_url("c", "/projects/1/jobs/1"), tok)
+        .await
+        .json();
     assert_eq!(
         job["status"], "canceled",
         "the timeline does not resurrect a canceled job"
@@ -210,7 +205,7 @@ async fn control_api_sets_a_job_status() {
         .await;
     r.assert(200, json!({"session": "x", "id": 1, "status": "failed", "pipeline_id": 1, "pipeline_status": "failed"}));
     let job = s
-        .get(&api(&s, "x", "/projects/1/jobs/1"), Some("tok-alice"))
+        .get(&s.session_url("x", "/projects/1/jobs/1"), Some("tok-alice"))
         .await
         .json();
     assert_eq!(job["failure_reason"], "script_failure");

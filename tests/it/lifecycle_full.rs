@@ -37,29 +37,13 @@ projects:
           - {id: 3, name: old, status: success}
 "#;
 
-fn api(s: &TestServer, session: &str, path: &str) -> String {
-    format!("{}/-/sessions/{session}/api/v4{path}", s.url)
-}
-
-async fn advance(s: &TestServer, session: &str, seconds: u64) {
-    let r = s
-        .send(
-            reqwest::Method::POST,
-            &format!("/-/glmock/clock/advance?seconds={seconds}&session={session}"),
-            None,
-            None,
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-}
-
 /// One session's story: create and poll to success with a growing log, cancel the running
 /// pipeline, retry the failed one, delete the old one.
 async fn story(s: &TestServer, session: &str) {
     let tok = Some("tok-alice");
     let created = s
         .post_json(
-            &api(s, session, "/projects/1/pipeline"),
+            &s.session_url(session, "/projects/1/pipeline"),
             tok,
             json!({"ref": "main"}),
         )
@@ -68,8 +52,7 @@ async fn story(s: &TestServer, session: &str) {
     let pid = created.json()["id"].as_u64().unwrap();
     let compile = s
         .get(
-            &api(
-                s,
+            &s.session_url(
                 session,
                 &format!("/projects/1/pipelines/{pid}/jobs?scope[]=pending"),
             ),
@@ -83,7 +66,7 @@ async fn story(s: &TestServer, session: &str) {
     for _ in 0..20 {
         let p = s
             .get(
-                &api(s, session, &format!("/projects/1/pipelines/{pid}")),
+                &s.session_url(session, &format!("/projects/1/pipelines/{pid}")),
                 tok,
             )
             .await
@@ -94,7 +77,7 @@ async fn story(s: &TestServer, session: &str) {
         }
         logs.push(
             s.get(
-                &api(s, session, &format!("/projects/1/jobs/{compile}/trace")),
+                &s.session_url(session, &format!("/projects/1/jobs/{compile}/trace")),
                 tok,
             )
             .await
@@ -103,7 +86,7 @@ async fn story(s: &TestServer, session: &str) {
         if status == "success" {
             break;
         }
-        advance(s, session, 1).await;
+        s.advance_clock(session, 1).await;
     }
     assert_eq!(statuses, ["pending", "running", "success"]);
     assert!(
@@ -122,7 +105,10 @@ async fn story(s: &TestServer, session: &str) {
 
     // Cancel the running pipeline 1 mid-run.
     let r = s
-        .post(&api(s, session, "/projects/1/pipelines/1/cancel"), tok)
+        .post(
+            &s.session_url(session, "/projects/1/pipelines/1/cancel"),
+            tok,
+        )
         .await;
     assert_eq!(
         (r.status, r.json()["status"].as_str()),
@@ -130,11 +116,14 @@ async fn story(s: &TestServer, session: &str) {
     );
     // Retry the failed pipeline 2: a new job, the pipeline is active again.
     let r = s
-        .post(&api(s, session, "/projects/1/pipelines/2/retry"), tok)
+        .post(
+            &s.session_url(session, "/projects/1/pipelines/2/retry"),
+            tok,
+        )
         .await;
     assert_eq!(r.status, 201);
     let jobs = s
-        .get(&api(s, session, "/projects/1/pipelines/2/jobs"), tok)
+        .get(&s.session_url(session, "/projects/1/pipelines/2/jobs"), tok)
         .await;
     assert_eq!(jobs.json()[0]["status"], "pending");
     assert_ne!(jobs.ids(), vec![2]);
@@ -142,7 +131,7 @@ async fn story(s: &TestServer, session: &str) {
     let r = s
         .send(
             reqwest::Method::DELETE,
-            &api(s, session, "/projects/1/pipelines/3"),
+            &s.session_url(session, "/projects/1/pipelines/3"),
             tok,
             None,
         )

@@ -137,6 +137,19 @@ impl TestServer {
         Resp::from(req.send().await.expect("request sent")).await
     }
 
+    /// An API URL inside a session: `{url}/-/sessions/{session}/api/v4{path}`.
+    pub fn session_url(&self, session: &str, path: &str) -> String {
+        format!("{}/-/sessions/{session}/api/v4{path}", self.url)
+    }
+
+    /// Moves a session's clock forward through the control API.
+    pub async fn advance_clock(&self, session: &str, seconds: u64) -> Value {
+        let path = format!("/-/glmock/clock/advance?seconds={seconds}&session={session}");
+        let r = self.send(reqwest::Method::POST, &path, None, None).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.json()
+    }
+
     /// Sends a prepared request.
     pub async fn raw(&self, req: reqwest::RequestBuilder) -> Resp {
         Resp::from(req.send().await.expect("request sent")).await
