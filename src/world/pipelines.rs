@@ -19,7 +19,7 @@ pub enum CreateError {
 
 impl World {
     /// `POST /projects/:id/pipeline`: a new pipeline on `ref_` from the project's CI
-    /// definition; first-stage jobs are pending, later ones created, manual ones manual.
+    /// definition; first-stage jobs are pending (manual ones manual), later stages wait as created.
     pub fn create_pipeline(
         &mut self,
         project_id: u64,
