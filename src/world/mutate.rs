@@ -42,7 +42,7 @@ impl World {
     }
 
     /// Stores a new version of a job, keeping the indexes in step.
-    fn put_job(&mut self, job: Job) -> Result<Arc<Job>, MutationError> {
+    pub(crate) fn put_job(&mut self, job: Job) -> Result<Arc<Job>, MutationError> {
         let project = self.project_mut(job.project_id)?;
         let job = Arc::new(job);
         let waiting = job.next_step_at().is_some();
@@ -76,16 +76,6 @@ impl World {
             }
         }
         Ok(job)
-    }
-
-    /// Stores a job known to belong to an existing project.
-    pub(crate) fn put_job_pub(&mut self, job: Job) {
-        let _ = self.put_job(job);
-    }
-
-    /// Stores a new version of a job (for `progress.rs`).
-    pub(crate) fn put_job_checked(&mut self, job: Job) -> Result<Arc<Job>, MutationError> {
-        self.put_job(job)
     }
 
     /// Recomputes a pipeline's status and times from its latest jobs (composite rules).

@@ -133,7 +133,8 @@ impl World {
         let project = Arc::make_mut(self.projects.entry(project_id).or_default());
         Arc::make_mut(&mut project.pipelines).insert(id, pipeline.clone());
         for j in new_jobs {
-            self.put_job_pub(j);
+            self.put_job(j)
+                .expect("the project exists: it was just made");
         }
         Ok(pipeline)
     }
@@ -165,7 +166,8 @@ impl World {
         for j in skipped {
             let mut c = (*j).clone();
             c.status = Status::Created;
-            self.put_job_pub(c);
+            self.put_job(c)
+                .expect("the project exists: its pipeline was found");
         }
         self.recompute_pipeline(project_id, pipeline_id);
         self.pipeline(project_id, pipeline_id).cloned()

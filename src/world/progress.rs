@@ -86,7 +86,7 @@ impl World {
             Cause::External => j.step = j.timeline.len(),
         }
         let pipeline_id = j.pipeline_id;
-        let job = self.put_job_checked(j)?;
+        let job = self.put_job(j)?;
         self.process_stages(project_id, pipeline_id, at);
         self.recompute_pipeline(project_id, pipeline_id);
         Ok(job)
@@ -144,7 +144,7 @@ impl World {
             }
         }
         for j in jobs.into_iter().filter(|j| changed.contains(&j.id)) {
-            let _ = self.put_job_checked(j);
+            let _ = self.put_job(j);
         }
     }
 }
