@@ -443,8 +443,34 @@ impl Job {
         Some(seconds_between(queued, end))
     }
 
-    pub fn has_archive(&self) -> bool {
-        self.artifacts.iter().any(|a| a.file_type == "archive")
+    /// The part of the log a client sees: all of it, unless the job follows a timeline, in
+    /// which case nothing before it starts and a growing share of the lines while it runs.
+    pub fn visible_log(&self, now: Timestamp) -> Bytes {
+        let log = self.log.clone().unwrap_or_default();
+        if self.timeline.is_empty() || self.finished_at.is_some() {
+            return log;
+        }
+        let Some(started) = self.started_at else {
+            return Bytes::new();
+        };
+        let Some(end) = self.next_step_at() else {
+            return log;
+        };
+        let total = (end.as_millisecond() - started.as_millisecond()).max(1) as f64;
+        let share =
+            ((now.as_millisecond() - started.as_millisecond()) as f64 / total).clamp(0.0, 1.0);
+        let lines: Vec<usize> = log
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .map(|(i, _)| i + 1)
+            .collect();
+        let keep = ((lines.len() as f64) * share).ceil() as usize;
+        match keep {
+            0 => Bytes::new(),
+            n if n >= lines.len() => log,
+            n => log.slice(..lines[n - 1]),
+        }
     }
 }
 

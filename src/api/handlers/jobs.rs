@@ -367,40 +367,11 @@ pub fn trace(ctx: &Ctx) -> Result<Response, ApiError> {
     if debug && !auth::can_update_build(&ctx.world, caller, meta) {
         return Err(ApiError::Forbidden(None));
     }
-    let body = visible_log(&job, ctx.world.now());
+    let body = job.visible_log(ctx.world.now());
     Ok(Response::new(StatusCode::OK, Body::Text(body)).with_header(
         "Content-Disposition",
         format!("infile; filename=\"{job_id}.log\""),
     ))
-}
-
-/// The part of the log a client sees: all of it, unless the job follows a timeline, in
-/// which case nothing before it starts and a growing share of the lines while it runs.
-fn visible_log(job: &Job, now: jiff::Timestamp) -> bytes::Bytes {
-    let log = job.log.clone().unwrap_or_default();
-    if job.timeline.is_empty() || job.finished_at.is_some() {
-        return log;
-    }
-    let Some(started) = job.started_at else {
-        return bytes::Bytes::new();
-    };
-    let Some(end) = job.next_step_at() else {
-        return log;
-    };
-    let total = (end.as_millisecond() - started.as_millisecond()).max(1) as f64;
-    let share = ((now.as_millisecond() - started.as_millisecond()) as f64 / total).clamp(0.0, 1.0);
-    let lines: Vec<usize> = log
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| **b == b'\n')
-        .map(|(i, _)| i + 1)
-        .collect();
-    let keep = ((lines.len() as f64) * share).ceil() as usize;
-    match keep {
-        0 => bytes::Bytes::new(),
-        n if n >= lines.len() => log,
-        n => log.slice(..lines[n - 1]),
-    }
 }
 
 fn mutation_error(e: MutationError) -> ApiError {
