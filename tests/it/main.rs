@@ -3,6 +3,7 @@
 mod support;
 
 mod auth_errors;
+mod cli;
 mod contract;
 mod control;
 mod import;
