@@ -1079,10 +1079,10 @@ fn build_job(
             .collect(),
         timeline: j.timeline.clone().into(),
         step: 0,
-        // Jobs already queued or running start their timeline when the scenario loads.
-        step_since: (!j.timeline.is_empty()
-            && (status.was_queued() || status == Status::Canceling))
-            .then_some(load_time),
+        // Jobs already waiting for or on a runner start their timeline when the scenario
+        // loads; finished ones only when retried, manual ones when played, created ones when
+        // their stage starts.
+        step_since: (!j.timeline.is_empty() && status.is_active()).then_some(load_time),
         rendered: OnceLock::new(),
     })
 }

@@ -87,6 +87,18 @@ impl Status {
         self.has_started() || matches!(self, Status::Pending)
     }
 
+    /// ACTIVE: waiting for or on a runner (status-machine §1).
+    pub fn is_active(self) -> bool {
+        matches!(
+            self,
+            Status::WaitingForResource
+                | Status::Preparing
+                | Status::WaitingForCallback
+                | Status::Pending
+                | Status::Running
+        )
+    }
+
     /// States the `cancel` event leaves (status-machine §2: CANCELABLE + manual).
     pub fn is_cancelable(self) -> bool {
         matches!(

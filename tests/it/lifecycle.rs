@@ -228,3 +228,51 @@ async fn control_api_sets_a_job_status() {
         .await;
     assert_eq!(r.status, 404);
 }
+
+const RETRY: &str = r#"
+gitlab: {now: "2024-06-01T12:00:00Z", clock: frozen}
+users: [{id: 1, username: alice, tokens: [tok-alice]}]
+projects:
+  - id: 1
+    path: g/p
+    members: {alice: owner}
+    pipelines:
+      - id: 1
+        jobs:
+          - {id: 1, name: flaky, status: failed, timeline: [{after: 1, status: running}, {after: 3, status: success}]}
+"#;
+
+#[tokio::test]
+async fn a_finished_job_waits_and_its_retry_follows_the_timeline() {
+    let s = TestServer::with_yaml(RETRY).await;
+    let tok = Some("tok-alice");
+    // A job that has already finished does not run its timeline.
+    s.advance_clock("r", 10).await;
+    let job = s
+        .get(&s.session_url("r", "/projects/1/jobs/1"), tok)
+        .await
+        .json();
+    assert_eq!(job["status"], "failed");
+    // Its retry does, from the moment it is queued.
+    let new = s
+        .post(&s.session_url("r", "/projects/1/jobs/1/retry"), tok)
+        .await
+        .json();
+    let id = new["id"].as_u64().unwrap();
+    assert_eq!(new["status"], "pending");
+    let url = s.session_url("r", &format!("/projects/1/jobs/{id}"));
+    s.advance_clock("r", 1).await;
+    assert_eq!(s.get(&url, tok).await.json()["status"], "running");
+    s.advance_clock("r", 3).await;
+    assert_eq!(s.get(&url, tok).await.json()["status"], "success");
+    let p = s
+        .get(&s.session_url("r", "/projects/1/pipelines/1"), tok)
+        .await
+        .json();
+    assert_eq!(p["status"], "success");
+    let old = s
+        .get(&s.session_url("r", "/projects/1/jobs/1"), tok)
+        .await
+        .json();
+    assert_eq!(old["status"], "failed");
+}
