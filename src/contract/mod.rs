@@ -325,31 +325,53 @@ pub fn strict_body(violations: &[Violation]) -> bytes::Bytes {
     bytes::Bytes::from(serde_json::to_vec(&body).expect("violations serialize"))
 }
 
-/// The shape of a response: the endpoint's documented shape on its success status, GitLab's
-/// error shapes on errors; `None` when nothing applies (traces, 204s, `/user`).
+/// Which shape a response has, given its documented endpoint (if any), its status and the
+/// top-level key of a JSON error body: the endpoint's shape on its success status, GitLab's
+/// two error shapes on 4xx/5xx, `None` when nothing applies (traces, 204s, `/user`). The one
+/// rule for the server and for `verify`.
+pub fn shape_of(
+    endpoint: Option<&derive::Endpoint>,
+    status: u16,
+    error_key: Option<&str>,
+) -> Option<&'static str> {
+    if status >= 400 {
+        return match error_key? {
+            "message" => Some("error_message"),
+            "error" => Some("error_error"),
+            _ => None,
+        };
+    }
+    let endpoint = endpoint?;
+    (endpoint.status == status)
+        .then_some(endpoint.shape)
+        .flatten()
+}
+
+/// The shape of one of glmock's own responses, from its route pattern
+/// (`/api/v4/projects/{id}/jobs`) and body.
 pub fn shape_for_response(
     method: &str,
     route: Option<&str>,
     status: u16,
     body: &[u8],
 ) -> Option<&'static str> {
-    if status >= 400 {
-        return match body.get(..10) {
-            Some(b) if b.starts_with(b"{\"message\"") => Some("error_message"),
-            Some(b) if b.starts_with(b"{\"error\"") => Some("error_error"),
-            _ => None,
-        };
-    }
-    let route = route?;
-    let docs_path = route
-        .strip_prefix("/api/v4")?
-        .replace('{', ":")
-        .replace('}', "");
+    // Our error bodies are serialized with their one key first.
+    let error_key = if body.starts_with(b"{\"message\"") {
+        Some("message")
+    } else if body.starts_with(b"{\"error\"") {
+        Some("error")
+    } else {
+        None
+    };
     let method = if method == "HEAD" { "GET" } else { method };
-    let endpoint = derive::endpoints()
-        .iter()
-        .find(|e| e.method == method && e.path == docs_path)?;
-    (endpoint.status == status)
-        .then_some(endpoint.shape)
-        .flatten()
+    let endpoint = route.and_then(|r| {
+        let docs_path = r
+            .strip_prefix("/api/v4")?
+            .replace('{', ":")
+            .replace('}', "");
+        derive::endpoints()
+            .iter()
+            .find(|e| e.method == method && e.path == docs_path)
+    });
+    shape_of(endpoint, status, error_key)
 }

@@ -46,25 +46,17 @@ pub fn endpoint_for(method: &str, path: &str) -> Option<&'static Endpoint> {
 /// The shape a recorded JSON body should have: the endpoint's on its success status,
 /// GitLab's error shapes on 4xx/5xx; `None` when no schema applies.
 pub fn shape_for(method: &str, path: &str, status: u16, body: &Value) -> Option<&'static str> {
-    if status >= 400 {
-        let obj = body.as_object()?;
-        return if obj.contains_key("message") {
-            Some("error_message")
-        } else if obj.contains_key("error") {
-            Some("error_error")
-        } else {
-            None
-        };
-    }
-    let endpoint = endpoint_for(method, path)?;
-    if endpoint.status != status {
-        return None;
-    }
+    let error_key = body.as_object().and_then(|o| {
+        ["message", "error"]
+            .into_iter()
+            .find(|k| o.contains_key(*k))
+    });
+    let shape = crate::contract::shape_of(endpoint_for(method, path), status, error_key)?;
     // `play` on a bridge answers a bridge.
-    if endpoint.shape == Some("job") && body.get("downstream_pipeline").is_some() {
+    if shape == "job" && body.get("downstream_pipeline").is_some() {
         return Some("bridge");
     }
-    endpoint.shape
+    Some(shape)
 }
 
 /// How deep nested `anyOf`s are explained.
