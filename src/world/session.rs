@@ -101,3 +101,55 @@ impl Sessions {
         self.base.read().expect("base lock poisoned").clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::scenario::{Overrides, Source};
+
+    fn world() -> World {
+        let yaml = "users: [{id: 1, username: u}]\nprojects:\n  - id: 1\n    path: g/p\n    pipelines: [{id: 1, jobs: [{id: 1, name: a, status: failed}]}]\n";
+        crate::scenario::build(
+            &[Source {
+                name: "s.yaml".into(),
+                text: yaml.into(),
+                dir: None,
+            }],
+            &Overrides::default(),
+        )
+        .expect("valid scenario")
+    }
+
+    #[test]
+    fn sessions_share_the_world_until_they_change_it() {
+        let sessions = Sessions::new(world());
+        let base = sessions.base();
+        for i in 0..1000 {
+            let s = sessions.snapshot(&format!("s{i}"));
+            assert!(
+                Arc::ptr_eq(&s, &base),
+                "a new session is the base world, not a copy"
+            );
+        }
+        sessions
+            .write("s7", |w| w.retry_job(1, 1, Some(1)).map(|_| ()))
+            .expect("retryable");
+        let changed = sessions.snapshot("s7");
+        assert!(
+            !Arc::ptr_eq(&changed.projects[&1], &base.projects[&1]),
+            "the changed project is copied"
+        );
+        assert!(
+            Arc::ptr_eq(&changed.directory, &base.directory),
+            "the directory never is"
+        );
+        assert!(
+            Arc::ptr_eq(&sessions.snapshot("s8"), &base),
+            "other sessions still share the base"
+        );
+        assert_eq!(base.projects[&1].builds.len(), 1);
+        assert_eq!(changed.projects[&1].builds.len(), 2);
+    }
+}
