@@ -218,9 +218,14 @@ async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full
         return to_hyper(resp, method == Method::HEAD);
     }
     let path = if path.is_empty() { "/" } else { path }.to_owned();
-    let query = match query::parse(&raw_query) {
-        Ok(q) => q,
-        Err(e) => return to_hyper(ApiError::BadRequest(e.to_string()).into_response(), false),
+    let query = match query::parse_query(&raw_query) {
+        Ok(q) if !query::malformed_path(&path) => q,
+        _ => {
+            return to_hyper(
+                ApiError::MalformedRequest.into_response(),
+                method == Method::HEAD,
+            );
+        }
     };
 
     if let Some(control_path) = path.strip_prefix("/-/glmock") {
@@ -338,17 +343,14 @@ fn parse_body(
             if bytes.first().is_some_and(|b| *b == b'{' || *b == b'[')
                 || content_type.is_some() =>
         {
-            let value: serde_json::Value = serde_json::from_slice(bytes)
-                .map_err(|e| ApiError::BadRequest(format!("invalid JSON in request body: {e}")))?;
-            match query::from_json(value) {
+            match query::parse_json(bytes)? {
                 query::Param::Hash(h) => Ok(h),
                 _ => Ok(Params::new()),
             }
         }
         Some("application/x-www-form-urlencoded") | None => {
-            let text = std::str::from_utf8(bytes)
-                .map_err(|_| ApiError::BadRequest("request body is not UTF-8".into()))?;
-            query::parse(text).map_err(|e| ApiError::BadRequest(e.to_string()))
+            let text = std::str::from_utf8(bytes).map_err(|_| ApiError::MalformedRequest)?;
+            Ok(query::parse_form(text)?)
         }
         Some(other) => Err(ApiError::UnsupportedContentType(other.to_owned())),
     }

@@ -47,6 +47,10 @@ pub enum ApiError {
     BaseValidation(Vec<String>),
     #[error("413 Request Entity Too Large")]
     PayloadTooLarge,
+    /// A query or form Rack cannot parse (too deep, too many parameters, bad `%`, not
+    /// UTF-8, NUL): `Gitlab::Middleware::HandleMalformedStrings` answers `text/plain`.
+    #[error("Bad Request")]
+    MalformedRequest,
     #[error("unsupported content type {0}")]
     UnsupportedContentType(String),
     #[error("500 Internal Server Error")]
@@ -104,9 +108,10 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } | ApiError::NotAllowedWithMessage(_) => {
                 StatusCode::METHOD_NOT_ALLOWED
             }
-            ApiError::Validation(_) | ApiError::BadRequest(_) | ApiError::BaseValidation(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            ApiError::Validation(_)
+            | ApiError::BadRequest(_)
+            | ApiError::BaseValidation(_)
+            | ApiError::MalformedRequest => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedContentType(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -117,6 +122,9 @@ impl ApiError {
     pub fn into_response(self) -> Response {
         let status = self.status();
         match &self {
+            ApiError::MalformedRequest => {
+                Response::new(status, Body::Text(Bytes::from_static(b"Bad Request")))
+            }
             ApiError::BaseValidation(messages) => json(
                 status,
                 &ModelErrors {

@@ -4,6 +4,10 @@
 //! Rack: `k[]=v` appends to an array, `k[a]=v` fills a hash, `k[][a]=v` builds an array of
 //! hashes, and a repeated plain `k=v` keeps only the **last** value (a client that sends
 //! `scope=a&scope=b` gets only `b`, as from GitLab).
+//!
+//! Every walk of client data here is bounded: Rack's limits (depth, parameter count, bytes,
+//! key space) for queries and forms, GitLab's JSON validation limits for JSON bodies, and
+//! the `Link` rebuild walks with an explicit stack.
 
 use std::collections::BTreeMap;
 
@@ -21,6 +25,24 @@ pub enum Param {
 
 pub type Params = BTreeMap<String, Param>;
 
+/// Rack 2.2's `param_depth_limit` (`Rack::Utils.default_query_parser =
+/// QueryParser.make_default(65536, 100)` in `lib/rack/utils.rb`, the Rack GitLab runs):
+/// `a` plus 99 bracket groups parse, 100 do not.
+pub const PARAM_DEPTH_LIMIT: usize = 100;
+/// Rack's `RACK_QUERY_PARSER_PARAMS_LIMIT`: a query with this many separators (this many
+/// plus one parameters) is refused.
+pub const PARAMS_LIMIT: usize = 4096;
+/// Rack's `RACK_QUERY_PARSER_BYTESIZE_LIMIT` (4 MiB).
+pub const BYTESIZE_LIMIT: usize = 4 * 1024 * 1024;
+/// Rack's `key_space_limit`: bytes of distinct key names in one hash.
+pub const KEY_SPACE_LIMIT: usize = 65_536;
+
+/// GitLab's JSON body limits (`Gitlab::Middleware::JsonValidation::DEFAULT_LIMITS`).
+pub const JSON_MAX_DEPTH: usize = 32;
+pub const JSON_MAX_ARRAY_SIZE: usize = 50_000;
+pub const JSON_MAX_HASH_SIZE: usize = 50_000;
+pub const JSON_MAX_TOTAL_ELEMENTS: usize = 100_000;
+
 /// A parameter whose shape contradicts an earlier one (`a=1&a[]=2`); Rack rejects these.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("expected {expected} (got {got}) for param `{key}'")]
@@ -28,6 +50,61 @@ pub struct ParameterTypeError {
     pub expected: &'static str,
     pub got: &'static str,
     pub key: String,
+}
+
+/// Why Rack (and Rails behind it) refuses a query string or form body. GitLab answers
+/// every one of these the same way: `Gitlab::Middleware::HandleMalformedStrings` turns the
+/// `ActionController::BadRequest` into a 400 `text/plain` `Bad Request`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParamError {
+    #[error(transparent)]
+    Type(#[from] ParameterTypeError),
+    /// `Rack::QueryParser::ParamsTooDeepError`.
+    #[error("parameters nested deeper than {PARAM_DEPTH_LIMIT} levels")]
+    TooDeep,
+    /// `QueryLimitError`: too many parameters.
+    #[error("total number of query parameters ({0}) exceeds limit ({PARAMS_LIMIT})")]
+    TooMany(usize),
+    /// `QueryLimitError`: too many bytes.
+    #[error("total query size exceeds limit ({BYTESIZE_LIMIT})")]
+    TooLarge,
+    /// `exceeded available parameter key space`.
+    #[error("exceeded available parameter key space")]
+    KeySpace,
+    /// `InvalidParameterError`: `%` not followed by two hex digits.
+    #[error("invalid %-encoding ({0})")]
+    Encoding(String),
+    /// Rails' `check_param_encoding` (not UTF-8) or a NUL byte in a value.
+    #[error("invalid parameter encoding")]
+    Malformed,
+}
+
+impl From<ParamError> for super::ApiError {
+    fn from(_: ParamError) -> Self {
+        super::ApiError::MalformedRequest
+    }
+}
+
+/// Why GitLab refuses a JSON body (`Gitlab::Json::StreamValidator.user_facing_error_message`);
+/// each is a 400 `{"error": …}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum JsonError {
+    #[error("Parameters nested too deeply")]
+    TooDeep,
+    #[error("Array parameter too large")]
+    ArrayTooLarge,
+    #[error("Hash parameter too large")]
+    HashTooLarge,
+    #[error("Too many total parameters")]
+    TooManyElements,
+    #[error("Invalid JSON format")]
+    Invalid,
+}
+
+impl From<JsonError> for super::ApiError {
+    fn from(e: JsonError) -> Self {
+        super::ApiError::Validation(e.to_string())
+    }
 }
 
 fn kind(p: &Param) -> &'static str {
@@ -38,17 +115,124 @@ fn kind(p: &Param) -> &'static str {
     }
 }
 
-/// Parses `application/x-www-form-urlencoded` text (a query string or a form body).
-pub fn parse(text: &str) -> Result<Params, ParameterTypeError> {
-    let mut params = Params::new();
-    for (k, v) in form_urlencoded::parse(text.as_bytes()) {
-        normalize(&mut params, &k, Param::Str(v.into_owned()))?;
+/// A query string, split at `&` and `;` as Rack's `Request#GET` does.
+pub fn parse_query(text: &str) -> Result<Params, ParamError> {
+    parse_with(text, b"&;")
+}
+
+/// A form body (`application/x-www-form-urlencoded`), split at `&` only (Rack's `POST`).
+pub fn parse_form(text: &str) -> Result<Params, ParamError> {
+    parse_with(text, b"&")
+}
+
+/// A query string (kept for callers that do not care which separators apply).
+pub fn parse(text: &str) -> Result<Params, ParamError> {
+    parse_query(text)
+}
+
+fn parse_with(text: &str, seps: &[u8]) -> Result<Params, ParamError> {
+    if text.len() > BYTESIZE_LIMIT {
+        return Err(ParamError::TooLarge);
     }
+    let separators = text.bytes().filter(|b| seps.contains(b)).count();
+    if separators >= PARAMS_LIMIT {
+        return Err(ParamError::TooMany(separators + 1));
+    }
+    let mut params = Params::new();
+    for pair in text.split(|c: char| c.is_ascii() && seps.contains(&(c as u8))) {
+        // Rack's separators swallow the spaces after them (`/& */`).
+        let pair = pair.trim_start_matches(' ');
+        if pair.is_empty() {
+            continue;
+        }
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let key = unescape(k)?;
+        let value = unescape(v)?;
+        // `HandleMalformedStrings` looks for NUL in values down to two levels of nesting.
+        if value.contains('\0') && bracket_groups(&key) <= 2 {
+            return Err(ParamError::Malformed);
+        }
+        normalize(&mut params, &key, Param::Str(value), PARAM_DEPTH_LIMIT)?;
+    }
+    check_key_space(&params)?;
     Ok(params)
 }
 
-/// Rack's `normalize_params`, for one `name=value` pair.
-fn normalize(params: &mut Params, name: &str, value: Param) -> Result<(), ParameterTypeError> {
+/// `URI.decode_www_form_component`: `+` is a space, `%XY` a byte, any other `%` an error;
+/// the result must be UTF-8.
+fn unescape(s: &str) -> Result<String, ParamError> {
+    if !s.contains(['%', '+']) {
+        return Ok(s.to_owned());
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = |c: u8| (c as char).to_digit(16);
+                match (
+                    b.get(i + 1).and_then(|c| hex(*c)),
+                    b.get(i + 2).and_then(|c| hex(*c)),
+                ) {
+                    (Some(h), Some(l)) => {
+                        out.push((h * 16 + l) as u8);
+                        i += 2;
+                    }
+                    _ => return Err(ParamError::Encoding(s.chars().take(64).collect())),
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| ParamError::Malformed)
+}
+
+/// `HandleMalformedStrings#malformed_path?`: the unescaped path has a bad `%`, is not
+/// UTF-8, or holds a NUL byte.
+pub fn malformed_path(raw_path: &str) -> bool {
+    match unescape(raw_path) {
+        Ok(p) => p.contains('\0'),
+        Err(_) => true,
+    }
+}
+
+fn bracket_groups(key: &str) -> usize {
+    key.bytes().filter(|b| *b == b'[').count()
+}
+
+/// Rack's `Params#[]=` limit, checked per hash once the parameters are built.
+fn check_key_space(params: &Params) -> Result<(), ParamError> {
+    let mut stack: Vec<&Params> = vec![params];
+    while let Some(h) = stack.pop() {
+        if h.keys().map(String::len).sum::<usize>() > KEY_SPACE_LIMIT {
+            return Err(ParamError::KeySpace);
+        }
+        let mut values: Vec<&Param> = h.values().collect();
+        while let Some(v) = values.pop() {
+            match v {
+                Param::Hash(child) => stack.push(child),
+                Param::Arr(items) => values.extend(items.iter()),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Rack's `normalize_params`, for one `name=value` pair; each bracket group that opens a
+/// nested hash costs one level of `depth`.
+fn normalize(
+    params: &mut Params,
+    name: &str,
+    value: Param,
+    depth: usize,
+) -> Result<(), ParamError> {
+    if depth == 0 {
+        return Err(ParamError::TooDeep);
+    }
     // k = the first name segment, after = the rest (`[]`, `[a]`, `[][a]`…).
     let trimmed = name.trim_start_matches(['[', ']']);
     let end = trimmed.find(['[', ']']).unwrap_or(trimmed.len());
@@ -78,7 +262,8 @@ fn normalize(params: &mut Params, name: &str, value: Param) -> Result<(), Parame
                     expected: "Array",
                     got: kind(other),
                     key: k.to_owned(),
-                });
+                }
+                .into());
             }
         }
     } else if let Some(child) = after.strip_prefix("[]") {
@@ -97,16 +282,17 @@ fn normalize(params: &mut Params, name: &str, value: Param) -> Result<(), Parame
                 expected: "Array",
                 got: kind(entry),
                 key: k.to_owned(),
-            });
+            }
+            .into());
         };
         let reuse = matches!(items.last(), Some(Param::Hash(h)) if !has_key(h, child_key));
         if reuse {
             if let Some(Param::Hash(h)) = items.last_mut() {
-                normalize(h, child_key, value)?;
+                normalize(h, child_key, value, depth - 1)?;
             }
         } else {
             let mut h = Params::new();
-            normalize(&mut h, child_key, value)?;
+            normalize(&mut h, child_key, value, depth - 1)?;
             items.push(Param::Hash(h));
         }
     } else {
@@ -118,9 +304,10 @@ fn normalize(params: &mut Params, name: &str, value: Param) -> Result<(), Parame
                 expected: "Hash",
                 got: kind(entry),
                 key: k.to_owned(),
-            });
+            }
+            .into());
         };
-        normalize(h, after, value)?;
+        normalize(h, after, value, depth - 1)?;
     }
     Ok(())
 }
@@ -131,13 +318,68 @@ fn has_key(h: &Params, key: &str) -> bool {
     h.contains_key(&base[..end])
 }
 
-/// Maps a JSON body onto params (objects → hashes, arrays → arrays).
-pub fn from_json(value: serde_json::Value) -> Param {
+/// Maps a JSON body onto params (objects → hashes, arrays → arrays), after checking it
+/// against GitLab's JSON limits (depth, array and hash sizes, total elements).
+pub fn from_json(value: serde_json::Value) -> Result<Param, JsonError> {
+    check_json(&value)?;
+    Ok(convert_json(value))
+}
+
+/// Parses a JSON body and maps it onto params, with GitLab's limits and messages.
+pub fn parse_json(bytes: &[u8]) -> Result<Param, JsonError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        // serde_json stops at 128 levels, long after GitLab's 32.
+        if e.to_string().starts_with("recursion limit exceeded") {
+            JsonError::TooDeep
+        } else {
+            JsonError::Invalid
+        }
+    })?;
+    from_json(value)
+}
+
+/// `Gitlab::Json::StreamValidator`'s checks, walked with an explicit stack.
+fn check_json(value: &serde_json::Value) -> Result<(), JsonError> {
+    use serde_json::Value;
+    let mut total = 0usize;
+    let mut stack: Vec<(&Value, usize)> = vec![(value, 0)];
+    while let Some((v, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(a) => {
+                if a.len() > JSON_MAX_ARRAY_SIZE {
+                    return Err(JsonError::ArrayTooLarge);
+                }
+                total += a.len();
+                Box::new(a.iter())
+            }
+            Value::Object(o) => {
+                if o.len() > JSON_MAX_HASH_SIZE {
+                    return Err(JsonError::HashTooLarge);
+                }
+                // A key and a key/value pair each count once.
+                total += 2 * o.len();
+                Box::new(o.values())
+            }
+            _ => continue,
+        };
+        if depth >= JSON_MAX_DEPTH {
+            return Err(JsonError::TooDeep);
+        }
+        if total >= JSON_MAX_TOTAL_ELEMENTS {
+            return Err(JsonError::TooManyElements);
+        }
+        stack.extend(children.map(|c| (c, depth + 1)));
+    }
+    Ok(())
+}
+
+// Depth is bounded by `check_json` (and serde_json's own limit) before this recursion.
+fn convert_json(value: serde_json::Value) -> Param {
     match value {
         serde_json::Value::String(s) => Param::Str(s),
-        serde_json::Value::Array(a) => Param::Arr(a.into_iter().map(from_json).collect()),
+        serde_json::Value::Array(a) => Param::Arr(a.into_iter().map(convert_json).collect()),
         serde_json::Value::Object(o) => {
-            Param::Hash(o.into_iter().map(|(k, v)| (k, from_json(v))).collect())
+            Param::Hash(o.into_iter().map(|(k, v)| (k, convert_json(v))).collect())
         }
         other => Param::Json(other),
     }
@@ -309,33 +551,34 @@ impl<'a> Reader<'a> {
 }
 
 /// Rails' `Hash#to_query`: keys sorted, arrays as `k[]=`, hashes as `k[sub]=`, values
-/// escaped like `CGI.escape`.
+/// escaped like `CGI.escape`. Walks with an explicit stack, so no depth of input can
+/// exhaust the call stack.
 pub fn to_query(params: &Params) -> String {
     let mut parts = Vec::new();
-    for (k, v) in params {
-        push_query(&mut parts, &escape(k), v);
+    // Pushed in reverse so that they come off the stack in order.
+    let mut stack: Vec<(String, &Param)> =
+        params.iter().rev().map(|(k, v)| (escape(k), v)).collect();
+    while let Some((prefix, v)) = stack.pop() {
+        match v {
+            Param::Arr(items) if items.is_empty() => parts.push(format!("{prefix}%5B%5D=")),
+            Param::Arr(items) => {
+                let p = format!("{prefix}%5B%5D");
+                stack.extend(items.iter().rev().map(|it| (p.clone(), it)));
+            }
+            Param::Hash(h) => {
+                stack.extend(
+                    h.iter()
+                        .rev()
+                        .map(|(k, v)| (format!("{prefix}%5B{}%5D", escape(k)), v)),
+                );
+            }
+            other => parts.push(format!(
+                "{prefix}={}",
+                escape(&scalar(other).unwrap_or_default())
+            )),
+        }
     }
     parts.join("&")
-}
-
-fn push_query(parts: &mut Vec<String>, prefix: &str, v: &Param) {
-    match v {
-        Param::Arr(items) if items.is_empty() => parts.push(format!("{prefix}%5B%5D=")),
-        Param::Arr(items) => {
-            for it in items {
-                push_query(parts, &format!("{prefix}%5B%5D"), it);
-            }
-        }
-        Param::Hash(h) => {
-            for (k, v) in h {
-                push_query(parts, &format!("{prefix}%5B{}%5D", escape(k)), v);
-            }
-        }
-        other => parts.push(format!(
-            "{prefix}={}",
-            escape(&scalar(other).unwrap_or_default())
-        )),
-    }
 }
 
 /// `CGI.escape`: everything but `a-zA-Z0-9_.-~` is percent-encoded, space as `+`.
@@ -398,6 +641,7 @@ mod tests {
             e.to_string(),
             "expected Array (got String) for param `scope'"
         );
+        assert!(matches!(e, ParamError::Type(_)));
     }
 
     #[test]
@@ -415,5 +659,63 @@ mod tests {
             assert_eq!(coerce_bool(t), Some(true), "{t}");
         }
         assert_eq!(coerce_bool("maybe"), None);
+    }
+
+    #[test]
+    fn depth_is_bounded_as_rack_bounds_it() {
+        // Rack 2.2: `foo` + 99 bracket groups parse, 100 do not.
+        let ok = format!("foo{}=bar", "[a]".repeat(PARAM_DEPTH_LIMIT - 1));
+        assert!(parse(&ok).is_ok());
+        let deep = format!("foo{}=bar", "[a]".repeat(PARAM_DEPTH_LIMIT));
+        assert_eq!(parse(&deep), Err(ParamError::TooDeep));
+        // The crash repro: 16 KB of `[b]` (about 5,500 levels) is refused, not recursed into.
+        let crash = format!("a{}=1", "[b]".repeat(5_500));
+        assert_eq!(parse(&crash), Err(ParamError::TooDeep));
+        let arrays = format!("a{}=1", "[][b]".repeat(200));
+        assert_eq!(parse_form(&arrays), Err(ParamError::TooDeep));
+    }
+
+    #[test]
+    fn count_size_and_encoding_limits() {
+        let many = vec!["a=1"; PARAMS_LIMIT + 1].join("&");
+        assert_eq!(parse(&many), Err(ParamError::TooMany(PARAMS_LIMIT + 1)));
+        let fewer = vec!["a=1"; PARAMS_LIMIT].join("&");
+        assert!(parse(&fewer).is_ok());
+        assert_eq!(parse("a=%zz"), Err(ParamError::Encoding("%zz".into())));
+        assert_eq!(parse("a=%C0"), Err(ParamError::Malformed));
+        assert_eq!(parse("a=x%00y"), Err(ParamError::Malformed));
+        // `;` separates query parameters (Rack's `GET`), not form fields (`POST`).
+        assert_eq!(parse_query("a=1;b=2").unwrap().len(), 2);
+        assert_eq!(parse_form("a=1;b=2").unwrap()["a"], s("1;b=2"));
+        let keys: Vec<String> = (0..400)
+            .map(|i| format!("{}{i}=1", "k".repeat(200)))
+            .collect();
+        assert_eq!(parse_form(&keys.join("&")), Err(ParamError::KeySpace));
+        assert!(malformed_path("/api/v4/projects/100%"));
+        assert!(!malformed_path("/api/v4/projects/g%2Fp/jobs"));
+    }
+
+    #[test]
+    fn json_limits_follow_gitlab() {
+        let nest = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+        assert!(parse_json(nest(JSON_MAX_DEPTH).as_bytes()).is_ok());
+        assert_eq!(
+            parse_json(nest(JSON_MAX_DEPTH + 1).as_bytes()),
+            Err(JsonError::TooDeep)
+        );
+        assert_eq!(parse_json(nest(5_000).as_bytes()), Err(JsonError::TooDeep));
+        assert_eq!(parse_json(b"{\"a\":"), Err(JsonError::Invalid));
+        let big = format!("[{}]", vec!["1"; JSON_MAX_ARRAY_SIZE + 1].join(","));
+        assert_eq!(parse_json(big.as_bytes()), Err(JsonError::ArrayTooLarge));
+    }
+
+    #[test]
+    fn to_query_walks_deep_params_without_recursion() {
+        let mut p = Param::Str("x".into());
+        for _ in 0..1_000 {
+            p = Param::Hash([("b".to_owned(), p)].into());
+        }
+        let q = to_query(&[("a".to_owned(), p)].into());
+        assert!(q.starts_with("a%5Bb%5D%5Bb%5D") && q.ends_with("=x"));
     }
 }

@@ -86,7 +86,7 @@ impl Replayer {
                 );
                 api::handle(&self.sessions, &api_req)
             }
-            (Err(e), _) => ApiError::BadRequest(e.to_string()).into_response(),
+            (Err(e), _) => ApiError::from(e).into_response(),
             (_, Err(e)) => e.into_response(),
         };
         let mut out = Replayed {
@@ -178,11 +178,11 @@ fn body_params(method: &Method, req: &RecordedRequest) -> Result<query::Params, 
     }
     match &req.body {
         None => Ok(query::Params::new()),
-        Some(Body::Json(v)) => match query::from_json(v.clone()) {
+        Some(Body::Json(v)) => match query::from_json(v.clone())? {
             query::Param::Hash(h) => Ok(h),
             _ => Ok(query::Params::new()),
         },
-        Some(Body::Text(t)) => query::parse(t).map_err(|e| ApiError::BadRequest(e.to_string())),
+        Some(Body::Text(t)) => Ok(query::parse_form(t)?),
     }
 }
 
