@@ -182,6 +182,13 @@ pub struct ServeArgs {
     /// Requests kept in the journal (oldest dropped first).
     #[arg(long, env = "GLMOCK_JOURNAL_SIZE", default_value_t = 10_000)]
     pub journal_size: usize,
+    /// Open connections at most; a client past the cap gets a 503 and is closed.
+    #[arg(long, env = "GLMOCK_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// Seconds a connection may sit with no request and no byte moving (HTTP/1 keep-alive,
+    /// HTTP/2) before it is closed.
+    #[arg(long, env = "GLMOCK_IDLE_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout: u64,
 }
 
 #[derive(Debug, clap::Args)]

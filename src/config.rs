@@ -63,6 +63,8 @@ impl Config {
                 journal_size: a.journal_size,
                 contract: a.contract,
                 schemas_dir: a.schemas.clone(),
+                max_connections: a.max_connections as usize,
+                idle_timeout: std::time::Duration::from_secs(a.idle_timeout),
                 ..ServerOptions::default()
             },
             scenarios: a.scenarios.clone(),

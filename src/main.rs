@@ -82,8 +82,13 @@ fn serve(config: Config) -> anyhow::Result<ExitCode> {
                 let _ = stop.send(());
             }
         });
-        server.wait().await;
-        Ok(ExitCode::SUCCESS)
+        let report = server.wait().await;
+        // Responses cut at the grace deadline: a problem found (exit 1), see the README.
+        Ok(if report.cut > 0 {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        })
     })
 }
 

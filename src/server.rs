@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::header::{CONNECTION, CONTENT_TYPE, HeaderValue};
 use hyper::service::service_fn;
 use hyper::{Method, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -27,6 +27,8 @@ use crate::journal::{Entry, Journal};
 use crate::world::World;
 use crate::world::session::{self, Sessions};
 
+mod conn;
+
 /// How the server runs (validated; see `config.rs` for the CLI side).
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
@@ -37,6 +39,16 @@ pub struct ServerOptions {
     pub max_body_bytes: usize,
     pub journal_size: usize,
     pub shutdown_grace: Duration,
+    /// Open connections at most; a client past the cap gets a 503 and is closed.
+    pub max_connections: usize,
+    /// A connection that sends no byte this long after accept is closed.
+    pub first_byte_timeout: Duration,
+    /// A connection with no request being handled and no byte moving this long is closed
+    /// (HTTP/1 keep-alive and HTTP/2 alike).
+    pub idle_timeout: Duration,
+    /// A connection whose response cannot be written for this long (the client does not
+    /// read) is closed.
+    pub write_timeout: Duration,
     /// What a response that breaks its schema gets.
     pub contract: crate::contract::Mode,
     /// Schemas to check against instead of the embedded ones.
@@ -52,6 +64,10 @@ impl Default for ServerOptions {
             max_body_bytes: 1024 * 1024,
             journal_size: 10_000,
             shutdown_grace: Duration::from_secs(10),
+            max_connections: 1024,
+            first_byte_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            write_timeout: Duration::from_secs(30),
             contract: crate::contract::Mode::Warn,
             schemas_dir: None,
         }
@@ -70,7 +86,7 @@ pub struct Server {
     addr: SocketAddr,
     app: Arc<App>,
     stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    task: Option<JoinHandle<ShutdownReport>>,
 }
 
 impl Server {
@@ -116,20 +132,24 @@ impl Server {
         &self.app
     }
 
-    /// Stops accepting, lets in-flight requests finish (bounded), and returns.
-    pub async fn shutdown(mut self) {
+    /// Stops accepting, lets in-flight requests finish (bounded by the grace), and says
+    /// how many responses were cut at the deadline.
+    pub async fn shutdown(mut self) -> ShutdownReport {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
+        self.wait_task().await
     }
 
     /// Waits until the server stops (after `shutdown` from another handle, or never).
-    pub async fn wait(mut self) {
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
+    pub async fn wait(mut self) -> ShutdownReport {
+        self.wait_task().await
+    }
+
+    async fn wait_task(&mut self) -> ShutdownReport {
+        match self.task.take() {
+            Some(task) => task.await.unwrap_or_default(),
+            None => ShutdownReport::default(),
         }
     }
 
@@ -139,49 +159,132 @@ impl Server {
     }
 }
 
-async fn accept_loop(listener: TcpListener, app: Arc<App>, mut stopped: oneshot::Receiver<()>) {
+async fn accept_loop(
+    listener: TcpListener,
+    app: Arc<App>,
+    mut stopped: oneshot::Receiver<()>,
+) -> ShutdownReport {
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(Duration::from_secs(30));
+    let limits = conn::Limits {
+        first_byte: app.options.first_byte_timeout,
+        idle: app.options.idle_timeout,
+        write_stall: app.options.write_timeout,
+    };
+    let registry = Arc::new(conn::Registry::default());
+    let refusing = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut backoff = conn::AcceptBackoff::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, _) = match accepted {
                     Ok(s) => s,
                     Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                        continue;
+                        let wait = backoff.failed(&e);
+                        tokio::select! {
+                            _ = tokio::time::sleep(wait) => continue,
+                            _ = &mut stopped => break,
+                        }
                     }
                 };
+                backoff.succeeded();
                 let _ = stream.set_nodelay(true);
+                if registry.len() >= app.options.max_connections {
+                    // Over the cap: a short 503, then close (never more than a few at once).
+                    use std::sync::atomic::Ordering;
+                    if refusing.fetch_add(1, Ordering::Relaxed) < conn::MAX_REFUSING {
+                        let refusing = refusing.clone();
+                        tokio::spawn(async move {
+                            conn::refuse(stream).await;
+                            refusing.fetch_sub(1, Ordering::Relaxed);
+                        });
+                    } else {
+                        refusing.fetch_sub(1, Ordering::Relaxed);
+                    }
+                    continue;
+                }
+                let state = conn::ConnState::new();
+                let registered = registry.add(state.clone());
                 let app = app.clone();
-                let service = service_fn(move |req| {
+                let conn_state = state.clone();
+                let stopping_now = stopping.clone();
+                let service = service_fn(move |req: hyper::Request<Incoming>| {
                     let app = app.clone();
-                    async move { Ok::<_, Infallible>(serve(&app, req).await) }
+                    let guard = conn_state.request();
+                    let stopping = stopping_now.clone();
+                    async move {
+                        let http1 = req.version() < hyper::Version::HTTP_2;
+                        let mut resp = serve(&app, req).await;
+                        drop(guard);
+                        // Stopping: this is the connection's last answer (a pipelined
+                        // request behind it is refused by the close, and can be retried).
+                        if http1 && stopping.load(std::sync::atomic::Ordering::Relaxed) {
+                            resp.headers_mut()
+                                .insert(CONNECTION, HeaderValue::from_static("close"));
+                        }
+                        Ok::<_, Infallible>(resp)
+                    }
                 });
-                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                let io = TokioIo::new(conn::Watched::new(stream, state.clone()));
+                let conn = builder.serve_connection_with_upgrades(io, service);
                 let conn = graceful.watch(conn.into_owned());
                 tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "connection ended with an error");
+                    let _registered = registered;
+                    tokio::select! {
+                        r = conn => {
+                            if let Err(e) = r {
+                                tracing::debug!(error = %e, "connection ended with an error");
+                            }
+                        }
+                        reason = conn::watchdog(&state, limits) => {
+                            tracing::debug!(reason, "closing connection");
+                        }
                     }
                 });
             }
             _ = &mut stopped => break,
         }
     }
+    stopping.store(true, std::sync::atomic::Ordering::Relaxed);
     drop(listener);
     let grace = app.options.shutdown_grace;
+    let mut report = ShutdownReport::default();
     if tokio::time::timeout(grace, graceful.shutdown())
         .await
         .is_err()
     {
-        tracing::warn!("connections still open after {grace:?}; closing them");
+        report.cut = registry.busy();
+        report.closed = registry.len();
+        if report.cut > 0 {
+            tracing::warn!(
+                cut = report.cut,
+                open = report.closed,
+                "shutdown grace of {grace:?} over: closing connections, {} response(s) cut",
+                report.cut
+            );
+        } else {
+            tracing::info!(
+                open = report.closed,
+                "shutdown grace of {grace:?} over: closing idle connections"
+            );
+        }
     }
+    report
+}
+
+/// How a server stopped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ShutdownReport {
+    /// Responses that were still being handled or written at the grace deadline (their
+    /// connections were closed; the clients got no complete answer).
+    pub cut: usize,
+    /// Connections still open at the grace deadline (including `cut`).
+    pub closed: usize,
 }
 
 /// Splits `/-/sessions/NAME/rest` into `(Some(NAME), /rest)`.

@@ -2,7 +2,11 @@
 //! leak. Bounded parsing (Rack's limits, GitLab's answers), connection limits and timeouts,
 //! graceful shutdown, and `log_file` confinement.
 
+use std::time::Duration;
+
 use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 use crate::support::*;
 
@@ -119,5 +123,221 @@ async fn link_header_of_a_deep_but_allowed_query_is_rebuilt() {
     assert!(
         next.contains(&format!("a{}=1", "%5Bb%5D".repeat(99))),
         "{next}"
+    );
+}
+
+// ----------------------------------------------------------------------------------------
+// Connections
+
+/// A server on loopback with the given connection options (the default scenario).
+async fn server_with(options: glmock::ServerOptions) -> TestServer {
+    TestServer::start(
+        vec![glmock::scenario::Source::embedded_default()],
+        Default::default(),
+        glmock::ServerOptions {
+            listen: ([127, 0, 0, 1], 0).into(),
+            ..options
+        },
+    )
+    .await
+}
+
+fn addr(s: &TestServer) -> String {
+    s.url.trim_start_matches("http://").to_owned()
+}
+
+/// Reads until the server closes; `None` if it has not closed within `within`.
+async fn read_to_close(c: &mut TcpStream, within: Duration) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 65536];
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, c.read(&mut buf)).await {
+            Err(_) => return None,
+            Ok(Ok(0)) | Ok(Err(_)) => return Some(out),
+            Ok(Ok(n)) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+fn get_request(path: &str) -> String {
+    format!("GET {path} HTTP/1.1\r\nHost: x\r\nPRIVATE-TOKEN: {ROOT}\r\n\r\n")
+}
+
+fn quick() -> glmock::ServerOptions {
+    glmock::ServerOptions {
+        first_byte_timeout: Duration::from_millis(300),
+        idle_timeout: Duration::from_millis(300),
+        write_timeout: Duration::from_millis(300),
+        ..glmock::ServerOptions::default()
+    }
+}
+
+#[tokio::test]
+async fn connections_that_never_speak_or_go_idle_are_closed() {
+    let s = server_with(quick()).await;
+    // Never a byte.
+    let mut silent = TcpStream::connect(addr(&s)).await.unwrap();
+    assert_eq!(
+        read_to_close(&mut silent, Duration::from_secs(5)).await,
+        Some(vec![]),
+        "a silent connection is closed"
+    );
+    // HTTP/1 keep-alive, idle after one answer.
+    let mut keep = TcpStream::connect(addr(&s)).await.unwrap();
+    keep.write_all(get_request("/api/v4/projects/1").as_bytes())
+        .await
+        .unwrap();
+    let got = read_to_close(&mut keep, Duration::from_secs(5))
+        .await
+        .expect("an idle keep-alive connection is closed");
+    assert!(
+        got.starts_with(b"HTTP/1.1 200 OK"),
+        "{}",
+        String::from_utf8_lossy(&got)
+    );
+    // h2c with prior knowledge, idle after the preface.
+    let mut h2 = TcpStream::connect(addr(&s)).await.unwrap();
+    h2.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .await
+        .unwrap();
+    let got = read_to_close(&mut h2, Duration::from_secs(5))
+        .await
+        .expect("an idle HTTP/2 connection is closed");
+    assert!(
+        got.len() >= 9 && got[3] == 4,
+        "the server's SETTINGS came first"
+    );
+}
+
+#[tokio::test]
+async fn the_connection_cap_refuses_politely_and_frees_up() {
+    let s = server_with(glmock::ServerOptions {
+        max_connections: 2,
+        first_byte_timeout: Duration::from_secs(60),
+        ..glmock::ServerOptions::default()
+    })
+    .await;
+    let a = TcpStream::connect(addr(&s)).await.unwrap();
+    let _b = TcpStream::connect(addr(&s)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut c = TcpStream::connect(addr(&s)).await.unwrap();
+    c.write_all(get_request("/api/v4/projects/1").as_bytes())
+        .await
+        .unwrap();
+    let got = read_to_close(&mut c, Duration::from_secs(5)).await.unwrap();
+    let text = String::from_utf8_lossy(&got);
+    assert!(
+        text.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
+        "{text}"
+    );
+    assert!(text.contains("\r\nretry-after: 1\r\n"), "{text}");
+    assert!(
+        text.ends_with("\r\n\r\n{\"message\":\"503 Service Unavailable\"}"),
+        "{text}"
+    );
+    // One slot frees: served again.
+    drop(a);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let r = s.get("/projects/1", Some(ROOT)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+/// Pipelines big answers on `c` and never reads them, until the server's writes block.
+async fn stop_reading(c: &mut TcpStream) {
+    let req = get_request("/api/v4/projects/1/jobs?per_page=100");
+    let mut batch = String::new();
+    for _ in 0..200 {
+        batch.push_str(&req);
+    }
+    // Our own writes stall once both socket buffers are full: that is the point.
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        loop {
+            if c.write_all(batch.as_bytes()).await.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_client_that_never_reads_is_closed_after_the_write_timeout() {
+    let s = server_with(glmock::ServerOptions {
+        max_connections: 1,
+        ..quick()
+    })
+    .await;
+    let mut stuck = TcpStream::connect(addr(&s)).await.unwrap();
+    stop_reading(&mut stuck).await;
+    // It held the only slot; the write timeout gives it back.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let r = s.get("/projects/1", Some(ROOT)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+#[tokio::test]
+async fn shutdown_closes_keep_alive_with_connection_close_and_reports_cut_responses() {
+    glmock::install_crypto_provider();
+    let world = glmock::scenario::build(
+        &[glmock::scenario::Source::embedded_default()],
+        &Default::default(),
+    )
+    .unwrap();
+    let server = glmock::Server::start(
+        world,
+        glmock::ServerOptions {
+            listen: ([127, 0, 0, 1], 0).into(),
+            shutdown_grace: Duration::from_millis(800),
+            write_timeout: Duration::from_secs(60),
+            ..glmock::ServerOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let a = server.addr();
+    // A request in flight: its body is half sent when the stop comes.
+    let mut inflight = TcpStream::connect(a).await.unwrap();
+    let head = format!(
+        "POST /api/v4/projects/1/pipeline HTTP/1.1\r\nHost: x\r\nPRIVATE-TOKEN: {ROOT}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 8\r\n\r\nref="
+    );
+    inflight.write_all(head.as_bytes()).await.unwrap();
+    // Never a byte, idle keep-alive, and a client that never reads.
+    let _silent = TcpStream::connect(a).await.unwrap();
+    let mut idle = TcpStream::connect(a).await.unwrap();
+    idle.write_all(get_request("/api/v4/projects/1").as_bytes())
+        .await
+        .unwrap();
+    let mut stuck = TcpStream::connect(a).await.unwrap();
+    stop_reading(&mut stuck).await;
+
+    let stopping = tokio::spawn(server.shutdown());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    inflight
+        .write_all(b"main\r\nGET /api/v4/projects/1 HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let got = read_to_close(&mut inflight, Duration::from_secs(5))
+        .await
+        .expect("closed after its answer");
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{text}");
+    assert!(
+        text.to_ascii_lowercase()
+            .contains("\r\nconnection: close\r\n"),
+        "the last answer says the connection closes (the pipelined GET is refused): {text}"
+    );
+    assert_eq!(text.matches("HTTP/1.1 ").count(), 1, "{text}");
+    let idle_got = read_to_close(&mut idle, Duration::from_secs(5)).await;
+    assert!(
+        idle_got.is_some(),
+        "the idle keep-alive connection is closed"
+    );
+
+    let report = stopping.await.unwrap();
+    assert_eq!(
+        report.cut, 1,
+        "the never-reading client's answer was cut: {report:?}"
     );
 }

@@ -1,0 +1,312 @@
+//! Connection hygiene for the accept loop: a watched socket that notes when bytes move, a
+//! watchdog that closes connections that never speak, go idle or stop reading, a cap on
+//! open connections with a polite refusal, accept errors backed off and logged once per
+//! interval, and the count of responses cut at the shutdown deadline.
+//!
+//! What it does not do: parse HTTP (hyper does) or decide what a request gets (`serve`).
+
+use std::collections::HashMap;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+
+/// The timeouts a connection lives by (see `ServerOptions`).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// From accept to the first byte.
+    pub first_byte: Duration,
+    /// No byte in either direction (and no request being handled).
+    pub idle: Duration,
+    /// A write that makes no progress (a client that does not read).
+    pub write_stall: Duration,
+}
+
+/// What the watchdog and the shutdown report read; updated by `Watched` and the service.
+pub struct ConnState {
+    start: Instant,
+    /// Milliseconds since `start` of the last byte read or written.
+    last_io_ms: AtomicU64,
+    /// Milliseconds since `start` at which a write first found the socket full; 0: none.
+    write_blocked_ms: AtomicU64,
+    any_read: AtomicBool,
+    /// Requests whose response is not produced yet.
+    in_flight: AtomicUsize,
+}
+
+impl ConnState {
+    pub fn new() -> Arc<ConnState> {
+        Arc::new(ConnState {
+            start: Instant::now(),
+            last_io_ms: AtomicU64::new(0),
+            write_blocked_ms: AtomicU64::new(0),
+            any_read: AtomicBool::new(false),
+            in_flight: AtomicUsize::new(0),
+        })
+    }
+
+    fn now_ms(&self) -> u64 {
+        // Never 0, so that 0 can mean "not blocked".
+        self.start.elapsed().as_millis() as u64 + 1
+    }
+
+    fn touched(&self) {
+        self.last_io_ms.store(self.now_ms(), Ordering::Relaxed);
+    }
+
+    /// Counts a request as in flight until the guard is dropped.
+    pub fn request(self: &Arc<Self>) -> RequestGuard {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        RequestGuard(self.clone())
+    }
+
+    /// A request is being handled or a response cannot be written.
+    pub fn busy(&self) -> bool {
+        self.in_flight.load(Ordering::Relaxed) > 0
+            || self.write_blocked_ms.load(Ordering::Relaxed) != 0
+    }
+}
+
+/// See `ConnState::request`.
+pub struct RequestGuard(Arc<ConnState>);
+
+impl Drop for RequestGuard {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.0.touched();
+    }
+}
+
+/// A socket that reports its progress to a `ConnState`.
+pub struct Watched<T> {
+    inner: T,
+    state: Arc<ConnState>,
+}
+
+impl<T> Watched<T> {
+    pub fn new(inner: T, state: Arc<ConnState>) -> Self {
+        Watched { inner, state }
+    }
+
+    fn wrote(&self, r: &Poll<io::Result<usize>>) {
+        match r {
+            Poll::Ready(Ok(n)) if *n > 0 => {
+                self.state.write_blocked_ms.store(0, Ordering::Relaxed);
+                self.state.touched();
+            }
+            Poll::Pending => {
+                let _ = self.state.write_blocked_ms.compare_exchange(
+                    0,
+                    self.state.now_ms(),
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for Watched<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if matches!(r, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.state.any_read.store(true, Ordering::Relaxed);
+            self.state.touched();
+        }
+        r
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.wrote(&r);
+        r
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.wrote(&r);
+        r
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Resolves (with the reason) when the connection should be closed.
+pub async fn watchdog(state: &ConnState, limits: Limits) -> &'static str {
+    let shortest = limits.first_byte.min(limits.idle).min(limits.write_stall);
+    let tick = (shortest / 4).clamp(Duration::from_millis(5), Duration::from_secs(1));
+    loop {
+        tokio::time::sleep(tick).await;
+        let now = state.now_ms();
+        let ms = |d: Duration| d.as_millis() as u64;
+        if !state.any_read.load(Ordering::Relaxed) && now >= ms(limits.first_byte) {
+            return "no request within the first-byte timeout";
+        }
+        let blocked = state.write_blocked_ms.load(Ordering::Relaxed);
+        if blocked != 0 && now.saturating_sub(blocked) >= ms(limits.write_stall) {
+            return "the client stopped reading (write timeout)";
+        }
+        let last = state.last_io_ms.load(Ordering::Relaxed);
+        if state.any_read.load(Ordering::Relaxed)
+            && !state.busy()
+            && now.saturating_sub(last) >= ms(limits.idle)
+        {
+            return "idle timeout";
+        }
+    }
+}
+
+/// The open connections, for the cap and the shutdown report.
+#[derive(Default)]
+pub struct Registry {
+    next: AtomicU64,
+    open: Mutex<HashMap<u64, Arc<ConnState>>>,
+}
+
+/// Removes its connection from the registry when dropped.
+pub struct Registered {
+    registry: Arc<Registry>,
+    id: u64,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.registry
+            .open
+            .lock()
+            .expect("registry lock")
+            .remove(&self.id);
+    }
+}
+
+impl Registry {
+    pub fn len(&self) -> usize {
+        self.open.lock().expect("registry lock").len()
+    }
+
+    pub fn add(self: &Arc<Self>, state: Arc<ConnState>) -> Registered {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        self.open.lock().expect("registry lock").insert(id, state);
+        Registered {
+            registry: self.clone(),
+            id,
+        }
+    }
+
+    /// Open connections with a request being handled or a response not yet written.
+    pub fn busy(&self) -> usize {
+        self.open
+            .lock()
+            .expect("registry lock")
+            .values()
+            .filter(|s| s.busy())
+            .count()
+    }
+}
+
+/// What a client past `--max-connections` gets before the connection is closed.
+pub const REFUSAL: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\n\
+content-type: application/json\r\n\
+retry-after: 1\r\n\
+connection: close\r\n\
+content-length: 37\r\n\
+\r\n\
+{\"message\":\"503 Service Unavailable\"}";
+
+/// Refusals being written at once; past this, a connection over the cap is just closed.
+pub const MAX_REFUSING: usize = 64;
+
+/// Answers 503 and closes, reading what the client sent for a moment so that the kernel
+/// does not reset the connection before the answer is read.
+pub async fn refuse(mut stream: tokio::net::TcpStream) {
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        stream.write_all(REFUSAL).await?;
+        stream.shutdown().await?;
+        let mut sink = [0u8; 4096];
+        let mut total = 0;
+        while total < 64 * 1024 {
+            match stream.read(&mut sink).await? {
+                0 => break,
+                n => total += n,
+            }
+        }
+        Ok::<_, io::Error>(())
+    })
+    .await;
+}
+
+/// Backs off after failed accepts (10 ms doubling to 1 s) and logs at most once per
+/// interval, with the number of failures since the last line.
+pub struct AcceptBackoff {
+    delay: Duration,
+    failures: u64,
+    last_log: Option<Instant>,
+}
+
+/// At most one `accept failed` line per this long.
+pub const ACCEPT_LOG_INTERVAL: Duration = Duration::from_secs(5);
+
+impl AcceptBackoff {
+    pub fn new() -> Self {
+        AcceptBackoff {
+            delay: Duration::from_millis(10),
+            failures: 0,
+            last_log: None,
+        }
+    }
+
+    /// Notes a failure; returns how long to wait before accepting again.
+    pub fn failed(&mut self, e: &io::Error) -> Duration {
+        self.failures += 1;
+        if self
+            .last_log
+            .is_none_or(|t| t.elapsed() >= ACCEPT_LOG_INTERVAL)
+        {
+            tracing::warn!(
+                error = %e,
+                failures = self.failures,
+                retry_in_ms = self.delay.as_millis() as u64,
+                "accept failed (at the open-file limit?); backing off"
+            );
+            self.last_log = Some(Instant::now());
+            self.failures = 0;
+        }
+        let d = self.delay;
+        self.delay = (self.delay * 2).min(Duration::from_secs(1));
+        d
+    }
+
+    pub fn succeeded(&mut self) {
+        self.delay = Duration::from_millis(10);
+    }
+}
