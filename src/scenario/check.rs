@@ -929,23 +929,13 @@ fn build_job(
     }
     let log = match &j.log {
         Some(LogDef::Inline(s)) => Some(Bytes::from(s.clone())),
-        Some(LogDef::File(f, loc)) => {
-            let path = match &src.dir {
-                Some(d) => d.join(f),
-                None => std::path::PathBuf::from(f),
-            };
-            match std::fs::read(&path) {
-                Ok(b) => Some(Bytes::from(b)),
-                Err(e) => {
-                    err.at(
-                        *loc,
-                        &format!("{}.log_file", j.path),
-                        format!("cannot read {}: {e}", path.display()),
-                    );
-                    None
-                }
+        Some(LogDef::File(f, loc)) => match super::log_file::read(src.dir.as_deref(), f) {
+            Ok(b) => Some(Bytes::from(b)),
+            Err(message) => {
+                err.at(*loc, &format!("{}.log_file", j.path), message);
+                None
             }
-        }
+        },
         None => None,
     };
 

@@ -6,6 +6,7 @@
 pub mod check;
 pub mod decode;
 pub mod load;
+pub mod log_file;
 pub mod model;
 pub mod node;
 

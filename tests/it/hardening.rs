@@ -341,3 +341,178 @@ async fn shutdown_closes_keep_alive_with_connection_close_and_reports_cut_respon
         "the never-reading client's answer was cut: {report:?}"
     );
 }
+
+// ----------------------------------------------------------------------------------------
+// `log_file:` confinement
+
+/// A fresh directory with `scenario.yaml` naming `log_file` for job 1, plus `inside.log`.
+fn scenario_dir(tag: &str, log_file: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("glmock-logfile-{}-{tag}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("logs")).unwrap();
+    std::fs::write(dir.join("logs/inside.log"), "hello from the log\n").unwrap();
+    let yaml = format!(
+        "users: [{{id: 1, username: root, admin: true, tokens: [{{token: glpat-x}}]}}]\n\
+         projects:\n  - id: 1\n    path: g/p\n    pipelines:\n      - id: 1\n        jobs:\n\
+         \x20         - id: 1\n            name: build\n            status: success\n\
+         \x20           log_file: {log_file:?}\n"
+    );
+    std::fs::write(dir.join("scenario.yaml"), yaml).unwrap();
+    dir
+}
+
+/// `glmock check DIR/scenario.yaml`, killed if it takes more than 10 s (a FIFO must not hang).
+fn check_binary(dir: &std::path::Path) -> (Option<i32>, String) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_glmock"))
+        .arg("check")
+        .arg(dir.join("scenario.yaml"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("glmock check hung on {}", dir.display());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+fn load(dir: &std::path::Path) -> Result<glmock::world::World, String> {
+    glmock::scenario::load_paths(&[dir.join("scenario.yaml")], &Default::default())
+        .map_err(|e| e.to_string())
+}
+
+#[track_caller]
+fn assert_refused(tag: &str, log_file: &str, setup: impl Fn(&std::path::Path), expect: &str) {
+    let dir = scenario_dir(tag, log_file);
+    setup(&dir);
+    let (code, out) = check_binary(&dir);
+    assert_eq!(code, Some(2), "{tag}: {out}");
+    let file = dir.join("scenario.yaml");
+    let located = format!(
+        "{}:11:23: projects[0].pipelines[0].jobs[0].log_file: log_file {log_file:?}",
+        file.display()
+    );
+    assert!(
+        out.contains(&located),
+        "{tag}: expected {located:?} in\n{out}"
+    );
+    assert!(out.contains(expect), "{tag}: expected {expect:?} in\n{out}");
+    assert!(
+        out.contains(
+            "allowed: a regular file of at most 64 MiB inside the scenario file's directory"
+        ),
+        "{tag}: {out}"
+    );
+    let err = load(&dir).expect_err(tag);
+    assert!(err.contains(&located), "{tag}: {err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn log_file_inside_the_scenario_directory_is_served() {
+    let dir = scenario_dir("ok", "logs/inside.log");
+    let (code, out) = check_binary(&dir);
+    assert_eq!(code, Some(0), "{out}");
+    let s = TestServer::start(
+        vec![glmock::scenario::Source::read(&dir.join("scenario.yaml")).unwrap()],
+        Default::default(),
+        glmock::ServerOptions {
+            listen: ([127, 0, 0, 1], 0).into(),
+            ..glmock::ServerOptions::default()
+        },
+    )
+    .await;
+    let r = s.get("/projects/1/jobs/1/trace", Some("glpat-x")).await;
+    assert_eq!((r.status, r.text.as_str()), (200, "hello from the log\n"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn regression_issue_14_log_file_cannot_escape_or_block() {
+    let outside = std::env::temp_dir().join(format!("glmock-outside-{}.log", std::process::id()));
+    std::fs::write(&outside, "secret").unwrap();
+    let rel_outside = format!("../{}", outside.file_name().unwrap().to_string_lossy());
+    assert_refused(
+        "dotdot",
+        &rel_outside,
+        |_| {},
+        "outside the scenario's directory",
+    );
+    assert_refused(
+        "abs",
+        "/etc/passwd",
+        |_| {},
+        "outside the scenario's directory",
+    );
+    assert_refused(
+        "proc",
+        "/proc/self/environ",
+        |_| {},
+        "outside the scenario's directory",
+    );
+    assert_refused(
+        "zero",
+        "/dev/zero",
+        |_| {},
+        "outside the scenario's directory",
+    );
+    let target = outside.clone();
+    assert_refused(
+        "symlink",
+        "logs/link.log",
+        move |d| std::os::unix::fs::symlink(&target, d.join("logs/link.log")).unwrap(),
+        "outside the scenario's directory",
+    );
+    assert_refused(
+        "fifo",
+        "logs/pipe",
+        |d| {
+            let ok = std::process::Command::new("mkfifo")
+                .arg(d.join("logs/pipe"))
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "mkfifo");
+        },
+        "is a FIFO, not a regular file",
+    );
+    assert_refused("dir", "logs", |_| {}, "is a directory, not a regular file");
+    assert_refused(
+        "big",
+        "logs/big.log",
+        |d| {
+            let f = std::fs::File::create(d.join("logs/big.log")).unwrap();
+            f.set_len(64 * 1024 * 1024 + 1).unwrap(); // sparse: costs no disk
+        },
+        "has 67108865 bytes, more than 67108864",
+    );
+    let _ = std::fs::remove_file(&outside);
+}
+
+#[test]
+fn log_file_in_a_scenario_given_as_text_is_refused() {
+    let yaml = "projects:\n  - id: 1\n    path: g/p\n    pipelines:\n      - id: 1\n        jobs:\n          - {id: 1, name: a, status: success, log_file: /etc/passwd}\n";
+    let err = glmock::scenario::build(
+        &[glmock::scenario::Source {
+            name: "inline.yaml".into(),
+            text: yaml.into(),
+            dir: None,
+        }],
+        &Default::default(),
+    )
+    .expect_err("refused")
+    .to_string();
+    assert!(
+        err.contains("inline.yaml:7:57: projects[0].pipelines[0].jobs[0].log_file: log_file \"/etc/passwd\" cannot be read: this scenario was given as text"),
+        "{err}"
+    );
+}
