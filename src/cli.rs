@@ -182,6 +182,10 @@ pub struct ServeArgs {
     /// Requests kept in the journal (oldest dropped first).
     #[arg(long, env = "GLMOCK_JOURNAL_SIZE", default_value_t = 10_000)]
     pub journal_size: usize,
+    /// Sessions kept at once; creating one more evicts the least recently used idle
+    /// session, which restarts from the scenario on its next use.
+    #[arg(long, env = "GLMOCK_MAX_SESSIONS", default_value_t = crate::world::session::DEFAULT_MAX, value_parser = clap::value_parser!(usize))]
+    pub max_sessions: usize,
 }
 
 #[derive(Debug, clap::Args)]

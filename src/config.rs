@@ -63,6 +63,7 @@ impl Config {
                 journal_size: a.journal_size,
                 contract: a.contract,
                 schemas_dir: a.schemas.clone(),
+                max_sessions: a.max_sessions.max(1),
                 ..ServerOptions::default()
             },
             scenarios: a.scenarios.clone(),
