@@ -189,6 +189,10 @@ pub struct ServeArgs {
     /// HTTP/2) before it is closed.
     #[arg(long, env = "GLMOCK_IDLE_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     pub idle_timeout: u64,
+    /// Sessions kept at once; creating one more evicts the least recently used idle
+    /// session, which restarts from the scenario on its next use.
+    #[arg(long, env = "GLMOCK_MAX_SESSIONS", default_value_t = crate::world::session::DEFAULT_MAX, value_parser = clap::value_parser!(usize))]
+    pub max_sessions: usize,
 }
 
 #[derive(Debug, clap::Args)]

@@ -65,6 +65,7 @@ impl Config {
                 schemas_dir: a.schemas.clone(),
                 max_connections: a.max_connections as usize,
                 idle_timeout: std::time::Duration::from_secs(a.idle_timeout),
+                max_sessions: a.max_sessions.max(1),
                 ..ServerOptions::default()
             },
             scenarios: a.scenarios.clone(),

@@ -53,6 +53,8 @@ pub struct ServerOptions {
     pub contract: crate::contract::Mode,
     /// Schemas to check against instead of the embedded ones.
     pub schemas_dir: Option<std::path::PathBuf>,
+    /// Sessions kept at once; one more evicts the least recently used idle one.
+    pub max_sessions: usize,
 }
 
 impl Default for ServerOptions {
@@ -70,6 +72,7 @@ impl Default for ServerOptions {
             write_timeout: Duration::from_secs(30),
             contract: crate::contract::Mode::Warn,
             schemas_dir: None,
+            max_sessions: crate::world::session::DEFAULT_MAX,
         }
     }
 }
@@ -105,7 +108,7 @@ impl Server {
         let listener = TcpListener::bind(options.listen).await?;
         let addr = listener.local_addr()?;
         let app = Arc::new(App {
-            sessions: Sessions::new(world),
+            sessions: Sessions::bounded(world, options.max_sessions),
             journal: Journal::new(options.journal_size),
             options,
         });

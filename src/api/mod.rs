@@ -158,10 +158,18 @@ pub fn handle(sessions: &crate::world::session::Sessions, req: &Request) -> Resp
         }
     };
     let mut world = sessions.snapshot(&req.session);
-    // Timelines move on lazily: apply what is due before answering.
+    // Timelines move on lazily: apply what is due before answering. A session that does not
+    // exist yet is not created by a read: it is the base world moved on for this request.
     if world.due(world.now()) {
-        sessions.write(&req.session, |w| w.advance());
-        world = sessions.snapshot(&req.session);
+        if sessions.exists(&req.session) {
+            drop(world);
+            sessions.write(&req.session, |w| w.advance());
+            world = sessions.snapshot(&req.session);
+        } else {
+            let mut moved = (*world).clone();
+            moved.advance();
+            world = Arc::new(moved);
+        }
     }
     let contract = world.instance.contract.clone();
     let ctx = Ctx {

@@ -73,9 +73,9 @@ fn push_job(
         out.push(bytes);
         return v;
     };
-    let cached = match job.rendered.get() {
-        Some(c) if c.rev == pipeline.rev => c,
-        _ => {
+    let cached = match job.rendered.get(pipeline.rev) {
+        Some(c) => c,
+        None => {
             let bytes = render_job(world, job, Some(pipeline), now);
             let holes = if job.is_time_dependent() {
                 find_holes(&bytes)
@@ -87,23 +87,15 @@ fn push_job(
                 out.push(bytes);
                 return violations;
             }
-            let fresh = Rendered {
+            job.rendered.put(Rendered {
                 rev: pipeline.rev,
                 bytes,
                 holes,
                 violations,
-            };
-            match job.rendered.set(fresh) {
-                Ok(()) => job.rendered.get().expect("just set"),
-                // Another request cached an older revision first: serve this one uncached.
-                Err(fresh) => {
-                    push_spliced(&fresh, job, now, out);
-                    return fresh.violations;
-                }
-            }
+            })
         }
     };
-    push_spliced(cached, job, now, out);
+    push_spliced(&cached, job, now, out);
     cached.violations.clone()
 }
 
@@ -244,23 +236,75 @@ pub fn allowed_agents(world: &World, job: &Job, user: Option<&User>) -> Bytes {
     to_bytes(&AllowedAgents::new(world, job, user))
 }
 
-/// A pipelines-list page.
-pub fn pipeline_list(
+/// A pipelines-list page in one piece.
+pub fn pipeline_list(world: &World, meta: &ProjectMeta, pipelines: &[&Pipeline]) -> Bytes {
+    let (parts, _) = pipeline_page(world, meta, pipelines.iter().copied());
+    Bytes::from(parts.concat())
+}
+
+/// A pipelines-list page as pieces (each item's cached bytes), with the items' violations
+/// addressed inside the list.
+pub fn pipeline_page<'a>(
     world: &World,
     meta: &ProjectMeta,
-    pipelines: &[&crate::world::Pipeline],
-) -> Bytes {
-    to_bytes(
-        &pipelines
-            .iter()
-            .map(|p| {
-                with_overrides_value(
-                    &PipelineListItem::new(world, meta, p),
-                    p.overrides.as_deref(),
-                )
-            })
-            .collect::<Vec<_>>(),
-    )
+    pipelines: impl IntoIterator<Item = &'a Pipeline>,
+) -> (Vec<Bytes>, Vec<Violation>) {
+    let mut parts = Vec::with_capacity(64);
+    let mut violations = Vec::new();
+    parts.push(Bytes::from_static(b"["));
+    for (i, p) in pipelines.into_iter().enumerate() {
+        if i > 0 {
+            parts.push(Bytes::from_static(b","));
+        }
+        let item = pipeline_list_item(world, meta, p);
+        parts.push(item.bytes.clone());
+        violations.extend(
+            item.violations
+                .iter()
+                .cloned()
+                .map(|v| v.in_item("pipeline_list", i)),
+        );
+    }
+    parts.push(Bytes::from_static(b"]"));
+    (parts, violations)
+}
+
+/// One list item (`PipelineBasicWithMetadata`), rendered and checked once per pipeline
+/// version. The check runs on a one-item list, so it is the list schema's own verdict.
+fn pipeline_list_item(world: &World, meta: &ProjectMeta, p: &Pipeline) -> Arc<Rendered> {
+    if let Some(cached) = p.rendered.get(p.rev) {
+        return cached;
+    }
+    let item = PipelineListItem::new(world, meta, p);
+    let bytes = match p.overrides.as_deref() {
+        Some(o) if !o.is_empty() => to_bytes(&with_overrides_value(&item, Some(o))),
+        _ => to_bytes(&item),
+    };
+    let violations: Arc<[Violation]> = match &world.instance.contract {
+        Some(c) if c.is_on() => {
+            let mut list = Vec::with_capacity(bytes.len() + 2);
+            list.push(b'[');
+            list.extend_from_slice(&bytes);
+            list.push(b']');
+            c.check_bytes("pipeline_list", &list)
+                .into_iter()
+                .map(|mut v| {
+                    // Addressed inside the item; `in_item` puts each page position in front.
+                    if let Some(rest) = v.path.strip_prefix("/0") {
+                        v.path = rest.to_owned();
+                    }
+                    v
+                })
+                .collect()
+        }
+        _ => Arc::from(Vec::new()),
+    };
+    p.rendered.put(Rendered {
+        rev: p.rev,
+        bytes,
+        holes: None,
+        violations,
+    })
 }
 
 /// `PipelineWithMetadata` (`with_metadata`) or `Pipeline`.

@@ -1,8 +1,8 @@
 //! Cross-checks decoded scenario files and builds the World: unique ids, references that
 //! resolve, and every derived value (timestamps, durations, web URLs, iids, statuses).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::sync::{Arc, OnceLock};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use jiff::{SignedDuration, Timestamp};
@@ -658,33 +658,7 @@ struct ProjectBuilder {
 
 impl ProjectBuilder {
     fn finish(self) -> ProjectState {
-        let mut by_status = vec![BTreeSet::new(); Status::ALL.len()];
-        for j in self.builds.values() {
-            by_status[j.status.index()].insert(j.id);
-        }
-        let timed = self
-            .builds
-            .values()
-            .chain(self.bridges.values())
-            .filter(|j| j.next_step_at().is_some())
-            .map(|j| j.id)
-            .collect();
-        ProjectState {
-            timed: Arc::new(timed),
-            pipelines: Arc::new(self.pipelines),
-            builds: Arc::new(self.builds),
-            bridges: Arc::new(self.bridges),
-            builds_by_status: by_status.into_iter().map(Arc::new).collect(),
-            by_pipeline: Arc::new(
-                self.by_pipeline
-                    .into_iter()
-                    .map(|(k, mut v)| {
-                        v.sort_unstable();
-                        (k, Arc::new(v))
-                    })
-                    .collect(),
-            ),
-        }
+        ProjectState::new(self.pipelines, self.builds, self.bridges)
     }
 }
 
@@ -834,6 +808,7 @@ fn build_pipeline(
         test_report: pl.test_report.clone().map(Arc::new),
         parent,
         rev: next_revision(),
+        rendered: Default::default(),
     };
     let origin = |loc: Loc, path: &str| format!("{}:{}:{}: {path}", src.name, loc.line, loc.column);
     out.origins
@@ -1073,7 +1048,7 @@ fn build_job(
         // loads; finished ones only when retried, manual ones when played, created ones when
         // their stage starts.
         step_since: (!j.timeline.is_empty() && status.is_active()).then_some(load_time),
-        rendered: OnceLock::new(),
+        rendered: Default::default(),
     })
 }
 
@@ -1202,7 +1177,7 @@ fn generate(
                 timeline: Arc::from(Vec::new()),
                 step: 0,
                 step_since: None,
-                rendered: OnceLock::new(),
+                rendered: Default::default(),
             };
             latest.push((job.status, job.allow_failure));
             ids.push(job_id);
@@ -1237,6 +1212,7 @@ fn generate(
                 test_report: None,
                 parent: None,
                 rev: next_revision(),
+                rendered: Default::default(),
             }),
         );
     }

@@ -1,8 +1,9 @@
 //! The World: the typed in-memory model of one GitLab instance, with the indexes the API
 //! queries need. Sessions hold their own `Arc<World>` and copy on write: the directory
 //! (users, runners, project metadata) is shared by all sessions forever; a project's jobs and
-//! pipelines are copied into a session only when that session first changes them, and then
-//! only as maps of pointers.
+//! pipelines live in persistent ordered maps (`imbl`), so a change copies the O(log n) tree
+//! nodes on its path and shares everything else with the base world, with other sessions
+//! and with the snapshots readers hold.
 
 pub mod clock;
 pub mod mutate;
@@ -11,9 +12,11 @@ pub mod progress;
 pub mod session;
 pub mod status;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex};
+
+pub use imbl::{OrdMap, OrdSet};
 
 use bytes::Bytes;
 use jiff::Timestamp;
@@ -323,8 +326,42 @@ pub struct Rendered {
     pub violations: Arc<[crate::contract::Violation]>,
 }
 
-/// A job as stored. Immutable once shared: a change makes a new `Arc<Job>`, which also
-/// drops the rendered-JSON cache.
+/// The cached renderings of one version of an entity, keyed by the revision they embed
+/// (a job embeds its pipeline). A new revision replaces the older rendering, so a pipeline
+/// change needs no new version of its jobs. Two slots: a job shared by the base world and a
+/// session that changed its pipeline keeps a rendering for each. A clone starts empty.
+#[derive(Debug, Default)]
+pub struct RenderCache(Mutex<[Option<Arc<Rendered>>; 2]>);
+
+impl Clone for RenderCache {
+    fn clone(&self) -> Self {
+        RenderCache::default()
+    }
+}
+
+impl RenderCache {
+    /// The rendering made for revision `rev`, if cached.
+    pub fn get(&self, rev: u64) -> Option<Arc<Rendered>> {
+        let slots = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        slots.iter().flatten().find(|r| r.rev == rev).cloned()
+    }
+
+    /// Caches a rendering as the most recent one.
+    pub fn put(&self, rendered: Rendered) -> Arc<Rendered> {
+        let rendered = Arc::new(rendered);
+        let mut slots = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if slots[0].as_ref().is_some_and(|r| r.rev == rendered.rev) {
+            slots[0] = Some(rendered.clone());
+        } else {
+            slots[1] = slots[0].take();
+            slots[0] = Some(rendered.clone());
+        }
+        rendered
+    }
+}
+
+/// A job as stored. Immutable once shared: a change makes a new `Arc<Job>`, which starts
+/// with an empty rendered-JSON cache.
 #[derive(Debug)]
 pub struct Job {
     pub id: u64,
@@ -364,7 +401,7 @@ pub struct Job {
     /// has not been reached yet).
     pub step_since: Option<Timestamp>,
     /// Rendered JSON, with the revision of the pipeline it embeds.
-    pub rendered: OnceLock<Rendered>,
+    pub rendered: RenderCache,
 }
 
 impl Clone for Job {
@@ -402,7 +439,7 @@ impl Clone for Job {
             overrides: self.overrides.clone(),
             step: self.step,
             step_since: self.step_since,
-            rendered: OnceLock::new(),
+            rendered: RenderCache::default(),
         }
     }
 }
@@ -523,25 +560,92 @@ pub struct Pipeline {
     /// The pipeline whose bridge triggered this one, `(project id, pipeline id)`.
     pub parent: Option<(u64, u64)>,
     pub rev: u64,
+    /// The list item's JSON (`rev` is this version's), checked once. A clone starts empty.
+    pub rendered: RenderCache,
 }
 
-/// A project's pipelines and jobs in one session, with their indexes. Every container is
-/// behind its own `Arc`, so a session's first change copies only what it touches.
+/// A project's pipelines and jobs in one session, with their indexes. Every container is a
+/// persistent map or set: cloning one is O(1), and a change copies only the O(log n) tree
+/// nodes on its path, however many sessions or in-flight readers share the rest.
 #[derive(Debug, Clone, Default)]
 pub struct ProjectState {
-    pub pipelines: Arc<BTreeMap<u64, Arc<Pipeline>>>,
+    pub pipelines: OrdMap<u64, Arc<Pipeline>>,
     /// Builds by id (bridges are not in GitLab's `project.builds`).
-    pub builds: Arc<BTreeMap<u64, Arc<Job>>>,
-    pub bridges: Arc<BTreeMap<u64, Arc<Job>>>,
+    pub builds: OrdMap<u64, Arc<Job>>,
+    pub bridges: OrdMap<u64, Arc<Job>>,
     /// Build ids by status, for `scope` filters (indexed by `Status::index`).
-    pub builds_by_status: Vec<Arc<BTreeSet<u64>>>,
-    /// Pipeline id → ids of its builds and bridges, ascending.
-    pub by_pipeline: Arc<HashMap<u64, Arc<Vec<u64>>>>,
+    pub builds_by_status: Vec<OrdSet<u64>>,
+    /// `(pipeline id, job id)` of every build and bridge.
+    pub by_pipeline: OrdSet<(u64, u64)>,
     /// Jobs whose timeline has a step waiting.
-    pub timed: Arc<BTreeSet<u64>>,
+    pub timed: OrdSet<u64>,
+    /// The pipelines in the list's other orders.
+    pub pipeline_orders: PipelineOrders,
+}
+
+/// The pipelines in each `order_by` of `GET /projects/:id/pipelines` other than `id`, keyed
+/// `(value, id)` as the list sorts them (the id breaks ties), so a page is an ordered walk.
+#[derive(Debug, Clone, Default)]
+pub struct PipelineOrders {
+    /// By the status's name (GitLab orders the string column).
+    pub status: OrdMap<(&'static str, u64), Arc<Pipeline>>,
+    pub ref_: OrdMap<(String, u64), Arc<Pipeline>>,
+    pub updated_at: OrdMap<(Timestamp, u64), Arc<Pipeline>>,
+    /// `None` (no user) first, as `NULL`s sort in an ascending order.
+    pub user_id: OrdMap<(Option<u64>, u64), Arc<Pipeline>>,
+}
+
+impl PipelineOrders {
+    fn insert(&mut self, p: &Arc<Pipeline>) {
+        self.status.insert((p.status.as_str(), p.id), p.clone());
+        self.ref_.insert((p.ref_.clone(), p.id), p.clone());
+        self.updated_at.insert((p.updated_at, p.id), p.clone());
+        self.user_id.insert((p.user_id, p.id), p.clone());
+    }
+
+    fn remove(&mut self, p: &Pipeline) {
+        self.status.remove(&(p.status.as_str(), p.id));
+        self.ref_.remove(&(p.ref_.clone(), p.id));
+        self.updated_at.remove(&(p.updated_at, p.id));
+        self.user_id.remove(&(p.user_id, p.id));
+    }
 }
 
 impl ProjectState {
+    /// A project's state from its pipelines and jobs, with every index built.
+    pub fn new(
+        pipelines: BTreeMap<u64, Arc<Pipeline>>,
+        builds: BTreeMap<u64, Arc<Job>>,
+        bridges: BTreeMap<u64, Arc<Job>>,
+    ) -> ProjectState {
+        let mut by_status: Vec<Vec<u64>> = vec![Vec::new(); status::Status::ALL.len()];
+        for j in builds.values() {
+            by_status[j.status.index()].push(j.id);
+        }
+        let jobs = || builds.values().chain(bridges.values());
+        let timed = jobs()
+            .filter(|j| j.next_step_at().is_some())
+            .map(|j| j.id)
+            .collect();
+        let by_pipeline = jobs().map(|j| (j.pipeline_id, j.id)).collect();
+        let mut orders = PipelineOrders::default();
+        for p in pipelines.values() {
+            orders.insert(p);
+        }
+        ProjectState {
+            builds_by_status: by_status
+                .into_iter()
+                .map(|ids| ids.into_iter().collect())
+                .collect(),
+            timed,
+            by_pipeline,
+            pipelines: pipelines.into_iter().collect(),
+            builds: builds.into_iter().collect(),
+            bridges: bridges.into_iter().collect(),
+            pipeline_orders: orders,
+        }
+    }
+
     pub fn job(&self, id: u64) -> Option<&Arc<Job>> {
         self.builds.get(&id).or_else(|| self.bridges.get(&id))
     }
@@ -549,10 +653,38 @@ impl ProjectState {
     /// Builds and bridges of a pipeline, ascending by id.
     pub fn pipeline_jobs(&self, pipeline_id: u64) -> impl Iterator<Item = &Arc<Job>> {
         self.by_pipeline
-            .get(&pipeline_id)
-            .into_iter()
-            .flat_map(|ids| ids.iter())
-            .filter_map(move |id| self.job(*id))
+            .range((pipeline_id, 0)..=(pipeline_id, u64::MAX))
+            .filter_map(move |(_, id)| self.job(*id))
+    }
+
+    /// Stores a new version of a pipeline, keeping the list's orders in step.
+    pub fn put_pipeline(&mut self, p: Arc<Pipeline>) {
+        if let Some(old) = self.pipelines.insert(p.id, p.clone()) {
+            self.pipeline_orders.remove(&old);
+        }
+        self.pipeline_orders.insert(&p);
+    }
+
+    /// Removes a pipeline and its jobs; false if there was none.
+    pub fn remove_pipeline(&mut self, pipeline_id: u64) -> bool {
+        let Some(old) = self.pipelines.remove(&pipeline_id) else {
+            return false;
+        };
+        self.pipeline_orders.remove(&old);
+        let ids: Vec<u64> = self
+            .by_pipeline
+            .range((pipeline_id, 0)..=(pipeline_id, u64::MAX))
+            .map(|(_, id)| *id)
+            .collect();
+        for id in ids {
+            self.by_pipeline.remove(&(pipeline_id, id));
+            if let Some(j) = self.builds.remove(&id) {
+                self.builds_by_status[j.status.index()].remove(&id);
+            }
+            self.bridges.remove(&id);
+            self.timed.remove(&id);
+        }
+        true
     }
 }
 

@@ -1,10 +1,10 @@
 //! State changes, exactly as GitLab's services make them (`status-machine.md` §2–§3).
 //! Permission checks are the API's job; these methods only know the state machine.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use super::status::{self, Status};
-use super::{Job, JobKind, Pipeline, ProjectState, When, World, next_revision};
+use super::{Job, JobKind, Pipeline, ProjectState, RenderCache, When, World, next_revision};
 
 /// Why a mutation was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -47,31 +47,29 @@ impl World {
         let job = Arc::new(job);
         let waiting = job.next_step_at().is_some();
         if waiting != project.timed.contains(&job.id) {
-            let timed = Arc::make_mut(&mut project.timed);
             if waiting {
-                timed.insert(job.id);
+                project.timed.insert(job.id);
             } else {
-                timed.remove(&job.id);
+                project.timed.remove(&job.id);
             }
         }
         if job.is_bridge() {
-            if let Some(old) = Arc::make_mut(&mut project.bridges).insert(job.id, job.clone()) {
+            if let Some(old) = project.bridges.insert(job.id, job.clone()) {
                 debug_assert_eq!(old.pipeline_id, job.pipeline_id);
             } else {
-                add_to_pipeline(project, job.pipeline_id, job.id);
+                project.by_pipeline.insert((job.pipeline_id, job.id));
             }
         } else {
-            let old = Arc::make_mut(&mut project.builds).insert(job.id, job.clone());
+            let old = project.builds.insert(job.id, job.clone());
             match &old {
                 Some(old) if old.status != job.status => {
-                    Arc::make_mut(&mut project.builds_by_status[old.status.index()])
-                        .remove(&job.id);
-                    Arc::make_mut(&mut project.builds_by_status[job.status.index()]).insert(job.id);
+                    project.builds_by_status[old.status.index()].remove(&job.id);
+                    project.builds_by_status[job.status.index()].insert(job.id);
                 }
                 Some(_) => {}
                 None => {
-                    Arc::make_mut(&mut project.builds_by_status[job.status.index()]).insert(job.id);
-                    add_to_pipeline(project, job.pipeline_id, job.id);
+                    project.builds_by_status[job.status.index()].insert(job.id);
+                    project.by_pipeline.insert((job.pipeline_id, job.id));
                 }
             }
         }
@@ -79,8 +77,9 @@ impl World {
     }
 
     /// Recomputes a pipeline's status and times from its latest jobs (composite rules).
-    /// The pipeline gets a new revision only if something visible changed; then its jobs
-    /// get fresh render caches and a bridge that triggered it follows its status.
+    /// The pipeline gets a new revision only if something visible changed (its jobs' cached
+    /// renderings are keyed by that revision, so they need no new version) and a bridge that
+    /// triggered it follows its status.
     pub fn recompute_pipeline(&mut self, project_id: u64, pipeline_id: u64) {
         self.recompute_pipeline_depth(project_id, pipeline_id, 0);
     }
@@ -131,25 +130,12 @@ impl World {
         };
         p.rev = next_revision();
         let parent = p.parent;
-        let ids: Vec<u64> = state
-            .by_pipeline
-            .get(&pipeline_id)
-            .map(|v| v.to_vec())
-            .unwrap_or_default();
         let project = Arc::make_mut(
             self.projects
                 .get_mut(&project_id)
                 .expect("project exists: looked up above"),
         );
-        Arc::make_mut(&mut project.pipelines).insert(pipeline_id, Arc::new(p));
-        // Jobs embed their pipeline: give them fresh render caches.
-        let fresh: Vec<Job> = ids
-            .iter()
-            .filter_map(|id| project.job(*id).map(|j| (**j).clone()))
-            .collect();
-        for j in fresh {
-            let _ = self.put_job(j);
-        }
+        project.put_pipeline(Arc::new(p));
         if let (Some((pp, ppl)), true) = (parent, depth < 16) {
             self.follow_downstream(pp, ppl, (project_id, pipeline_id), new_status, depth);
         }
@@ -275,7 +261,7 @@ impl World {
         if let JobKind::Bridge { downstream } = &mut new.kind {
             *downstream = None;
         }
-        new.rendered = OnceLock::new();
+        new.rendered = RenderCache::default();
         let pipeline_id = new.pipeline_id;
         let stage_index = self.stage_index(project_id, pipeline_id, &new.stage);
         let new = self.put_job(new)?;
@@ -286,6 +272,14 @@ impl World {
 
     /// Position of a stage in its pipeline (stages in order of first appearance).
     fn stage_index(&self, project_id: u64, pipeline_id: u64, stage: &str) -> usize {
+        self.stages(project_id, pipeline_id)
+            .iter()
+            .position(|s| *s == stage)
+            .unwrap_or(usize::MAX)
+    }
+
+    /// A pipeline's stages in order of first appearance.
+    fn stages(&self, project_id: u64, pipeline_id: u64) -> Vec<&str> {
         let mut stages: Vec<&str> = Vec::new();
         if let Some(p) = self.projects.get(&project_id) {
             for j in p.pipeline_jobs(pipeline_id) {
@@ -295,9 +289,6 @@ impl World {
             }
         }
         stages
-            .iter()
-            .position(|s| *s == stage)
-            .unwrap_or(usize::MAX)
     }
 
     /// After a retry, skipped jobs of later stages go back to `created` to be re-evaluated.
@@ -307,20 +298,20 @@ impl World {
         pipeline_id: u64,
         stage_index: usize,
     ) -> Result<(), MutationError> {
-        let skipped: Vec<Arc<Job>> = match self.projects.get(&project_id) {
-            Some(p) => p
-                .pipeline_jobs(pipeline_id)
-                .filter(|j| j.status == Status::Skipped && !j.retried)
-                .cloned()
-                .collect(),
-            None => return Ok(()),
+        let skipped: Vec<Job> = {
+            let Some(p) = self.projects.get(&project_id) else {
+                return Ok(());
+            };
+            let stages = self.stages(project_id, pipeline_id);
+            let later = |stage: &str| stages.iter().position(|s| *s == stage) > Some(stage_index);
+            p.pipeline_jobs(pipeline_id)
+                .filter(|j| j.status == Status::Skipped && !j.retried && later(&j.stage))
+                .map(|j| (**j).clone())
+                .collect()
         };
-        for j in skipped {
-            if self.stage_index(project_id, pipeline_id, &j.stage) > stage_index {
-                let mut c = (*j).clone();
-                c.status = Status::Created;
-                self.put_job(c)?;
-            }
+        for mut c in skipped {
+            c.status = Status::Created;
+            self.put_job(c)?;
         }
         Ok(())
     }
@@ -380,15 +371,5 @@ impl World {
         let job = self.put_job(j)?;
         self.recompute_pipeline(project_id, job.pipeline_id);
         Ok(Played { job })
-    }
-}
-
-fn add_to_pipeline(project: &mut ProjectState, pipeline_id: u64, job_id: u64) {
-    let ids = Arc::make_mut(&mut project.by_pipeline)
-        .entry(pipeline_id)
-        .or_default();
-    let ids = Arc::make_mut(ids);
-    if let Err(pos) = ids.binary_search(&job_id) {
-        ids.insert(pos, job_id);
     }
 }

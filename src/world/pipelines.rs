@@ -1,10 +1,10 @@
 //! Pipeline-level changes (`status-machine.md` §3): create from the CI definition, retry,
 //! cancel (cascading to child pipelines), delete.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use super::status::Status;
-use super::{Job, JobKind, Pipeline, Variable, When, World, next_revision};
+use super::{Job, JobKind, Pipeline, RenderCache, Variable, When, World, next_revision};
 
 /// Why a pipeline could not be created: GitLab's `{"message":{"base":[…]}}` texts.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -100,7 +100,7 @@ impl World {
                 timeline: t.timeline.clone(),
                 step: 0,
                 step_since: (status == Status::Pending && !t.timeline.is_empty()).then_some(now),
-                rendered: OnceLock::new(),
+                rendered: RenderCache::default(),
             });
         }
         let status = super::status::composite(new_jobs.iter().map(|j| (j.status, j.allow_failure)))
@@ -129,9 +129,10 @@ impl World {
             test_report: None,
             parent: None,
             rev: next_revision(),
+            rendered: RenderCache::default(),
         });
         let project = Arc::make_mut(self.projects.entry(project_id).or_default());
-        Arc::make_mut(&mut project.pipelines).insert(id, pipeline.clone());
+        project.put_pipeline(pipeline.clone());
         for j in new_jobs {
             self.put_job(j)
                 .expect("the project exists: it was just made");
@@ -210,18 +211,7 @@ impl World {
         if !state.pipelines.contains_key(&pipeline_id) {
             return false;
         }
-        let project = Arc::make_mut(state);
-        Arc::make_mut(&mut project.pipelines).remove(&pipeline_id);
-        let ids = Arc::make_mut(&mut project.by_pipeline)
-            .remove(&pipeline_id)
-            .map(|v| v.to_vec())
-            .unwrap_or_default();
-        for id in ids {
-            if let Some(j) = Arc::make_mut(&mut project.builds).remove(&id) {
-                Arc::make_mut(&mut project.builds_by_status[j.status.index()]).remove(&id);
-            }
-            Arc::make_mut(&mut project.bridges).remove(&id);
-        }
+        Arc::make_mut(state).remove_pipeline(pipeline_id);
         true
     }
 }

@@ -1,22 +1,55 @@
-//! Sessions: named, isolated copies of the loaded World, created on first use.
+//! Sessions: named, isolated copies of the loaded World, created by their first write.
 //!
 //! A new session is one `Arc` clone of the base world. Reads take a snapshot (`Arc<World>`)
-//! and render without holding any lock; writes lock only their own session and change it
-//! through `Arc::make_mut`, which copies what is shared with other sessions and nothing else.
+//! and render without holding any lock; a read of a session that does not exist sees the
+//! base world and creates nothing. Writes lock only their own session and change it through
+//! `Arc::make_mut`: the World's containers are persistent, so a write copies O(log n) of
+//! what it touches whether or not readers still hold snapshots (it never needs unique
+//! ownership to be cheap).
+//!
+//! At most `max` sessions exist: creating one more evicts the least recently used idle
+//! session (no write in progress), which restarts from the scenario on its next use, as a
+//! reset one does. Evicted names are reported to the `on_evict` hook (the journal drops
+//! their entries).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use super::World;
 
 /// The default session's name (requests with neither prefix nor header).
 pub const DEFAULT: &str = "default";
 
-/// Every session of one server.
+/// Sessions kept by default (`--max-sessions`).
+pub const DEFAULT_MAX: usize = 10_000;
+
+/// Called with each evicted session's name.
+pub type EvictHook = Box<dyn Fn(&str) + Send + Sync>;
+
 #[derive(Debug)]
+struct Slot {
+    world: Mutex<Arc<World>>,
+    /// The tick of the last request that used the session (for LRU eviction).
+    used: AtomicU64,
+}
+
+/// Every session of one server.
 pub struct Sessions {
     base: RwLock<Arc<World>>,
-    map: RwLock<HashMap<String, Arc<Mutex<Arc<World>>>>>,
+    map: RwLock<HashMap<String, Arc<Slot>>>,
+    max: usize,
+    tick: AtomicU64,
+    on_evict: OnceLock<EvictHook>,
+}
+
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sessions")
+            .field("max", &self.max)
+            .field("sessions", &self.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Valid session names: 1–64 of `A-Z a-z 0-9 _ . -`.
@@ -29,37 +62,140 @@ pub fn valid_name(name: &str) -> bool {
 }
 
 impl Sessions {
+    /// Sessions of `base`, at most `DEFAULT_MAX` of them.
     pub fn new(base: World) -> Self {
+        Self::bounded(base, DEFAULT_MAX)
+    }
+
+    /// Sessions of `base`, at most `max` (at least 1) of them.
+    pub fn bounded(base: World, max: usize) -> Self {
         Sessions {
             base: RwLock::new(Arc::new(base)),
             map: RwLock::new(HashMap::new()),
+            max: max.max(1),
+            tick: AtomicU64::new(0),
+            on_evict: OnceLock::new(),
         }
     }
 
-    fn slot(&self, name: &str) -> Arc<Mutex<Arc<World>>> {
-        if let Some(slot) = self.map.read().expect("sessions lock poisoned").get(name) {
-            return slot.clone();
-        }
-        let base = self.base.read().expect("base lock poisoned").clone();
-        let mut map = self.map.write().expect("sessions lock poisoned");
-        map.entry(name.to_owned())
-            .or_insert_with(|| Arc::new(Mutex::new(base)))
-            .clone()
+    /// Sets the hook told about evicted sessions (once; later calls are ignored and
+    /// return false).
+    pub fn set_on_evict(&self, hook: impl Fn(&str) + Send + Sync + 'static) -> bool {
+        self.on_evict.set(Box::new(hook)).is_ok()
     }
 
-    /// A consistent view of a session, to read without holding a lock.
+    /// The most sessions kept at once.
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
+    /// How many sessions exist.
+    pub fn len(&self) -> usize {
+        self.map.read().expect("sessions lock poisoned").len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn touch(&self, slot: &Slot) {
+        slot.used
+            .store(self.tick.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
+    }
+
+    /// The session's slot if it exists.
+    fn existing(&self, name: &str) -> Option<Arc<Slot>> {
+        let slot = self
+            .map
+            .read()
+            .expect("sessions lock poisoned")
+            .get(name)
+            .cloned()?;
+        self.touch(&slot);
+        Some(slot)
+    }
+
+    /// The session's slot, created from `world` (the base when `None`) if it does not
+    /// exist, evicting the least recently used idle session when the map is full.
+    fn slot(&self, name: &str, world: Option<World>) -> Arc<Slot> {
+        let replace = world.is_some();
+        if !replace && let Some(slot) = self.existing(name) {
+            return slot;
+        }
+        let base = match world {
+            Some(w) => Arc::new(w),
+            None => self.base.read().expect("base lock poisoned").clone(),
+        };
+        let mut evicted = Vec::new();
+        let slot = {
+            let mut map = self.map.write().expect("sessions lock poisoned");
+            if let Some(slot) = map.get(name).cloned() {
+                // Created by another request meanwhile (use it), or replaced on purpose.
+                if replace {
+                    *slot.world.lock().expect("session lock poisoned") = base;
+                }
+                slot
+            } else {
+                while map.len() >= self.max {
+                    // Idle: only the map holds the slot (no write in progress).
+                    let lru = map
+                        .iter()
+                        .filter(|(_, s)| Arc::strong_count(s) == 1)
+                        .min_by_key(|(_, s)| s.used.load(Ordering::Relaxed))
+                        .map(|(n, _)| n.clone());
+                    let Some(lru) = lru else { break };
+                    map.remove(&lru);
+                    evicted.push(lru);
+                }
+                let slot = Arc::new(Slot {
+                    world: Mutex::new(base),
+                    used: AtomicU64::new(0),
+                });
+                map.insert(name.to_owned(), slot.clone());
+                slot
+            }
+        };
+        self.touch(&slot);
+        if let Some(hook) = self.on_evict.get() {
+            for name in &evicted {
+                hook(name);
+            }
+        }
+        for name in &evicted {
+            tracing::debug!(session = %name, "session evicted (least recently used)");
+        }
+        slot
+    }
+
+    /// A consistent view of a session, to read without holding a lock. A session that
+    /// does not exist reads as the base world and is not created.
     pub fn snapshot(&self, name: &str) -> Arc<World> {
-        self.slot(name)
-            .lock()
-            .expect("session lock poisoned")
-            .clone()
+        match self.existing(name) {
+            Some(slot) => slot.world.lock().expect("session lock poisoned").clone(),
+            None => self.base(),
+        }
     }
 
-    /// Runs `change` on the session's world under the session's lock.
+    /// Whether the session exists.
+    pub fn exists(&self, name: &str) -> bool {
+        self.map
+            .read()
+            .expect("sessions lock poisoned")
+            .contains_key(name)
+    }
+
+    /// Runs `change` on the session's world under the session's lock, creating the session
+    /// from the scenario if needed.
     pub fn write<T>(&self, name: &str, change: impl FnOnce(&mut World) -> T) -> T {
-        let slot = self.slot(name);
-        let mut guard = slot.lock().expect("session lock poisoned");
+        let slot = self.slot(name, None);
+        let mut guard = slot.world.lock().expect("session lock poisoned");
         change(Arc::make_mut(&mut guard))
+    }
+
+    /// Creates (or replaces) a session that starts from `world` instead of the scenario's
+    /// base world (for example the scenario loaded for another GitLab version).
+    pub fn create(&self, name: &str, world: World) {
+        self.slot(name, Some(world));
     }
 
     /// Forgets one session (it restarts from the scenario on next use); true if it existed.

@@ -92,10 +92,8 @@ pub fn list(ctx: &Ctx) -> Result<Response, ApiError> {
         .username
         .as_ref()
         .map(|u| world.directory.usernames.get(u).copied());
-    let mut rows: Vec<&Arc<Pipeline>> = state
-        .pipelines
-        .values()
-        .filter(|p| match f.scope.as_deref() {
+    let matches = |p: &Pipeline| {
+        (match f.scope.as_deref() {
             Some("running") => p.status == Status::Running,
             Some("pending") => p.status == Status::Pending,
             Some("finished") => matches!(
@@ -103,62 +101,80 @@ pub fn list(ctx: &Ctx) -> Result<Response, ApiError> {
                 Status::Success | Status::Failed | Status::Canceled
             ),
             _ => true,
-        })
-        .filter(|p| f.status.as_deref().is_none_or(|s| p.status.as_str() == s))
-        // Child pipelines only when asked for by source (GitLab 17.0+).
-        .filter(|p| match f.source.as_deref() {
-            Some(s) => p.source == s,
-            None => p.source != "parent_pipeline",
-        })
-        .filter(|p| f.ref_.as_deref().is_none_or(|r| p.ref_ == r))
-        .filter(|p| f.sha.as_deref().is_none_or(|s| p.sha == s))
-        .filter(|p| f.yaml_errors.is_none_or(|y| p.yaml_errors.is_some() == y))
-        .filter(|p| user_filter.is_none_or(|u| u.is_some() && p.user_id == u))
-        .filter(|p| f.updated_after.is_none_or(|t| p.updated_at >= t))
-        .filter(|p| f.updated_before.is_none_or(|t| p.updated_at <= t))
-        .filter(|p| f.created_after.is_none_or(|t| p.created_at > t))
-        .filter(|p| f.created_before.is_none_or(|t| p.created_at < t))
-        .filter(|p| {
-            f.name
+        }) && f.status.as_deref().is_none_or(|s| p.status.as_str() == s)
+            // Child pipelines only when asked for by source (GitLab 17.0+).
+            && (match f.source.as_deref() {
+                Some(s) => p.source == s,
+                None => p.source != "parent_pipeline",
+            })
+            && f.ref_.as_deref().is_none_or(|r| p.ref_ == r)
+            && f.sha.as_deref().is_none_or(|s| p.sha == s)
+            && f.yaml_errors.is_none_or(|y| p.yaml_errors.is_some() == y)
+            && user_filter.is_none_or(|u| u.is_some() && p.user_id == u)
+            && f.updated_after.is_none_or(|t| p.updated_at >= t)
+            && f.updated_before.is_none_or(|t| p.updated_at <= t)
+            && f.created_after.is_none_or(|t| p.created_at > t)
+            && f.created_before.is_none_or(|t| p.created_at < t)
+            && f
+                .name
                 .as_deref()
                 .is_none_or(|n| p.name.as_deref() == Some(n))
-        })
-        .collect();
-    // branches / tags: the newest pipeline of each existing branch or tag.
+    };
+    let desc = f.sort != "asc";
+    let (skip, take) = (page.offset(), page.per_page as usize);
+    let mut shown: Vec<&Pipeline> = Vec::with_capacity(take.min(100));
+    let total;
     if let Some(kind @ ("branches" | "tags")) = f.scope.as_deref() {
+        // branches / tags: the newest pipeline of each existing branch or tag.
         let tags = kind == "tags";
         let names = if tags { &meta.tags } else { &meta.branches };
         let mut newest: std::collections::BTreeMap<&str, &Arc<Pipeline>> = Default::default();
-        for p in rows
-            .iter()
-            .filter(|p| p.tag == tags && names.contains_key(&p.ref_))
+        for p in state
+            .pipelines
+            .values()
+            .filter(|p| matches(p) && p.tag == tags && names.contains_key(&p.ref_))
         {
             let e = newest.entry(p.ref_.as_str()).or_insert(p);
             if p.id > e.id {
                 *e = p;
             }
         }
-        rows = newest.into_values().collect();
-    }
-    rows.sort_by(|a, b| {
-        let ord = match f.order_by.as_str() {
-            "status" => a.status.as_str().cmp(b.status.as_str()),
-            "ref" => a.ref_.cmp(&b.ref_),
-            "updated_at" => a.updated_at.cmp(&b.updated_at),
-            "user_id" => a.user_id.cmp(&b.user_id),
-            _ => std::cmp::Ordering::Equal,
+        let mut rows: Vec<&Arc<Pipeline>> = newest.into_values().collect();
+        rows.sort_by(|a, b| {
+            let ord = match f.order_by.as_str() {
+                "status" => a.status.as_str().cmp(b.status.as_str()),
+                "ref" => a.ref_.cmp(&b.ref_),
+                "updated_at" => a.updated_at.cmp(&b.updated_at),
+                "user_id" => a.user_id.cmp(&b.user_id),
+                _ => std::cmp::Ordering::Equal,
+            }
+            .then(a.id.cmp(&b.id));
+            if desc { ord.reverse() } else { ord }
+        });
+        total = rows.len();
+        shown.extend(rows.into_iter().skip(skip).take(take).map(|p| p.as_ref()));
+    } else {
+        // Every order is an index keyed (value, id): one ordered walk, no sort.
+        let orders = &state.pipeline_orders;
+        let walk: Box<dyn Iterator<Item = &Arc<Pipeline>>> = match f.order_by.as_str() {
+            "status" => ordered(orders.status.values(), desc),
+            "ref" => ordered(orders.ref_.values(), desc),
+            "updated_at" => ordered(orders.updated_at.values(), desc),
+            "user_id" => ordered(orders.user_id.values(), desc),
+            _ => ordered(state.pipelines.values(), desc),
+        };
+        let mut n = 0;
+        for p in walk.filter(|p| matches(p)) {
+            if n >= skip && shown.len() < take {
+                shown.push(p);
+            }
+            n += 1;
         }
-        .then(a.id.cmp(&b.id));
-        if f.sort == "asc" { ord } else { ord.reverse() }
-    });
-    let total = rows.len();
-    let shown: Vec<&Pipeline> = rows
-        .iter()
-        .skip(page.offset())
-        .take(page.per_page as usize)
-        .map(|p| p.as_ref())
-        .collect();
-    let resp = ok_json(render::pipeline_list(world, meta, &shown));
+        total = n;
+    }
+    let (parts, violations) = render::pipeline_page(world, meta, shown);
+    let resp =
+        Response::new(StatusCode::OK, Body::JsonParts(parts)).checked("pipeline_list", violations);
     let path = [("id", ctx.route.get("id").to_owned())];
     let defaults = [("order_by", f.order_by.clone()), ("sort", f.sort.clone())];
     let link = pagination::link_params(ctx.req, &path, &defaults);
@@ -170,6 +186,18 @@ pub fn list(ctx: &Ctx) -> Result<Response, ApiError> {
         Some(total),
         false,
     ))
+}
+
+/// An index walked ascending or descending.
+fn ordered<'a, I>(it: I, desc: bool) -> Box<dyn Iterator<Item = &'a Arc<Pipeline>> + 'a>
+where
+    I: DoubleEndedIterator<Item = &'a Arc<Pipeline>> + 'a,
+{
+    if desc {
+        Box::new(it.rev())
+    } else {
+        Box::new(it)
+    }
 }
 
 /// `GET /projects/:id/pipelines/:pipeline_id`.
