@@ -40,7 +40,7 @@ pub fn reset(sessions: &Sessions, name: Option<&str>) {
 }
 
 /// Reads one rule or a list of rules.
-fn parse(body: &[u8]) -> Result<Vec<RuleSpec>, String> {
+fn parse(body: &[u8]) -> Result<(Vec<RuleSpec>, bool), String> {
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| format!("the body is not JSON (send one rule or a list of rules): {e}"))?;
     let (items, list) = match value {
@@ -52,7 +52,7 @@ fn parse(body: &[u8]) -> Result<Vec<RuleSpec>, String> {
             ));
         }
     };
-    items
+    let specs = items
         .into_iter()
         .enumerate()
         .map(|(i, item)| {
@@ -65,7 +65,8 @@ fn parse(body: &[u8]) -> Result<Vec<RuleSpec>, String> {
             }
             Ok(spec)
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok((specs, list))
 }
 
 /// Serves `/faults` and `/faults/ID`.
@@ -76,7 +77,7 @@ pub fn handle(sessions: &Sessions, req: &ControlRequest, session: Option<String>
     let m = req.method;
     match req.path.strip_prefix("/faults").unwrap_or("") {
         "" | "/" if m == Method::POST => {
-            let specs = match parse(req.body) {
+            let (specs, list) = match parse(req.body) {
                 Ok(s) => s,
                 Err(e) => return bad(StatusCode::BAD_REQUEST, e),
             };
@@ -92,7 +93,8 @@ pub fn handle(sessions: &Sessions, req: &ControlRequest, session: Option<String>
                         },
                     )
                 }
-                Err((i, e)) => bad(StatusCode::BAD_REQUEST, format!("faults[{i}].{e}")),
+                Err((i, e)) if list => bad(StatusCode::BAD_REQUEST, format!("faults[{i}].{e}")),
+                Err((_, e)) => bad(StatusCode::BAD_REQUEST, format!("fault.{e}")),
             }
         }
         "" | "/" if m == Method::GET || m == Method::HEAD => json(

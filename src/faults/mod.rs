@@ -105,11 +105,15 @@ impl SessionFaults {
         let mut taken: Vec<Arc<str>> = current.armed.iter().map(|a| a.rule.id.clone()).collect();
         let mut new = Vec::new();
         for (i, spec) in specs.into_iter().enumerate() {
-            let id = loop {
-                let n = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-                let id = format!("f{n}");
-                if !taken.iter().any(|t| **t == *id) {
-                    break id;
+            let id = if let Some(given) = &spec.id {
+                given.clone()
+            } else {
+                loop {
+                    let n = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+                    let id = format!("f{n}");
+                    if !taken.iter().any(|t| **t == *id) {
+                        break id;
+                    }
                 }
             };
             let rule = Rule::compile(spec, id).map_err(|e| (i, e))?;
