@@ -21,6 +21,9 @@ pub struct Entry {
     /// How the response broke its schema (empty when it did not, or checking is off).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub violations: Vec<crate::contract::Violation>,
+    /// Ids of the fault rules and rate limits that touched the request.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<String>,
 }
 
 #[derive(Debug)]

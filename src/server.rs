@@ -185,7 +185,7 @@ async fn accept_loop(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let (stream, _) = match accepted {
+                let (stream, peer) = match accepted {
                     Ok(s) => s,
                     Err(e) => {
                         let wait = backoff.failed(&e);
@@ -211,12 +211,15 @@ async fn accept_loop(
                     }
                     continue;
                 }
+                // faults (#10): the stream's switch for reset/close rules, on every request.
+                let (stream, ctl) = crate::faults::Conn::new(stream, peer.ip());
                 let state = conn::ConnState::new();
                 let registered = registry.add(state.clone());
                 let app = app.clone();
                 let conn_state = state.clone();
                 let stopping_now = stopping.clone();
-                let service = service_fn(move |req: hyper::Request<Incoming>| {
+                let service = service_fn(move |mut req: hyper::Request<Incoming>| {
+                    req.extensions_mut().insert(ctl.clone());
                     let app = app.clone();
                     let guard = conn_state.request();
                     let stopping = stopping_now.clone();
@@ -303,8 +306,10 @@ fn header<'a>(req: &'a hyper::Request<Incoming>, name: &str) -> Option<&'a str> 
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full<Parts>> {
+async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Reply> {
     let started = Instant::now();
+    let conn = req.extensions().get::<crate::faults::ConnCtl>().cloned();
+    let mut plan = crate::faults::Plan::default();
     let method = req.method().clone();
     let raw_path = req.uri().path().to_owned();
     let raw_query = req.uri().query().unwrap_or("").to_owned();
@@ -336,6 +341,11 @@ async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full
 
     if let Some(control_path) = path.strip_prefix("/-/glmock") {
         let token = header(&req, "x-glmock-control-token").map(str::to_owned);
+        // The control API's JSON bodies (`POST /-/glmock/faults`).
+        let body = match read_body(req.into_body(), app.options.max_body_bytes).await {
+            Ok(b) => b,
+            Err(e) => return to_hyper(e.into_response(), false),
+        };
         let resp = control::handle(
             &app.sessions,
             &app.journal,
@@ -346,6 +356,7 @@ async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full
                 query: &query,
                 session: session_name.as_deref(),
                 token: token.as_deref(),
+                body: &body,
             },
         );
         return to_hyper(resp, method == Method::HEAD);
@@ -385,9 +396,17 @@ async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full
                     headers,
                     link_base,
                 );
-                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    api::handle(&app.sessions, &api_req)
-                })) {
+                // --- faults hook (#10): rules and rate limits may delay the request or
+                // answer instead of the handler.
+                plan = crate::faults::decide(&app.sessions, &api_req, conn.as_ref());
+                plan.wait().await;
+                let faulted = plan.answer();
+                // --- end of faults hook
+                match faulted.map(Ok).unwrap_or_else(|| {
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        api::handle(&app.sessions, &api_req)
+                    }))
+                }) {
                     Ok(r) => r,
                     Err(panic) => {
                         let msg = panic
@@ -410,12 +429,16 @@ async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full
         method: method.to_string(),
         path,
         query: raw_query,
-        status: resp.status.as_u16(),
+        status: plan.journal_status(resp.status.as_u16()),
         duration_ms,
         violations: std::mem::take(&mut resp.violations),
+        faults: plan.ids(),
     });
-    to_hyper(resp, method == Method::HEAD)
+    plan.apply(to_hyper(resp, method == Method::HEAD))
 }
+
+/// A response body: whole, or as a fault rule leaves it (`src/faults/body.rs`).
+pub type Reply = crate::faults::FaultBody<Full<Parts>>;
 
 async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, ApiError> {
     match Limited::new(body, limit).collect().await {
@@ -514,7 +537,7 @@ impl bytes::Buf for Parts {
     }
 }
 
-fn to_hyper(resp: Response, head: bool) -> hyper::Response<Full<Parts>> {
+fn to_hyper(resp: Response, head: bool) -> hyper::Response<Reply> {
     let (content_type, body) = match resp.body {
         Body::Json(b) => (Some("application/json"), Parts::new([b])),
         Body::JsonParts(parts) => (Some("application/json"), Parts::new(parts)),
@@ -554,13 +577,16 @@ fn to_hyper(resp: Response, head: bool) -> hyper::Response<Full<Parts>> {
         }
     }
     let body = if head { Parts::new([]) } else { body };
-    builder.body(Full::new(body)).unwrap_or_else(|_| {
-        let mut r = hyper::Response::new(Full::new(Parts::new([Bytes::from_static(
-            b"{\"message\":\"500 Internal Server Error\"}",
-        )])));
-        *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-        r
-    })
+    builder
+        .body(Reply::Whole(Full::new(body)))
+        .unwrap_or_else(|_| {
+            let mut r =
+                hyper::Response::new(Reply::Whole(Full::new(Parts::new([Bytes::from_static(
+                    b"{\"message\":\"500 Internal Server Error\"}",
+                )]))));
+            *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            r
+        })
 }
 
 #[cfg(test)]

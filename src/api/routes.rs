@@ -134,6 +134,17 @@ static TABLE: LazyLock<matchit::Router<Route>> = LazyLock::new(|| {
     r
 });
 
+/// The route a raw path matches (`/api/v4/projects/{id}/jobs`), without decoding its
+/// parameters or looking at the method: for fault rules.
+pub fn pattern(path: &str) -> Option<&'static str> {
+    let path = if path.len() > 1 {
+        path.trim_end_matches('/')
+    } else {
+        path
+    };
+    TABLE.at(path).ok().map(|m| m.value.pattern)
+}
+
 /// Finds the handler for a method and raw path.
 pub fn find(method: &Method, path: &str) -> Result<(Handler, RouteParams), ApiError> {
     let path = if path.len() > 1 {

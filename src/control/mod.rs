@@ -2,6 +2,8 @@
 //! the request journal and the clock. Optionally protected by a token
 //! (`X-Glmock-Control-Token`).
 
+mod faults;
+
 use bytes::Bytes;
 use hyper::{Method, StatusCode};
 use serde::Serialize;
@@ -22,6 +24,8 @@ pub struct ControlRequest<'a> {
     /// Session named by the URL prefix or header, if any.
     pub session: Option<&'a str>,
     pub token: Option<&'a str>,
+    /// The request body (JSON for the endpoints that take one).
+    pub body: &'a [u8],
 }
 
 fn json<T: Serialize>(status: StatusCode, v: &T) -> Response {
@@ -130,12 +134,14 @@ pub fn handle(
             let reset = match &session {
                 Some(s) => {
                     sessions.reset(s);
+                    faults::reset(sessions, Some(s));
                     journal.clear(Some(s));
                     vec![s.clone()]
                 }
                 None => {
                     let names = sessions.names();
                     sessions.reset_all();
+                    faults::reset(sessions, None);
                     journal.clear(None);
                     names
                 }
@@ -267,6 +273,7 @@ pub fn handle(
                 ),
             }
         }
+        p if p == "/faults" || p.starts_with("/faults/") => faults::handle(sessions, req, session),
         "/health" | "/sessions" | "/reset" | "/journal" | "/violations" | "/clock"
         | "/clock/advance" => ApiError::MethodNotAllowed {
             allow: match req.path {

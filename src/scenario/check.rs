@@ -87,6 +87,7 @@ pub fn build_world(
     let mut version = version::NEWEST;
     let mut now = None;
     let mut frozen = false;
+    let mut rate_limits = None;
     for (src, f) in files {
         let mut err = Errors {
             file: &src.name,
@@ -117,6 +118,9 @@ pub fn build_world(
         if let Some(fz) = f.gitlab.frozen {
             frozen = fz;
         }
+        if f.gitlab.rate_limits.is_some() {
+            rate_limits = f.gitlab.rate_limits;
+        }
     }
     if let Some(b) = &overrides.base_url {
         base_url = b.trim_end_matches('/').to_owned();
@@ -129,6 +133,13 @@ pub fn build_world(
         version: version.to_string(),
         profile: Profile::for_version(version),
         contract: None,
+        faults: std::sync::Arc::new(crate::faults::Faults::new(
+            files
+                .iter()
+                .flat_map(|(_, f)| f.faults.iter().cloned())
+                .collect(),
+            rate_limits.unwrap_or_default(),
+        )),
     };
 
     let load_time = now.unwrap_or_else(Timestamp::now);

@@ -144,6 +144,7 @@ fn read_root(ctx: &mut Ctx, n: &Node) -> Option<ScenarioFile> {
             d::list_of(c, n, p, read_job_token)
         })
         .unwrap_or_default();
+    s.faults = o.opt(ctx, "faults", read_faults).unwrap_or_default();
     // Free space for YAML anchors shared by the rest of the file.
     o.get("defaults");
     o.finish(ctx);
@@ -167,6 +168,7 @@ fn read_instance(ctx: &mut Ctx, n: &Node, path: &str) -> Option<InstanceDef> {
                 d::one_of(c, n, p, &["frozen", "running"])
             })
             .map(|s| s == "frozen"),
+        rate_limits: o.opt(ctx, "rate_limits", read_rate_limits),
     };
     o.finish(ctx);
     Some(def)
@@ -791,4 +793,112 @@ fn read_job_token(ctx: &mut Ctx, n: &Node, path: &str) -> Option<JobTokenDef> {
         loc: n.loc,
         path: path.to_owned(),
     })
+}
+
+// --- faults: and gitlab.rate_limits: (`src/faults/`): serde types shared with the control
+// API, read from the node's JSON; errors point at the field they name when it can be found.
+
+/// The node of a dotted field path (`match.route`) or of a key or value named `name`.
+fn locate(n: &Node, path: &str, field: &str, name: Option<&str>) -> (node::Loc, String) {
+    let mut node = n;
+    let mut at = path.to_owned();
+    for key in field.split('.').filter(|k| !k.is_empty()) {
+        let node::Value::Map(entries) = &node.value else {
+            break;
+        };
+        match entries
+            .iter()
+            .find(|(k, _)| matches!(&k.value, node::Value::Str(s) if s == key))
+        {
+            Some((_, v)) => {
+                node = v;
+                at = d::join(&at, key);
+            }
+            None => break,
+        }
+    }
+    if let Some(name) = name
+        && let Some(found) = find_named(node, &at, name)
+    {
+        return found;
+    }
+    (node.loc, at)
+}
+
+fn find_named(n: &Node, path: &str, name: &str) -> Option<(node::Loc, String)> {
+    match &n.value {
+        node::Value::Str(s) if s == name => Some((n.loc, path.to_owned())),
+        node::Value::Map(entries) => entries.iter().find_map(|(k, v)| {
+            let key = match &k.value {
+                node::Value::Str(s) => s.as_str(),
+                _ => return None,
+            };
+            if key == name {
+                return Some((k.loc, d::join(path, key)));
+            }
+            find_named(v, &d::join(path, key), name)
+        }),
+        node::Value::Seq(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| find_named(v, &format!("{path}[{i}]"), name)),
+        _ => None,
+    }
+}
+
+/// Decodes a node into a serde type, reporting serde's message at the field it names.
+fn serde_node<T: serde::de::DeserializeOwned>(ctx: &mut Ctx, n: &Node, path: &str) -> Option<T> {
+    let value = d::json(ctx, n, path)?;
+    match serde_json::from_value::<T>(value) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            let message = e.to_string();
+            let name = message.split('`').nth(1);
+            let (loc, at) = locate(n, path, "", name);
+            ctx.error(loc, &at, message);
+            None
+        }
+    }
+}
+
+fn read_faults(
+    ctx: &mut Ctx,
+    n: &Node,
+    path: &str,
+) -> Option<Vec<std::sync::Arc<crate::faults::rule::Rule>>> {
+    let node::Value::Seq(items) = &n.value else {
+        ctx.error(
+            n.loc,
+            path,
+            format!("expected a list of fault rules, found {}", n.value.kind()),
+        );
+        return None;
+    };
+    let mut rules = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("{path}[{i}]");
+        let Some(spec) = serde_node::<crate::faults::spec::RuleSpec>(ctx, item, &at) else {
+            continue;
+        };
+        match crate::faults::rule::Rule::compile(spec, at.clone()) {
+            Ok(r) => rules.push(std::sync::Arc::new(r)),
+            Err(e) => {
+                let (loc, field) = locate(item, &at, &e.field, None);
+                ctx.error(loc, &field, e.message);
+            }
+        }
+    }
+    Some(rules)
+}
+
+fn read_rate_limits(ctx: &mut Ctx, n: &Node, path: &str) -> Option<crate::faults::limits::Limits> {
+    let spec = serde_node::<crate::faults::spec::RateLimitsSpec>(ctx, n, path)?;
+    match crate::faults::limits::Limits::from_spec(&spec) {
+        Ok(l) => Some(l),
+        Err(e) => {
+            let (loc, field) = locate(n, path, &e.field, None);
+            ctx.error(loc, &field, e.message);
+            None
+        }
+    }
 }

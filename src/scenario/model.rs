@@ -15,6 +15,8 @@ pub struct ScenarioFile {
     pub runners: Vec<RunnerDef>,
     pub projects: Vec<ProjectDef>,
     pub job_tokens: Vec<JobTokenDef>,
+    /// Checked fault rules of the `faults:` list (`src/faults/`).
+    pub faults: Vec<std::sync::Arc<crate::faults::rule::Rule>>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -23,6 +25,8 @@ pub struct InstanceDef {
     pub base_url: Option<String>,
     pub now: Option<Timestamp>,
     pub frozen: Option<bool>,
+    /// `rate_limits:` (`src/faults/limits.rs`); off when absent.
+    pub rate_limits: Option<crate::faults::limits::Limits>,
 }
 
 #[derive(Debug, Clone)]

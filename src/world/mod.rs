@@ -109,6 +109,8 @@ pub struct Instance {
     /// The schemas every response is checked against (set by the server; `None` in
     /// tools that only build worlds).
     pub contract: Option<Arc<crate::contract::Contract>>,
+    /// Fault rules and rate limits, with every session's counters (`src/faults/`).
+    pub faults: Arc<crate::faults::Faults>,
 }
 
 #[derive(Debug, Clone)]

@@ -1,0 +1,131 @@
+//! `/-/glmock/faults`: a session's fault rules. `POST` adds one rule or a list (JSON, the
+//! format of the scenario's `faults:`), `GET` lists them with their counters, `DELETE`
+//! removes all of them or `/faults/ID`. Self-contained: `control/mod.rs` dispatches here.
+
+use bytes::Bytes;
+use hyper::{Method, StatusCode};
+use serde::Serialize;
+
+use super::ControlRequest;
+use crate::api::{ApiError, Body, Response};
+use crate::faults::Listed;
+use crate::faults::spec::RuleSpec;
+use crate::world::session::{self, Sessions};
+
+#[derive(Serialize)]
+struct Rules<'a> {
+    session: &'a str,
+    faults: Vec<Listed>,
+}
+
+#[derive(Serialize)]
+struct Failure {
+    error: String,
+}
+
+fn json<T: Serialize>(status: StatusCode, v: &T) -> Response {
+    Response::json(
+        status,
+        Bytes::from(serde_json::to_vec(v).expect("control bodies serialize")),
+    )
+}
+
+fn bad(status: StatusCode, error: String) -> Response {
+    json(status, &Failure { error })
+}
+
+/// Forgets a session's rules and counters (or every session's), with `/-/glmock/reset`.
+pub fn reset(sessions: &Sessions, name: Option<&str>) {
+    sessions.base().instance.faults.reset(name);
+}
+
+/// Reads one rule or a list of rules.
+fn parse(body: &[u8]) -> Result<(Vec<RuleSpec>, bool), String> {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| format!("the body is not JSON (send one rule or a list of rules): {e}"))?;
+    let (items, list) = match value {
+        serde_json::Value::Array(items) => (items, true),
+        one @ serde_json::Value::Object(_) => (vec![one], false),
+        other => {
+            return Err(format!(
+                "expected a rule (an object) or a list of rules, found {other}"
+            ));
+        }
+    };
+    let specs = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let at = if list { format!("faults[{i}]") } else { "fault".into() };
+            let spec: RuleSpec = serde_json::from_value(item).map_err(|e| format!("{at}: {e}"))?;
+            if spec.matches.session.is_some() {
+                return Err(format!(
+                    "{at}.match.session: a rule set here belongs to one session already; choose it with ?session=NAME or the /-/sessions/NAME prefix"
+                ));
+            }
+            Ok(spec)
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((specs, list))
+}
+
+/// Serves `/faults` and `/faults/ID`.
+pub fn handle(sessions: &Sessions, req: &ControlRequest, session: Option<String>) -> Response {
+    let name = session.unwrap_or_else(|| session::DEFAULT.to_owned());
+    let faults = sessions.base().instance.faults.clone();
+    let state = || faults.session(&name, || sessions.snapshot(&name).now());
+    let m = req.method;
+    match req.path.strip_prefix("/faults").unwrap_or("") {
+        "" | "/" if m == Method::POST => {
+            let (specs, list) = match parse(req.body) {
+                Ok(s) => s,
+                Err(e) => return bad(StatusCode::BAD_REQUEST, e),
+            };
+            let now = sessions.snapshot(&name).now();
+            match state().add(specs, now) {
+                Ok(added) => {
+                    faults.activate();
+                    json(
+                        StatusCode::CREATED,
+                        &Rules {
+                            session: &name,
+                            faults: added,
+                        },
+                    )
+                }
+                Err((i, e)) if list => bad(StatusCode::BAD_REQUEST, format!("faults[{i}].{e}")),
+                Err((_, e)) => bad(StatusCode::BAD_REQUEST, format!("fault.{e}")),
+            }
+        }
+        "" | "/" if m == Method::GET || m == Method::HEAD => json(
+            StatusCode::OK,
+            &Rules {
+                session: &name,
+                faults: state().list(),
+            },
+        ),
+        "" | "/" if m == Method::DELETE => {
+            state().remove(None);
+            Response::new(StatusCode::NO_CONTENT, Body::Empty)
+        }
+        "" | "/" => ApiError::MethodNotAllowed {
+            allow: "GET, HEAD, POST, DELETE".into(),
+        }
+        .into_response(),
+        id if m == Method::DELETE => {
+            let id = id.trim_start_matches('/');
+            if state().remove(Some(id)) == 0 {
+                bad(
+                    StatusCode::NOT_FOUND,
+                    format!("no fault rule {id:?} in session {name}"),
+                )
+            } else {
+                Response::new(StatusCode::NO_CONTENT, Body::Empty)
+            }
+        }
+        _ => ApiError::MethodNotAllowed {
+            allow: "DELETE".into(),
+        }
+        .into_response(),
+    }
+}
