@@ -91,11 +91,7 @@ pub struct VerifyArgs {
     #[arg(long = "ignore")]
     pub ignore: Vec<String>,
     /// Field names whose values are masked before comparing (types still compared).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "id,iid,sha,short_id,before_sha,created_at,updated_at,started_at,finished_at,erased_at,queued_at,committed_at,authored_date,committed_date,artifacts_expire_at,duration,queued_duration,web_url,avatar_url,contacted_at,system_id,revision,ip_address,project_id,pipeline_id"
-    )]
+    #[arg(long, value_delimiter = ',', default_value = crate::verify::DEFAULT_MASK)]
     pub mask: Vec<String>,
     /// Report format.
     #[arg(long, value_enum, default_value = "text")]

@@ -4,7 +4,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 
 use anyhow::{Context, bail};
 
-use crate::cli::{LogFormat, ServeArgs};
+use crate::cli::{ImportArgs, LogFormat, RecordArgs, ReportFormat, ServeArgs, VerifyArgs};
 use crate::scenario::Overrides;
 use crate::server::ServerOptions;
 use crate::version::{self, Version};
@@ -76,5 +76,70 @@ impl Config {
             log_level: a.log_level.clone(),
             log_format: a.log_format,
         })
+    }
+}
+
+/// `glmock record`'s arguments as the recorder's options.
+pub fn record_options(a: &RecordArgs) -> anyhow::Result<crate::record::Options> {
+    use crate::record::{CrawlOptions, Mode, ProxyOptions, RedactOptions};
+    let mode = match (&a.project, &a.listen) {
+        (Some(project), None) => Mode::Crawl(CrawlOptions {
+            pipelines: a.pipelines,
+            jobs: a.jobs,
+            pages: a.pages,
+            trace_bytes: a.trace_bytes,
+            rate: a.rate,
+            progress: true,
+            ..CrawlOptions::new(&a.upstream, project)
+        }),
+        (None, Some(listen)) => Mode::Proxy(ProxyOptions::new(&a.upstream, listen)),
+        (Some(_), Some(_)) => bail!("give either --project (crawl) or --listen (proxy)"),
+        (None, None) => bail!("give --project ID_OR_PATH (crawl) or --listen ADDR (proxy)"),
+    };
+    let token = std::env::var(&a.token_env)
+        .ok()
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty());
+    Ok(crate::record::Options {
+        mode,
+        token,
+        token_source: format!("the environment variable {}", a.token_env),
+        out: a.out.clone(),
+        redact: RedactOptions::parse(&a.redact)?,
+    })
+}
+
+/// `glmock verify`'s arguments as the verifier's options.
+pub fn verify_options(a: &VerifyArgs) -> anyhow::Result<crate::verify::RunOptions> {
+    use std::io::IsTerminal;
+    let color = match a.color.as_str() {
+        "always" => true,
+        "never" => false,
+        "auto" => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        other => bail!("--color {other:?} is not one of auto, always, never"),
+    };
+    Ok(crate::verify::RunOptions {
+        cassettes: a.cassettes.clone(),
+        scenario_files: a.scenarios.clone(),
+        compare: crate::verify::Options {
+            scenarios: Vec::new(),
+            gitlab_version: parse_version(a.gitlab_version.as_deref())?,
+            ignore: a.ignore.clone(),
+            mask: a.mask.clone(),
+        },
+        format: match a.format {
+            ReportFormat::Text => crate::verify::Format::Text,
+            ReportFormat::Json => crate::verify::Format::Json,
+            ReportFormat::Junit => crate::verify::Format::Junit,
+        },
+        color,
+    })
+}
+
+/// `glmock import`'s arguments as the importer's options.
+pub fn import_options(a: &ImportArgs) -> crate::import::Options {
+    crate::import::Options {
+        cassettes: a.cassettes.clone(),
+        out: a.out.clone(),
     }
 }

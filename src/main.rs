@@ -5,21 +5,23 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use glmock::cli::{Args, Command, DeriveArgs, LogFormat, SchemasCommand};
-use glmock::config::{self, Config};
-use glmock::contract::{Contract, Mode};
-use glmock::scenario::{self, Overrides};
+use glmock::__internal::cli::{Args, Command, DeriveArgs, LogFormat, SchemasCommand};
+use glmock::__internal::config::{self, Config};
+use glmock::__internal::contract::{Contract, Mode};
+use glmock::__internal::scenario::{self, Overrides};
+use glmock::__internal::{import, record, verify};
 
+// args → options → run: clap's types stop here and in `config`; each subsystem takes its own
+// options type.
 fn main() -> ExitCode {
-    glmock::install_crypto_provider();
     let args = Args::parse();
     let result = match args.command {
         Command::Serve(a) => Config::from_args(&a).and_then(serve),
         Command::Check(a) => check(&a),
         Command::Schemas(SchemasCommand::Derive(a)) => derive(&a),
-        Command::Record(a) => glmock::record::run(&a),
-        Command::Verify(a) => glmock::verify::run(&a),
-        Command::Import(a) => glmock::import::run(&a),
+        Command::Record(a) => config::record_options(&a).and_then(|o| record::run(&o)),
+        Command::Verify(a) => config::verify_options(&a).and_then(|o| verify::run(&o)),
+        Command::Import(a) => import::run(&config::import_options(&a)),
         Command::ScenarioSchema => {
             println!("{}", scenario::SCENARIO_SCHEMA.trim_end());
             Ok(ExitCode::SUCCESS)
@@ -67,7 +69,7 @@ fn serve(config: Config) -> anyhow::Result<ExitCode> {
         .context("starting the async runtime")?;
     runtime.block_on(async move {
         let gitlab_version = world.instance.version.clone();
-        let mut server = glmock::Server::start(world, config.server.clone())
+        let mut server = glmock::__internal::Server::start(world, config.server.clone())
             .await
             .with_context(|| format!("starting the server on {}", config.server.listen))?;
         let url = server.uri();
@@ -107,7 +109,7 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
-fn check(a: &glmock::cli::CheckArgs) -> anyhow::Result<ExitCode> {
+fn check(a: &glmock::__internal::cli::CheckArgs) -> anyhow::Result<ExitCode> {
     let overrides = Overrides {
         base_url: None,
         version: config::parse_version(a.gitlab_version.as_deref())?,
@@ -126,7 +128,7 @@ fn check(a: &glmock::cli::CheckArgs) -> anyhow::Result<ExitCode> {
     )
     .context("loading the response schemas")?;
     world.attach_contract(contract);
-    let found = glmock::contract::offline::check_world(&world);
+    let found = glmock::__internal::contract::offline::check_world(&world);
     let (mut pipelines, mut jobs) = (0, 0);
     for p in world.projects.values() {
         pipelines += p.pipelines.len();
@@ -161,7 +163,7 @@ fn check(a: &glmock::cli::CheckArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn derive(a: &DeriveArgs) -> anyhow::Result<ExitCode> {
-    use glmock::contract::derive;
+    use glmock::__internal::contract::derive;
     let mut paths = Vec::new();
     for p in &a.docs {
         if p.is_dir() {

@@ -8,8 +8,14 @@ use std::fmt;
 pub const OLDEST: Version = Version(13, 12);
 pub const NEWEST: Version = Version(18, 5);
 
+/// A GitLab version as `major.minor` (`Version(17, 11)` is 17.11), ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Version(pub u32, pub u32);
+pub struct Version(
+    /// Major.
+    pub u32,
+    /// Minor.
+    pub u32,
+);
 
 impl Version {
     /// Parses `major.minor` (a patch part is accepted and ignored).

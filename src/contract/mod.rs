@@ -16,7 +16,8 @@ use serde_json::Value;
 use crate::version::Version;
 
 /// What happens to a response that breaks its schema.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 pub enum Mode {
     /// Replace it with a 500 whose body lists every violation.
     Strict,

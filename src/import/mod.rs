@@ -21,7 +21,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::cli::ImportArgs;
 use crate::record::cassette::Cassette;
 use crate::scenario::{self, Source};
 
@@ -98,8 +97,17 @@ fn load(yaml: &str) -> anyhow::Result<crate::world::World> {
     scenario::build(&[source], &scenario::Overrides::default()).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
+/// What `glmock import` runs with (the CLI maps its arguments to this).
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Cassettes to import.
+    pub cassettes: Vec<std::path::PathBuf>,
+    /// Scenario file to write.
+    pub out: std::path::PathBuf,
+}
+
 /// Runs `glmock import`.
-pub fn run(args: &ImportArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: &Options) -> anyhow::Result<ExitCode> {
     let mut cassettes = Vec::new();
     for path in &args.cassettes {
         cassettes.push((path.display().to_string(), Cassette::read(path)?));

@@ -69,7 +69,6 @@ impl Upstream {
         rate: f64,
         timeout: Duration,
     ) -> anyhow::Result<Upstream> {
-        crate::install_crypto_provider();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)

@@ -20,7 +20,6 @@ use super::capture::{
 use super::cassette::{Body, Cassette, Exchange, RecordedRequest, RecordedResponse};
 use super::client::{Answer, RetryPolicy, Upstream};
 use super::redact::remove_secrets;
-use crate::cli::RecordArgs;
 
 /// What to crawl.
 #[derive(Debug, Clone)]
@@ -61,22 +60,6 @@ impl CrawlOptions {
             retry: RetryPolicy::default(),
             timeout: Duration::from_secs(60),
         }
-    }
-
-    /// From the command line (`--project` must be given).
-    pub fn from_args(args: &RecordArgs) -> anyhow::Result<CrawlOptions> {
-        let Some(project) = &args.project else {
-            anyhow::bail!("crawl mode needs --project");
-        };
-        Ok(CrawlOptions {
-            pipelines: args.pipelines,
-            jobs: args.jobs,
-            pages: args.pages,
-            trace_bytes: args.trace_bytes,
-            rate: args.rate,
-            progress: true,
-            ..CrawlOptions::new(&args.upstream, project)
-        })
     }
 }
 

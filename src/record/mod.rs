@@ -19,72 +19,94 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use crate::cli::RecordArgs;
+use std::path::PathBuf;
 
 pub use crawl::{CrawlOptions, crawl};
 pub use proxy::{ProxyHandle, ProxyOptions, proxy};
 pub use redact::{RedactOptions, redact, remove_secrets};
 
+/// What `glmock record` runs with (the CLI maps its arguments to this).
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Crawl a project, or proxy a client's traffic.
+    pub mode: Mode,
+    /// The access token sent upstream (`PRIVATE-TOKEN`), if any.
+    pub token: Option<String>,
+    /// Where the token was to come from, for the message when a crawl has none
+    /// (`the environment variable GITLAB_TOKEN`).
+    pub token_source: String,
+    /// Cassette to write.
+    pub out: PathBuf,
+    /// Personal data to replace with pseudonyms.
+    pub redact: RedactOptions,
+}
+
+/// How to record.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    /// Walk a project's CI endpoints.
+    Crawl(CrawlOptions),
+    /// Forward every request to the upstream, recording it, until Ctrl-C or SIGTERM.
+    Proxy(ProxyOptions),
+}
+
+impl Options {
+    fn upstream(&self) -> &str {
+        match &self.mode {
+            Mode::Crawl(c) => &c.upstream,
+            Mode::Proxy(p) => &p.upstream,
+        }
+    }
+}
+
 /// Runs `glmock record`: exit 0 when the cassette was written, an error otherwise.
-pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
-    crate::install_crypto_provider();
-    let redact_opts = RedactOptions::parse(&args.redact)?;
-    capture::normalize_upstream(&args.upstream)?;
-    if args.rate.is_nan() || args.rate <= 0.0 {
+pub fn run(opts: &Options) -> anyhow::Result<ExitCode> {
+    capture::normalize_upstream(opts.upstream())?;
+    if let Mode::Crawl(c) = &opts.mode
+        && (c.rate.is_nan() || c.rate <= 0.0)
+    {
         anyhow::bail!("--rate must be a positive number of requests per second");
     }
-    if let Some(dir) = args.out.parent()
+    if let Some(dir) = opts.out.parent()
         && !dir.as_os_str().is_empty()
         && !dir.is_dir()
     {
         anyhow::bail!("--out: directory {} does not exist", dir.display());
     }
-    let token = std::env::var(&args.token_env)
-        .ok()
-        .map(|t| t.trim().to_owned())
-        .filter(|t| !t.is_empty());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     let mut cassette = runtime.block_on(async {
-        match (&args.project, &args.listen) {
-            (Some(_), None) => {
-                let Some(token) = token.as_deref() else {
+        match &opts.mode {
+            Mode::Crawl(crawl_opts) => {
+                let Some(token) = opts.token.as_deref() else {
                     anyhow::bail!(
-                        "set the environment variable {} to an access token (read_api scope) \
-                         for {}; --token-env names another variable",
-                        args.token_env,
-                        args.upstream
+                        "set {} to an access token (read_api scope) for {}; --token-env names another variable",
+                        opts.token_source,
+                        crawl_opts.upstream
                     );
                 };
-                let opts = CrawlOptions::from_args(args)?;
-                crawl(&opts, Some(token)).await
+                crawl(crawl_opts, Some(token)).await
             }
-            (None, Some(_)) => run_proxy(args, token).await,
-            (Some(_), Some(_)) => {
-                anyhow::bail!("give either --project (crawl) or --listen (proxy)")
-            }
-            (None, None) => {
-                anyhow::bail!("give --project ID_OR_PATH (crawl) or --listen ADDR (proxy)")
-            }
+            Mode::Proxy(proxy_opts) => run_proxy(opts, proxy_opts).await,
         }
     })?;
     // A crawl whose project could not be read stops there: say so (after writing the answer).
-    let unreadable = match (&args.project, cassette.exchanges.as_slice()) {
-        (Some(project), [only]) if !(200..300).contains(&only.response.status) => Some(format!(
-            "project {project} answered {} (see the cassette); check the token and the project",
-            only.response.status
+    let unreadable = match (&opts.mode, cassette.exchanges.as_slice()) {
+        (Mode::Crawl(c), [only]) if !(200..300).contains(&only.response.status) => Some(format!(
+            "project {} answered {} (see the cassette); check the token and the project",
+            c.project, only.response.status
         )),
         _ => None,
     };
-    redact(&mut cassette, &redact_opts);
-    cassette.write(&args.out)?;
+    redact(&mut cassette, &opts.redact);
+    cassette.write(&opts.out)?;
     eprintln!(
         "glmock record: wrote {} exchange(s) to {}",
         cassette.exchanges.len(),
-        args.out.display()
+        opts.out.display()
     );
     if let Some(message) = unreadable {
         anyhow::bail!(message);
@@ -92,16 +114,18 @@ pub fn run(args: &RecordArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn run_proxy(args: &RecordArgs, token: Option<String>) -> anyhow::Result<cassette::Cassette> {
-    let opts = ProxyOptions::from_args(args)?;
-    let handle = proxy(&opts, token).await?;
+async fn run_proxy(
+    opts: &Options,
+    proxy_opts: &ProxyOptions,
+) -> anyhow::Result<cassette::Cassette> {
+    let handle = proxy(proxy_opts, opts.token.clone()).await?;
     println!("{}", handle.url());
     let _ = std::io::stdout().flush();
     eprintln!(
         "glmock record: forwarding {} to {}; stop with Ctrl-C to write {}",
         handle.url(),
-        args.upstream,
-        args.out.display()
+        proxy_opts.upstream,
+        opts.out.display()
     );
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_style(

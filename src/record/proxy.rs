@@ -34,7 +34,6 @@ use super::capture::{
 use super::cassette::{Cassette, Exchange, RecordedRequest, RecordedResponse};
 use super::client::Upstream;
 use super::redact::remove_secrets;
-use crate::cli::RecordArgs;
 
 /// Headers that belong to one connection, not to the exchange.
 const HOP_BY_HOP: &[&str] = &[
@@ -70,14 +69,6 @@ impl ProxyOptions {
             max_body_bytes: 64 * 1024 * 1024,
             timeout: Duration::from_secs(300),
         }
-    }
-
-    /// From the command line (`--listen` must be given).
-    pub fn from_args(args: &RecordArgs) -> anyhow::Result<ProxyOptions> {
-        let Some(listen) = &args.listen else {
-            anyhow::bail!("proxy mode needs --listen");
-        };
-        Ok(ProxyOptions::new(&args.upstream, listen))
     }
 }
 

@@ -22,8 +22,11 @@ pub const DEFAULT_SCENARIO_NAME: &str = "fixtures/default.yaml (embedded)";
 /// One problem in a scenario.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScenarioError {
+    /// The file (or inline source) name.
     pub file: String,
+    /// 1-based line; 0 when the error is about the whole file.
     pub line: u64,
+    /// 1-based column; 0 when the error is about the whole file.
     pub column: u64,
     /// Field path such as `projects[0].pipelines[2].jobs[1].status`.
     pub path: String,

@@ -13,12 +13,12 @@ pub mod report;
 pub mod schema;
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 
-use crate::cli::{ReportFormat, VerifyArgs};
 use crate::contract::{Contract, Mode};
 use crate::record::cassette::{Body, Cassette, Exchange};
 use crate::scenario::{self, Overrides, Source};
@@ -28,7 +28,7 @@ pub use report::{CassetteReport, ExchangeReport, Report, Summary};
 
 /// What to verify against and how to compare.
 #[derive(Debug, Clone)]
-pub struct VerifyOptions {
+pub struct Options {
     /// Scenarios to replay against; empty: one imported from the cassettes.
     pub scenarios: Vec<Source>,
     /// The version to emulate and check the schemas for (default: each cassette's, else the
@@ -40,10 +40,13 @@ pub struct VerifyOptions {
     pub mask: Vec<String>,
 }
 
-impl Default for VerifyOptions {
-    /// No scenario (import), no version, nothing ignored, the CLI's default mask.
+/// The former name of [`Options`].
+pub type VerifyOptions = Options;
+
+impl Default for Options {
+    /// No scenario (import), no version, nothing ignored, the default mask.
     fn default() -> Self {
-        VerifyOptions {
+        Options {
             scenarios: Vec::new(),
             gitlab_version: None,
             ignore: Vec::new(),
@@ -52,54 +55,58 @@ impl Default for VerifyOptions {
     }
 }
 
-/// The default `--mask` list, as `glmock verify --help` shows it.
+/// The fields masked by default (`--mask`'s default), comma-separated.
+pub const DEFAULT_MASK: &str = "id,iid,sha,short_id,before_sha,created_at,updated_at,started_at,finished_at,erased_at,queued_at,committed_at,authored_date,committed_date,artifacts_expire_at,duration,queued_duration,web_url,avatar_url,contacted_at,system_id,revision,ip_address,project_id,pipeline_id";
+
+/// [`DEFAULT_MASK`] as a list.
 pub fn default_mask() -> Vec<String> {
-    use clap::CommandFactory;
-    let cmd = crate::cli::Args::command();
-    cmd.find_subcommand("verify")
-        .and_then(|v| v.get_arguments().find(|a| a.get_id() == "mask"))
-        .map(|a| {
-            a.get_default_values()
-                .iter()
-                .flat_map(|d| {
-                    d.to_string_lossy()
-                        .split(',')
-                        .map(str::to_owned)
-                        .collect::<Vec<_>>()
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    DEFAULT_MASK.split(',').map(str::to_owned).collect()
+}
+
+/// How the report is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// For people (a unified diff per drifted exchange).
+    Text,
+    /// One JSON document.
+    Json,
+    /// JUnit XML, for CI dashboards.
+    Junit,
+}
+
+/// What `glmock verify` runs with (the CLI maps its arguments to this).
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Cassettes to verify.
+    pub cassettes: Vec<PathBuf>,
+    /// Scenario files to replay against (read into `compare.scenarios`); none: imported.
+    pub scenario_files: Vec<PathBuf>,
+    /// How to compare (its `scenarios` are added to the files').
+    pub compare: Options,
+    /// Report format.
+    pub format: Format,
+    /// Colour in the text report.
+    pub color: bool,
 }
 
 /// Runs `glmock verify`: exit 0 when nothing drifted, 1 when something did.
-pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
-    let color = match args.color.as_str() {
-        "always" => true,
-        "never" => false,
-        "auto" => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-        other => bail!("--color {other:?} is not one of auto, always, never"),
-    };
+pub fn run(opts: &RunOptions) -> anyhow::Result<ExitCode> {
     let mut cassettes = Vec::new();
-    for path in &args.cassettes {
+    for path in &opts.cassettes {
         let c = Cassette::read(path).context("reading the cassettes")?;
         cassettes.push((path.display().to_string(), c));
     }
-    let mut scenarios = Vec::new();
-    for path in &args.scenarios {
-        scenarios.push(Source::read(path).map_err(|e| anyhow::anyhow!("{e}"))?);
+    let mut compare = opts.compare.clone();
+    for path in &opts.scenario_files {
+        compare
+            .scenarios
+            .push(Source::read(path).map_err(|e| anyhow::anyhow!("{e}"))?);
     }
-    let opts = VerifyOptions {
-        scenarios,
-        gitlab_version: crate::config::parse_version(args.gitlab_version.as_deref())?,
-        ignore: args.ignore.clone(),
-        mask: args.mask.clone(),
-    };
-    let report = verify_named(&cassettes, &opts)?;
-    let out = match args.format {
-        ReportFormat::Text => report.to_text(color),
-        ReportFormat::Json => report.to_json() + "\n",
-        ReportFormat::Junit => {
+    let report = verify_named(&cassettes, &compare)?;
+    let out = match opts.format {
+        Format::Text => report.to_text(opts.color),
+        Format::Json => report.to_json() + "\n",
+        Format::Junit => {
             for n in &report.notes {
                 eprintln!("note: {n}");
             }
@@ -119,7 +126,7 @@ pub fn run(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Verifies cassettes named `#1`, `#2`…
-pub fn verify(cassettes: &[Cassette], opts: &VerifyOptions) -> anyhow::Result<Report> {
+pub fn verify(cassettes: &[Cassette], opts: &Options) -> anyhow::Result<Report> {
     let named: Vec<(String, Cassette)> = cassettes
         .iter()
         .enumerate()
@@ -130,10 +137,7 @@ pub fn verify(cassettes: &[Cassette], opts: &VerifyOptions) -> anyhow::Result<Re
 
 /// Verifies `(name, cassette)` pairs. Each cassette is replayed against its own fresh
 /// glmock, so one cassette's mutations never reach another's.
-pub fn verify_named(
-    cassettes: &[(String, Cassette)],
-    opts: &VerifyOptions,
-) -> anyhow::Result<Report> {
+pub fn verify_named(cassettes: &[(String, Cassette)], opts: &Options) -> anyhow::Result<Report> {
     let rules = Rules::new(&opts.mask, &opts.ignore)?;
     let sources = if opts.scenarios.is_empty() {
         let all: Vec<Cassette> = cassettes.iter().map(|(_, c)| c.clone()).collect();

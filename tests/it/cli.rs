@@ -33,7 +33,6 @@ async fn serve_takes_its_flags_from_the_environment_and_stops_on_sigterm() {
         "{url:?}"
     );
 
-    glmock::install_crypto_provider();
     let client = reqwest::Client::new();
     let health = client
         .get(format!("{url}/-/glmock/health"))

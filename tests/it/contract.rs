@@ -1,9 +1,9 @@
 //! The contract through HTTP: strict, warn and off; every endpoint of the default and
 //! showcase scenarios under three GitLab versions; `glmock check` and `schemas derive`.
 
-use glmock::ServerOptions;
-use glmock::contract::Mode;
-use glmock::scenario::{Overrides, Source};
+use glmock::__internal::ServerOptions;
+use glmock::__internal::contract::Mode;
+use glmock::__internal::scenario::{Overrides, Source};
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -247,7 +247,7 @@ async fn every_endpoint_matches_its_schema_in_strict_mode_across_versions() {
                 .map(|f| Source::read(&fixture(f)).unwrap())
                 .collect();
             let overrides = Overrides {
-                version: glmock::version::Version::parse(version),
+                version: glmock::__internal::version::Version::parse(version),
                 ..Overrides::default()
             };
             let s = TestServer::from_sources(sources, overrides).await;

@@ -130,11 +130,11 @@ async fn link_header_of_a_deep_but_allowed_query_is_rebuilt() {
 // Connections
 
 /// A server on loopback with the given connection options (the default scenario).
-async fn server_with(options: glmock::ServerOptions) -> TestServer {
+async fn server_with(options: glmock::__internal::ServerOptions) -> TestServer {
     TestServer::start(
-        vec![glmock::scenario::Source::embedded_default()],
+        vec![glmock::__internal::scenario::Source::embedded_default()],
         Default::default(),
-        glmock::ServerOptions {
+        glmock::__internal::ServerOptions {
             listen: ([127, 0, 0, 1], 0).into(),
             ..options
         },
@@ -164,12 +164,12 @@ fn get_request(path: &str) -> String {
     format!("GET {path} HTTP/1.1\r\nHost: x\r\nPRIVATE-TOKEN: {ROOT}\r\n\r\n")
 }
 
-fn quick() -> glmock::ServerOptions {
-    glmock::ServerOptions {
+fn quick() -> glmock::__internal::ServerOptions {
+    glmock::__internal::ServerOptions {
         first_byte_timeout: Duration::from_millis(300),
         idle_timeout: Duration::from_millis(300),
         write_timeout: Duration::from_millis(300),
-        ..glmock::ServerOptions::default()
+        ..glmock::__internal::ServerOptions::default()
     }
 }
 
@@ -212,10 +212,10 @@ async fn connections_that_never_speak_or_go_idle_are_closed() {
 
 #[tokio::test]
 async fn the_connection_cap_refuses_politely_and_frees_up() {
-    let s = server_with(glmock::ServerOptions {
+    let s = server_with(glmock::__internal::ServerOptions {
         max_connections: 2,
         first_byte_timeout: Duration::from_secs(60),
-        ..glmock::ServerOptions::default()
+        ..glmock::__internal::ServerOptions::default()
     })
     .await;
     let a = TcpStream::connect(addr(&s)).await.unwrap();
@@ -263,7 +263,7 @@ async fn stop_reading(c: &mut TcpStream) {
 
 #[tokio::test]
 async fn a_client_that_never_reads_is_closed_after_the_write_timeout() {
-    let s = server_with(glmock::ServerOptions {
+    let s = server_with(glmock::__internal::ServerOptions {
         max_connections: 1,
         ..quick()
     })
@@ -278,19 +278,18 @@ async fn a_client_that_never_reads_is_closed_after_the_write_timeout() {
 
 #[tokio::test]
 async fn shutdown_closes_keep_alive_with_connection_close_and_reports_cut_responses() {
-    glmock::install_crypto_provider();
-    let world = glmock::scenario::build(
-        &[glmock::scenario::Source::embedded_default()],
+    let world = glmock::__internal::scenario::build(
+        &[glmock::__internal::scenario::Source::embedded_default()],
         &Default::default(),
     )
     .unwrap();
-    let server = glmock::Server::start(
+    let server = glmock::__internal::Server::start(
         world,
-        glmock::ServerOptions {
+        glmock::__internal::ServerOptions {
             listen: ([127, 0, 0, 1], 0).into(),
             shutdown_grace: Duration::from_millis(800),
             write_timeout: Duration::from_secs(60),
-            ..glmock::ServerOptions::default()
+            ..glmock::__internal::ServerOptions::default()
         },
     )
     .await
@@ -385,8 +384,8 @@ fn check_binary(dir: &std::path::Path) -> (Option<i32>, String) {
     )
 }
 
-fn load(dir: &std::path::Path) -> Result<glmock::world::World, String> {
-    glmock::scenario::load_paths(&[dir.join("scenario.yaml")], &Default::default())
+fn load(dir: &std::path::Path) -> Result<glmock::__internal::world::World, String> {
+    glmock::__internal::scenario::load_paths(&[dir.join("scenario.yaml")], &Default::default())
         .map_err(|e| e.to_string())
 }
 
@@ -423,11 +422,11 @@ async fn log_file_inside_the_scenario_directory_is_served() {
     let (code, out) = check_binary(&dir);
     assert_eq!(code, Some(0), "{out}");
     let s = TestServer::start(
-        vec![glmock::scenario::Source::read(&dir.join("scenario.yaml")).unwrap()],
+        vec![glmock::__internal::scenario::Source::read(&dir.join("scenario.yaml")).unwrap()],
         Default::default(),
-        glmock::ServerOptions {
+        glmock::__internal::ServerOptions {
             listen: ([127, 0, 0, 1], 0).into(),
-            ..glmock::ServerOptions::default()
+            ..glmock::__internal::ServerOptions::default()
         },
     )
     .await;
@@ -501,8 +500,8 @@ fn regression_issue_14_log_file_cannot_escape_or_block() {
 #[test]
 fn log_file_in_a_scenario_given_as_text_is_refused() {
     let yaml = "projects:\n  - id: 1\n    path: g/p\n    pipelines:\n      - id: 1\n        jobs:\n          - {id: 1, name: a, status: success, log_file: /etc/passwd}\n";
-    let err = glmock::scenario::build(
-        &[glmock::scenario::Source {
+    let err = glmock::__internal::scenario::build(
+        &[glmock::__internal::scenario::Source {
             name: "inline.yaml".into(),
             text: yaml.into(),
             dir: None,

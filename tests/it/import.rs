@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use glmock::record::cassette::{
+use glmock::__internal::record::cassette::{
     BASE_PLACEHOLDER, Body, Cassette, Exchange, RecordedRequest, RecordedResponse,
 };
-use glmock::scenario::{self, Overrides, Source};
+use glmock::__internal::scenario::{self, Overrides, Source};
 use serde_json::Value;
 
 use crate::support::{TestServer, fixture};
@@ -168,7 +168,7 @@ async fn assert_replays(cassette: &Cassette, yaml: &str, ignored: &[(&str, &str)
 }
 
 fn import(cassettes: &[Cassette]) -> String {
-    let yaml = glmock::import::to_scenario(cassettes).expect("import");
+    let yaml = glmock::__internal::import::to_scenario(cassettes).expect("import");
     let source = Source {
         name: "imported.yaml".into(),
         text: yaml.clone(),

@@ -113,13 +113,13 @@ async fn offset_pagination_headers_and_links() {
 
 #[tokio::test]
 async fn older_versions_send_totals_on_the_jobs_list() {
-    let sources = vec![glmock::scenario::Source {
+    let sources = vec![glmock::__internal::scenario::Source {
         name: "g.yaml".into(),
         text: generated(2, 10),
         dir: None,
     }];
-    let overrides = glmock::scenario::Overrides {
-        version: glmock::version::Version::parse("16.10"),
+    let overrides = glmock::__internal::scenario::Overrides {
+        version: glmock::__internal::version::Version::parse("16.10"),
         ..Default::default()
     };
     let s = TestServer::from_sources(sources, overrides).await;

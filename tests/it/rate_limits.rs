@@ -198,13 +198,13 @@ async fn bad_limits_and_rules_in_a_scenario_name_file_line_and_field() {
     let yaml = scenario(
         "    authenticated_api: {requests_per_period: 3, period_in_seconds: 0}\n    project_jobs_api: {requests: 3}",
     ) + "faults:\n  - match: {route: /projects/:id/issues}\n    then: reset\n  - when: {tmes: 1}\n    then: reset\n";
-    let err = glmock::scenario::build(
-        &[glmock::scenario::Source {
+    let err = glmock::__internal::scenario::build(
+        &[glmock::__internal::scenario::Source {
             name: "limits.yaml".into(),
             text: yaml,
             dir: None,
         }],
-        &glmock::scenario::Overrides::default(),
+        &glmock::__internal::scenario::Overrides::default(),
     )
     .expect_err("invalid");
     let text = err.to_string();

@@ -8,10 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use glmock::record::cassette::{Body, Cassette, Exchange};
-use glmock::record::client::RetryPolicy;
-use glmock::record::{self, CrawlOptions, ProxyOptions, RedactOptions};
-use glmock::scenario::{Overrides, Source};
+use glmock::__internal::record::cassette::{Body, Cassette, Exchange};
+use glmock::__internal::record::client::RetryPolicy;
+use glmock::__internal::record::{self, CrawlOptions, ProxyOptions, RedactOptions};
+use glmock::__internal::scenario::{Overrides, Source};
 use http_body_util::Full;
 use serde_json::{Value, json};
 
@@ -238,7 +238,7 @@ async fn crawl_with_redaction_uses_consistent_pseudonyms() {
     let upstream = TestServer::from_sources(
         vec![Source::embedded_default()],
         Overrides {
-            version: glmock::version::Version::parse("17.5"),
+            version: glmock::__internal::version::Version::parse("17.5"),
             ..Overrides::default()
         },
     )

@@ -1,8 +1,8 @@
 //! record → import → serve → verify: a crawl of a live (here: another glmock) GitLab,
 //! imported as a scenario, replays without drift.
 
-use glmock::record::{CrawlOptions, crawl};
-use glmock::verify::{VerifyOptions, verify};
+use glmock::__internal::record::{CrawlOptions, crawl};
+use glmock::__internal::verify::{VerifyOptions, verify};
 
 use crate::support::*;
 

@@ -11,7 +11,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use glmock::scenario::{self, Overrides, Source};
+use glmock::__internal::scenario::{self, Overrides, Source};
 use serde_json::Value;
 
 // ---------------------------------------------------------------------------------------

@@ -6,12 +6,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use glmock::record::cassette::{
+use glmock::__internal::record::cassette::{
     BASE_PLACEHOLDER, Body, Cassette, Exchange, RecordedRequest, RecordedResponse,
 };
-use glmock::scenario::{Overrides, Source};
-use glmock::verify::{self, Kind, Report, VerifyOptions};
-use glmock::version::Version;
+use glmock::__internal::scenario::{Overrides, Source};
+use glmock::__internal::verify::{self, Kind, Report, VerifyOptions};
+use glmock::__internal::version::Version;
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use glmock::scenario::{self, Overrides, Source};
-use glmock::{Server, ServerOptions};
+use glmock::__internal::scenario::{self, Overrides, Source};
+use glmock::__internal::{Server, ServerOptions};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
 
@@ -60,7 +60,7 @@ impl TestServer {
             // Strict contract: every response of every test must match its schema.
             ServerOptions {
                 listen: ([127, 0, 0, 1], 0).into(),
-                contract: glmock::contract::Mode::Strict,
+                contract: glmock::__internal::contract::Mode::Strict,
                 ..ServerOptions::default()
             },
         )
@@ -72,7 +72,6 @@ impl TestServer {
         overrides: Overrides,
         options: ServerOptions,
     ) -> TestServer {
-        glmock::install_crypto_provider();
         let world =
             scenario::build(&sources, &overrides).unwrap_or_else(|e| panic!("scenario: {e}"));
         let server = Server::start(world, options).await.expect("server starts");
