@@ -15,6 +15,7 @@ pub mod cli;
 pub mod config;
 pub mod contract;
 pub mod control;
+pub mod healthcheck;
 pub mod import;
 pub mod journal;
 pub mod record;

@@ -11,6 +11,10 @@ use glmock::contract::{Contract, Mode};
 use glmock::scenario::{self, Overrides};
 
 fn main() -> ExitCode {
+    // In the container image /bin/sh is this binary, for `--health-cmd` (see healthcheck.rs).
+    if let Some(code) = glmock::healthcheck::as_shell(&std::env::args_os().collect::<Vec<_>>()) {
+        return code;
+    }
     glmock::install_crypto_provider();
     let args = Args::parse();
     let result = match args.command {
@@ -20,6 +24,7 @@ fn main() -> ExitCode {
         Command::Record(a) => glmock::record::run(&a),
         Command::Verify(a) => glmock::verify::run(&a),
         Command::Import(a) => glmock::import::run(&a),
+        Command::Healthcheck(a) => Ok(glmock::healthcheck::run(&a)),
         Command::ScenarioSchema => {
             println!("{}", scenario::SCENARIO_SCHEMA.trim_end());
             Ok(ExitCode::SUCCESS)
@@ -54,7 +59,7 @@ fn init_logging(level: &str, format: LogFormat) {
 
 fn serve(config: Config) -> anyhow::Result<ExitCode> {
     init_logging(&config.log_level, config.log_format);
-    let world = match scenario::load_paths(&config.scenarios, &config.overrides) {
+    let world = match config.load_world() {
         Ok(w) => w,
         Err(errors) => {
             eprint!("error: {errors}");
@@ -107,7 +112,8 @@ fn check(a: &glmock::cli::CheckArgs) -> anyhow::Result<ExitCode> {
         base_url: None,
         version: config::parse_version(a.gitlab_version.as_deref())?,
     };
-    let mut world = match scenario::load_paths(&a.paths, &overrides) {
+    let paths = config::scenario_files(&a.paths, None)?;
+    let mut world = match scenario::load_paths(&paths, &overrides) {
         Ok(world) => world,
         Err(errors) => {
             print!("{errors}");
@@ -148,7 +154,7 @@ fn check(a: &glmock::cli::CheckArgs) -> anyhow::Result<ExitCode> {
     }
     println!(
         "ok: {} file(s), {} project(s), {pipelines} pipeline(s), {jobs} job(s), GitLab {}, every rendering matches its schema",
-        a.paths.len(),
+        paths.len(),
         world.projects.len(),
         world.instance.version
     );
