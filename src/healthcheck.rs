@@ -1,7 +1,7 @@
 //! `glmock healthcheck`: asks a running glmock for `GET /-/glmock/health` and says whether
 //! it answered 200. Made for container health checks (Docker's `HEALTHCHECK`, GitHub
 //! Actions' `--health-cmd`), where the image has no curl and no shell: one HTTP/1.1
-//! request over a plain TCP socket, no HTTP client library.
+//! request over a plain TCP socket, with no HTTP client library.
 
 use std::ffi::OsString;
 use std::io::{Read, Write};
