@@ -57,7 +57,8 @@ COPY --from=build /out/ /
 USER 65532:65532
 # Listen on every interface; load every *.yaml / *.yml mounted at /scenarios (in name
 # order), else the embedded default scenario. GLMOCK_SCENARIO (files or directories) takes
-# precedence over /scenarios; GLMOCK_BASE_URL sets the host in web_url fields and Link headers.
+# precedence over /scenarios; GLMOCK_SCENARIO_YAML (a scenario as text) is merged after the
+# files; GLMOCK_BASE_URL sets the host in web_url fields and Link headers.
 ENV GLMOCK_LISTEN=0.0.0.0:8080 \
     GLMOCK_SCENARIO_DIR=/scenarios \
     PATH=/usr/local/bin:/bin
