@@ -30,6 +30,22 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Turn cassettes into a scenario that answers their GET requests.
     Import(ImportArgs),
+    /// Ask a running glmock for GET /-/glmock/health (exit 0: it answered 200, 1: it did
+    /// not); for container health checks.
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HealthcheckArgs {
+    /// The address the server listens on (0.0.0.0 and :: are called through loopback).
+    #[arg(long, env = "GLMOCK_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Sent as X-Glmock-Control-Token when the server requires one.
+    #[arg(long, env = "GLMOCK_CONTROL_TOKEN")]
+    pub control_token: Option<String>,
+    /// Give up after this many milliseconds (connect and answer together).
+    #[arg(long, env = "GLMOCK_HEALTHCHECK_TIMEOUT_MS", default_value_t = 2000)]
+    pub timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -146,9 +162,19 @@ pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port. The bound URL is printed on stdout.
     #[arg(long, env = "GLMOCK_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: String,
-    /// Scenario file to load; repeat to merge several files.
+    /// Scenario file to load; repeat to merge several files. A directory stands for its
+    /// *.yaml and *.yml files, merged in name order.
     #[arg(long = "scenario", env = "GLMOCK_SCENARIO", value_delimiter = ',')]
     pub scenarios: Vec<PathBuf>,
+    /// Directory whose *.yaml and *.yml files are loaded (merged in name order) when no
+    /// --scenario is given; skipped when it does not exist or holds none (the container
+    /// image sets /scenarios).
+    #[arg(long, env = "GLMOCK_SCENARIO_DIR")]
+    pub scenario_dir: Option<PathBuf>,
+    /// A scenario as YAML text, merged after the files (alone when there are none): for CI
+    /// service containers, which start before the repository is checked out.
+    #[arg(long, env = "GLMOCK_SCENARIO_YAML")]
+    pub scenario_yaml: Option<String>,
     /// External URL of this server, used in web_url fields and Link headers
     /// (default: the scenario's gitlab.base_url for web_url, the request's Host for Link).
     #[arg(long, env = "GLMOCK_BASE_URL")]
@@ -193,7 +219,8 @@ pub struct ServeArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// Scenario files (checked together, as `serve` would merge them).
+    /// Scenario files (checked together, as `serve` would merge them); a directory stands
+    /// for its *.yaml and *.yml files.
     #[arg(required = true, env = "GLMOCK_SCENARIO", value_delimiter = ',')]
     pub paths: Vec<PathBuf>,
     /// GitLab version to check against (major.minor).

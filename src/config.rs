@@ -1,11 +1,12 @@
 //! `Args` → `Config`: validated, defaulted, ready to run.
 
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
 use crate::cli::{ImportArgs, LogFormat, RecordArgs, ReportFormat, ServeArgs, VerifyArgs};
-use crate::scenario::Overrides;
+use crate::scenario::{self, Overrides, ScenarioErrors, Source};
 use crate::server::ServerOptions;
 use crate::version::{self, Version};
 
@@ -14,6 +15,8 @@ use crate::version::{self, Version};
 pub struct Config {
     pub server: ServerOptions,
     pub scenarios: Vec<std::path::PathBuf>,
+    /// `--scenario-yaml`: scenario text merged after the files.
+    pub scenario_yaml: Option<String>,
     pub overrides: Overrides,
     pub log_level: String,
     pub log_format: LogFormat,
@@ -68,7 +71,8 @@ impl Config {
                 max_sessions: a.max_sessions.max(1),
                 ..ServerOptions::default()
             },
-            scenarios: a.scenarios.clone(),
+            scenarios: scenario_files(&a.scenarios, a.scenario_dir.as_deref())?,
+            scenario_yaml: a.scenario_yaml.clone().filter(|y| !y.trim().is_empty()),
             overrides: Overrides {
                 base_url,
                 version: parse_version(a.gitlab_version.as_deref())?,
@@ -142,4 +146,88 @@ pub fn import_options(a: &ImportArgs) -> crate::import::Options {
         cassettes: a.cassettes.clone(),
         out: a.out.clone(),
     }
+}
+
+impl Config {
+    /// The world `serve` starts with: the scenario files, then `--scenario-yaml`; the
+    /// embedded default scenario when there is neither.
+    pub fn load_world(&self) -> Result<crate::world::World, ScenarioErrors> {
+        let Some(yaml) = &self.scenario_yaml else {
+            return scenario::load_paths(&self.scenarios, &self.overrides);
+        };
+        let mut sources = Vec::new();
+        let mut errors = Vec::new();
+        for p in &self.scenarios {
+            match Source::read(p) {
+                Ok(s) => sources.push(s),
+                Err(e) => errors.push(e),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ScenarioErrors(errors));
+        }
+        sources.push(Source {
+            name: "GLMOCK_SCENARIO_YAML".into(),
+            text: yaml.clone(),
+            dir: None,
+        });
+        scenario::build(&sources, &self.overrides)
+    }
+}
+
+/// The scenario files to load: `--scenario` paths (a directory stands for its `*.yaml` /
+/// `*.yml` files in name order), else the files of `--scenario-dir` when it exists and
+/// holds some, else none (the embedded default scenario).
+pub fn scenario_files(paths: &[PathBuf], dir: Option<&Path>) -> anyhow::Result<Vec<PathBuf>> {
+    if !paths.is_empty() {
+        let mut files = Vec::new();
+        for p in paths {
+            if p.is_dir() {
+                let inside = yaml_files_in(p)?;
+                if inside.is_empty() {
+                    bail!(
+                        "--scenario {}: the directory holds no *.yaml or *.yml file",
+                        p.display()
+                    );
+                }
+                files.extend(inside);
+            } else {
+                // Missing files are reported by the loader, with the others.
+                files.push(p.clone());
+            }
+        }
+        return Ok(files);
+    }
+    match dir {
+        Some(d) if d.exists() => {
+            if !d.is_dir() {
+                bail!("--scenario-dir {} is not a directory", d.display());
+            }
+            yaml_files_in(d)
+        }
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// `*.yaml` and `*.yml` files directly in `dir`, sorted by name. Hidden entries are left
+/// out (editors' swap files, and the `..data` links of a Kubernetes ConfigMap volume, whose
+/// visible names are links to the same files).
+fn yaml_files_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let entry = entry.with_context(|| format!("reading {}", dir.display()))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+        if !yaml || name.starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        // `is_file` follows links, so a mounted link to a file counts.
+        if path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
 }

@@ -41,6 +41,10 @@ pub(crate) mod contract;
 #[allow(missing_docs)]
 pub(crate) mod control;
 #[cfg(feature = "cli")]
+#[cfg(feature = "cli")]
+#[allow(missing_docs)]
+pub(crate) mod healthcheck;
+#[cfg(feature = "cli")]
 #[allow(missing_docs)]
 pub(crate) mod import;
 #[allow(missing_docs)]
@@ -98,6 +102,11 @@ pub mod __internal {
     /// `crate::control`
     pub mod control {
         pub use crate::control::*;
+    }
+    /// `crate::healthcheck`
+    #[cfg(feature = "cli")]
+    pub mod healthcheck {
+        pub use crate::healthcheck::*;
     }
     /// `crate::import`
     #[cfg(feature = "cli")]

@@ -14,6 +14,10 @@ use glmock::__internal::{import, record, verify};
 // args → options → run: clap's types stop here and in `config`; each subsystem takes its own
 // options type.
 fn main() -> ExitCode {
+    // In the container image /bin/sh is this binary, for `--health-cmd` (see healthcheck.rs).
+    if let Some(code) = glmock::__internal::healthcheck::as_shell(&std::env::args_os().collect::<Vec<_>>()) {
+        return code;
+    }
     let args = Args::parse();
     let result = match args.command {
         Command::Serve(a) => Config::from_args(&a).and_then(serve),
@@ -22,6 +26,7 @@ fn main() -> ExitCode {
         Command::Record(a) => config::record_options(&a).and_then(|o| record::run(&o)),
         Command::Verify(a) => config::verify_options(&a).and_then(|o| verify::run(&o)),
         Command::Import(a) => import::run(&config::import_options(&a)),
+        Command::Healthcheck(a) => Ok(glmock::__internal::healthcheck::run(&a)),
         Command::ScenarioSchema => {
             println!("{}", scenario::SCENARIO_SCHEMA.trim_end());
             Ok(ExitCode::SUCCESS)
@@ -56,7 +61,7 @@ fn init_logging(level: &str, format: LogFormat) {
 
 fn serve(config: Config) -> anyhow::Result<ExitCode> {
     init_logging(&config.log_level, config.log_format);
-    let world = match scenario::load_paths(&config.scenarios, &config.overrides) {
+    let world = match config.load_world() {
         Ok(w) => w,
         Err(errors) => {
             eprint!("error: {errors}");
@@ -114,7 +119,8 @@ fn check(a: &glmock::__internal::cli::CheckArgs) -> anyhow::Result<ExitCode> {
         base_url: None,
         version: config::parse_version(a.gitlab_version.as_deref())?,
     };
-    let mut world = match scenario::load_paths(&a.paths, &overrides) {
+    let paths = config::scenario_files(&a.paths, None)?;
+    let mut world = match scenario::load_paths(&paths, &overrides) {
         Ok(world) => world,
         Err(errors) => {
             print!("{errors}");
@@ -155,7 +161,7 @@ fn check(a: &glmock::__internal::cli::CheckArgs) -> anyhow::Result<ExitCode> {
     }
     println!(
         "ok: {} file(s), {} project(s), {pipelines} pipeline(s), {jobs} job(s), GitLab {}, every rendering matches its schema",
-        a.paths.len(),
+        paths.len(),
         world.projects.len(),
         world.instance.version
     );

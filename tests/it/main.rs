@@ -3,6 +3,7 @@
 mod support;
 
 mod auth_errors;
+mod ci_recipes;
 mod cli;
 mod contract;
 mod control;
@@ -15,6 +16,7 @@ mod import;
 mod jobs;
 mod lifecycle;
 mod lifecycle_full;
+mod packaging;
 mod pipelines;
 mod rate_limits;
 mod record;

@@ -183,6 +183,11 @@ def auth(client: gitlab.Gitlab) -> None:
         client.auth()
 
 
+def session_root(url: str) -> str:
+    """The server's URL without a `/-/sessions/NAME` prefix."""
+    return url.split("/-/sessions/")[0]
+
+
 # --- the test ----------------------------------------------------------------------------
 
 
@@ -191,7 +196,9 @@ def main() -> int:
         print(__doc__, file=sys.stderr)
         return 2
     url = sys.argv[1].rstrip("/")
-    smoke_url = f"{url}/-/sessions/smoke"
+    # A session URL (http://HOST/-/sessions/NAME) works as well: the read-only steps then
+    # use that session, and the mutating sessions are its siblings.
+    smoke_url = f"{session_root(url)}/-/sessions/smoke"
     print(f"python-gitlab {gitlab.__version__} against {url}", flush=True)
 
     gl = gitlab.Gitlab(url, private_token=ALICE, timeout=10)
@@ -546,7 +553,7 @@ def pipeline_steps(url: str, gl: gitlab.Gitlab, project: Any) -> None:
     """The Pipelines API: reads in the default session, then create / cancel / retry /
     delete in the session `smoke-pipelines`."""
     session = "smoke-pipelines"
-    session_url = f"{url}/-/sessions/{session}"
+    session_url = f"{session_root(url)}/-/sessions/{session}"
     ctx: dict[str, Any] = {}
 
     def advance(seconds: float) -> str:
