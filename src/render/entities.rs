@@ -778,7 +778,7 @@ pub struct PipelineEntity<'a> {
     committed_at: Option<Ts>,
     duration: Option<i64>,
     queued_duration: Option<i64>,
-    coverage: Option<&'a str>,
+    coverage: Option<std::borrow::Cow<'a, str>>,
     detailed_status: DetailedStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     archived: Versioned<bool>,
@@ -828,7 +828,11 @@ impl<'a> PipelineEntity<'a> {
             committed_at: ts(p.committed_at),
             duration,
             queued_duration: queued,
-            coverage: p.coverage.as_deref(),
+            coverage: p
+                .coverage
+                .as_deref()
+                .map(std::borrow::Cow::Borrowed)
+                .or_else(|| derived_coverage(world, p).map(std::borrow::Cow::Owned)),
             detailed_status: DetailedStatus::new(p.status, warnings, details_path),
             archived: when(world.instance.profile.pipeline_archived, || false),
             name: when(
@@ -837,6 +841,18 @@ impl<'a> PipelineEntity<'a> {
             ),
         }
     }
+}
+
+/// `Ci::Pipeline#coverage`: the mean of the latest jobs' coverage (retried ones left
+/// out), as GitLab presents it, with two decimals; `None` when no job has one.
+fn derived_coverage(world: &World, p: &Pipeline) -> Option<String> {
+    let state = world.project_state(p.project_id)?;
+    let (sum, n) = state
+        .pipeline_jobs(p.id)
+        .filter(|j| !j.retried)
+        .filter_map(|j| j.coverage)
+        .fold((0.0, 0u32), |(s, n), c| (s + c, n + 1));
+    (n > 0).then(|| format!("{:.2}", sum / f64::from(n)))
 }
 
 /// `PipelineVariable`: always the four keys.

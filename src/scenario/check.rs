@@ -75,6 +75,23 @@ fn default_queued(id: u64) -> f64 {
     0.5 + (id % 7) as f64 * 0.25
 }
 
+fn variable(v: &VariableDef) -> Variable {
+    Variable {
+        key: v.key.clone(),
+        value: v.value.clone(),
+        variable_type: v.variable_type.clone(),
+        raw: v.raw,
+    }
+}
+
+fn feature_access(level: Option<&str>) -> FeatureAccess {
+    match level {
+        Some("disabled") => FeatureAccess::Disabled,
+        Some("private") => FeatureAccess::Private,
+        _ => FeatureAccess::Enabled,
+    }
+}
+
 /// Builds the World from decoded files (in load order) or returns every error.
 pub fn build_world(
     files: &[(Source, ScenarioFile)],
@@ -128,6 +145,11 @@ pub fn build_world(
         base_url: base_url.clone(),
         version: version.to_string(),
         profile: Profile::for_version(version),
+        variables: files
+            .iter()
+            .flat_map(|(_, f)| &f.gitlab.variables)
+            .map(variable)
+            .collect(),
         contract: None,
     };
 
@@ -422,6 +444,9 @@ pub fn build_world(
                     },
                     default_branch,
                     public_builds: p.public_builds.unwrap_or(true),
+                    builds_access: feature_access(p.builds_access_level.as_deref()),
+                    repository_access: feature_access(p.repository_access_level.as_deref()),
+                    variables: p.variables.iter().map(variable).collect(),
                     ci_job_token_scope_enabled: p.ci_job_token_scope_enabled.unwrap_or(false),
                     job_token_allowlist: Vec::new(),
                     created_at: p.created_at.unwrap_or_else(epoch),
@@ -821,16 +846,7 @@ fn build_pipeline(
         started_at,
         finished_at,
         committed_at: pl.committed_at,
-        variables: pl
-            .variables
-            .iter()
-            .map(|v| Variable {
-                key: v.key.clone(),
-                value: v.value.clone(),
-                variable_type: v.variable_type.clone(),
-                raw: v.raw,
-            })
-            .collect(),
+        variables: pl.variables.iter().map(variable).collect(),
         test_report: pl.test_report.clone().map(Arc::new),
         parent,
         rev: next_revision(),

@@ -14,6 +14,8 @@ pub const ROLES: &[&str] = &[
     "maintainer",
     "owner",
 ];
+/// A project feature's access level (`ProjectFeature`; `public` is for pages only).
+pub const ACCESS_LEVELS: &[&str] = &["disabled", "private", "enabled"];
 pub const WHENS: &[&str] = &["on_success", "on_failure", "always", "manual", "delayed"];
 pub const RUNNER_TYPES: &[&str] = &["instance_type", "group_type", "project_type"];
 pub const VARIABLE_TYPES: &[&str] = &["env_var", "file"];
@@ -167,6 +169,11 @@ fn read_instance(ctx: &mut Ctx, n: &Node, path: &str) -> Option<InstanceDef> {
                 d::one_of(c, n, p, &["frozen", "running"])
             })
             .map(|s| s == "frozen"),
+        variables: o
+            .opt(ctx, "variables", |c, n, p| {
+                d::list_of(c, n, p, read_variable)
+            })
+            .unwrap_or_default(),
     };
     o.finish(ctx);
     Some(def)
@@ -366,10 +373,7 @@ fn read_environment(ctx: &mut Ctx, n: &Node, path: &str) -> Option<EnvironmentDe
     let slug = o.opt(ctx, "slug", d::string);
     o.finish(ctx);
     let name = name?;
-    let slug = slug.unwrap_or_else(|| {
-        name.to_lowercase()
-            .replace(|c: char| !c.is_ascii_alphanumeric(), "-")
-    });
+    let slug = slug.unwrap_or_else(|| super::slug::environment(&name));
     Some(EnvironmentDef { name, tier, slug })
 }
 
@@ -632,6 +636,17 @@ fn read_project(ctx: &mut Ctx, n: &Node, path: &str) -> Option<ProjectDef> {
         }),
         default_branch: o.opt(ctx, "default_branch", d::string),
         public_builds: o.opt(ctx, "public_builds", d::bool_),
+        builds_access_level: o.opt(ctx, "builds_access_level", |c, n, p| {
+            d::one_of(c, n, p, ACCESS_LEVELS)
+        }),
+        repository_access_level: o.opt(ctx, "repository_access_level", |c, n, p| {
+            d::one_of(c, n, p, ACCESS_LEVELS)
+        }),
+        variables: o
+            .opt(ctx, "variables", |c, n, p| {
+                d::list_of(c, n, p, read_variable)
+            })
+            .unwrap_or_default(),
         ci_job_token_scope_enabled: o.opt(ctx, "ci_job_token_scope_enabled", d::bool_),
         job_token_allowlist: o
             .opt(ctx, "job_token_allowlist", |c, n, p| {

@@ -23,6 +23,7 @@ pub struct InstanceDef {
     pub base_url: Option<String>,
     pub now: Option<Timestamp>,
     pub frozen: Option<bool>,
+    pub variables: Vec<VariableDef>,
 }
 
 #[derive(Debug, Clone)]
@@ -278,6 +279,9 @@ pub struct ProjectDef {
     pub visibility: Option<String>,
     pub default_branch: Option<String>,
     pub public_builds: Option<bool>,
+    pub builds_access_level: Option<String>,
+    pub repository_access_level: Option<String>,
+    pub variables: Vec<VariableDef>,
     pub ci_job_token_scope_enabled: Option<bool>,
     pub job_token_allowlist: Vec<(String, Loc)>,
     pub created_at: Option<Timestamp>,

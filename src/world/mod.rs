@@ -58,6 +58,16 @@ impl Role {
     }
 }
 
+/// A project feature's access level (`ProjectFeature`): `disabled`, `private` (members
+/// only) or `enabled` (everyone who can see the project).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FeatureAccess {
+    Disabled,
+    Private,
+    #[default]
+    Enabled,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Visibility {
     Private,
@@ -103,6 +113,8 @@ pub struct Instance {
     pub base_url: String,
     pub version: String,
     pub profile: Profile,
+    /// Instance-level CI/CD variables.
+    pub variables: Vec<Variable>,
     /// The schemas every response is checked against (set by the server; `None` in
     /// tools that only build worlds).
     pub contract: Option<Arc<crate::contract::Contract>>,
@@ -224,6 +236,11 @@ pub struct ProjectMeta {
     pub visibility: Visibility,
     pub default_branch: String,
     pub public_builds: bool,
+    /// `builds_access_level` and `repository_access_level` (CI/CD and the repository).
+    pub builds_access: FeatureAccess,
+    pub repository_access: FeatureAccess,
+    /// Project-level CI/CD variables.
+    pub variables: Vec<Variable>,
     pub ci_job_token_scope_enabled: bool,
     pub job_token_allowlist: Vec<u64>,
     pub created_at: Timestamp,

@@ -14,4 +14,6 @@ mod pipelines;
 mod record;
 mod roundtrip;
 mod scenario_format;
+mod spec_jobs;
+mod spec_pipelines;
 mod verify;

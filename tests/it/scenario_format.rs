@@ -884,6 +884,16 @@ const ENUMS: &[(&str, &str, &str)] = &[
         "projects: [{id: 1, path: a/b, members: {a: {value}}}]",
     ),
     (
+        "/$defs/project/properties/builds_access_level",
+        "projects[0].builds_access_level",
+        "projects: [{id: 1, path: a/b, builds_access_level: {value}}]",
+    ),
+    (
+        "/$defs/project/properties/repository_access_level",
+        "projects[0].repository_access_level",
+        "projects: [{id: 1, path: a/b, repository_access_level: {value}}]",
+    ),
+    (
         "/$defs/pipeline/properties/source",
         "projects[0].pipelines[0].source",
         "projects: [{id: 1, path: a/b, pipelines: [{id: 1, source: {value}}]}]",

@@ -360,11 +360,7 @@ pub fn trace(ctx: &Ctx) -> Result<Response, ApiError> {
         return Err(ApiError::Forbidden(None));
     }
     let job = find_build(&ctx.world, meta, job_id)?;
-    let debug = job
-        .variables
-        .iter()
-        .any(|(k, v)| k == "CI_DEBUG_TRACE" && v == "true");
-    if debug && !auth::can_update_build(&ctx.world, caller, meta) {
+    if debug_mode(&ctx.world, meta, &job) && !auth::can_update_build(&ctx.world, caller, meta) {
         return Err(ApiError::Forbidden(None));
     }
     let body = job.visible_log(ctx.world.now());
@@ -372,6 +368,36 @@ pub fn trace(ctx: &Ctx) -> Result<Response, ApiError> {
         "Content-Disposition",
         format!("infile; filename=\"{job_id}.log\""),
     ))
+}
+
+/// `Ci::Build#debug_mode?`: `CI_DEBUG_TRACE` or `CI_DEBUG_SERVICES` true among the job's
+/// variables, which take the job's, then the pipeline's, project's and instance's
+/// (`Gitlab::Utils.to_boolean`: `true`, `t`, `yes`, `y`, `1`, `on`, any case).
+fn debug_mode(world: &World, meta: &ProjectMeta, job: &Job) -> bool {
+    let pipeline = world.pipeline(meta.id, job.pipeline_id);
+    let scoped = job
+        .variables
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .chain(
+            pipeline
+                .iter()
+                .flat_map(|p| &p.variables)
+                .chain(&meta.variables)
+                .chain(&world.instance.variables)
+                .map(|v| (v.key.as_str(), v.value.as_str())),
+        );
+    let mut seen = std::collections::HashSet::new();
+    scoped
+        // The innermost definition of a key wins.
+        .filter(|(k, _)| seen.insert(*k))
+        .any(|(k, v)| {
+            matches!(k, "CI_DEBUG_TRACE" | "CI_DEBUG_SERVICES")
+                && matches!(
+                    v.to_ascii_lowercase().as_str(),
+                    "true" | "t" | "yes" | "y" | "1" | "on"
+                )
+        })
 }
 
 fn mutation_error(e: MutationError) -> ApiError {
