@@ -763,6 +763,29 @@ fn build_pipeline(
     } else {
         meta.branches.get(&ref_)
     };
+    // A pipeline on a ref the project does not have is one of a deleted branch or tag
+    // (GitLab keeps those), unless the name is a near miss of a ref it has: then it is a
+    // typo, and reported.
+    if pl.ref_.is_some() && head.is_none() && !ref_.starts_with("refs/") {
+        let (kind, plural, names) = if tag {
+            ("tag", "tags", &meta.tags)
+        } else {
+            ("branch", "branches", &meta.branches)
+        };
+        let known: Vec<&str> = names.keys().map(String::as_str).collect();
+        let hint = super::decode::did_you_mean(&ref_, &known);
+        if !hint.is_empty() {
+            err.at(
+                pl.locs.at("ref", pl.loc),
+                &format!("{}.ref", pl.path),
+                format!(
+                    "the project has no {kind} {ref_:?}{hint} (its {plural}: {}; add it under \
+                     the project's {plural}: if it is meant)",
+                    known.join(", ")
+                ),
+            );
+        }
+    }
     let sha = pl
         .sha
         .clone()

@@ -468,8 +468,8 @@ fn read_job(ctx: &mut Ctx, n: &Node, path: &str, bridge: bool) -> Option<JobDef>
         } else {
             o.opt(ctx, "erased_at", d::timestamp)
         },
-        duration: o.opt(ctx, "duration", d::f64_),
-        queued_duration: o.opt(ctx, "queued_duration", d::f64_),
+        duration: o.opt(ctx, "duration", d::seconds),
+        queued_duration: o.opt(ctx, "queued_duration", d::seconds),
         log: if bridge { None } else { log },
         artifacts: if bridge {
             Vec::new()
@@ -693,19 +693,10 @@ fn read_project(ctx: &mut Ctx, n: &Node, path: &str) -> Option<ProjectDef> {
 
 fn read_step(ctx: &mut Ctx, n: &Node, path: &str) -> Option<(f64, Status)> {
     let mut o = Obj::new(ctx, n, path)?;
-    let after = o.req(ctx, "after", d::f64_);
+    let after = o.req(ctx, "after", d::seconds);
     let to = o.req(ctx, "status", status);
     o.finish(ctx);
-    let after = after?;
-    if after < 0.0 || !after.is_finite() {
-        ctx.error(
-            n.loc,
-            &format!("{path}.after"),
-            format!("expected seconds ≥ 0, found {after}"),
-        );
-        return None;
-    }
-    Some((after, to?))
+    Some((after?, to?))
 }
 
 /// `timeline: [{after: 2, status: running}, {after: 10, status: success}]`: each step

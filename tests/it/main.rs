@@ -13,6 +13,7 @@ mod lifecycle_full;
 mod pipelines;
 mod record;
 mod roundtrip;
+mod scenario_errors;
 mod scenario_format;
 mod spec_jobs;
 mod spec_pipelines;
