@@ -8,6 +8,7 @@ pub mod decode;
 pub mod load;
 pub mod model;
 pub mod node;
+pub mod reference;
 pub mod slug;
 
 use std::fmt;

@@ -1451,3 +1451,32 @@ job_tokens:
         "not reported as expected:\n{wrong:#?}\n{run}"
     );
 }
+
+/// The README's field reference is the schema's, rendered (`src/scenario/reference.rs`).
+/// Run with `GLMOCK_BLESS=1` to rewrite it after changing the schema.
+#[test]
+fn readme_field_reference_is_rendered_from_the_schema() {
+    use glmock::scenario::reference;
+    let readme_path = crate_dir().join("README.md");
+    let readme = std::fs::read_to_string(&readme_path).expect("README.md");
+    let expected = reference::markdown(&committed_schema());
+    let (Some(start), Some(end)) = (readme.find(reference::BEGIN), readme.find(reference::END))
+    else {
+        panic!("README.md has no generated scenario reference (markers missing)");
+    };
+    let current = &readme[start..end + reference::END.len()];
+    if current != expected {
+        if std::env::var_os("GLMOCK_BLESS").is_some() {
+            let updated = format!(
+                "{}{expected}{}",
+                &readme[..start],
+                &readme[end + reference::END.len()..]
+            );
+            std::fs::write(&readme_path, updated).expect("writing README.md");
+        } else {
+            panic!(
+                "README.md's scenario reference differs from the schema; run the test with GLMOCK_BLESS=1"
+            );
+        }
+    }
+}
