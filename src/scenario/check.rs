@@ -92,13 +92,79 @@ fn feature_access(level: Option<&str>) -> FeatureAccess {
     }
 }
 
-/// Builds the World from decoded files (in load order) or returns every error.
+/// Builds the World from decoded files (in load order) or returns every error. One
+/// function per phase, each collecting its errors: the instance, users and their tokens,
+/// runners, projects, links between projects, global ids, downstream pipelines, each
+/// project's pipelines and jobs, job tokens.
 pub fn build_world(
     files: &[(Source, ScenarioFile)],
     overrides: &super::Overrides,
 ) -> Result<World, Vec<ScenarioError>> {
     let mut errors = Vec::new();
+    let (instance, now, frozen) = read_instance(files, overrides, &mut errors);
+    let load_time = now.unwrap_or_else(Timestamp::now);
+    let mut dir = Directory::default();
+    let mut token_seen: HashSet<String> = HashSet::new();
+    add_users(
+        files,
+        &instance.base_url,
+        &mut dir,
+        &mut token_seen,
+        &mut errors,
+    );
+    add_runners(files, &mut dir, &mut errors);
+    let project_files = add_projects(files, &instance.base_url, &mut dir, &mut errors);
+    link_projects(&project_files, &mut dir, &mut errors);
+    let (pipeline_ids, job_ids) = register_ids(&project_files, &mut errors);
+    let parents = downstream_parents(&project_files, &pipeline_ids, &mut errors);
+    let (projects, origins, max_pipeline, max_job) = build_projects(
+        &project_files,
+        &dir,
+        &parents,
+        (&pipeline_ids, &job_ids),
+        load_time,
+        &mut errors,
+    );
+    add_job_tokens(
+        files,
+        &job_ids,
+        &projects,
+        &mut dir,
+        &mut token_seen,
+        &mut errors,
+    );
 
+    dir.origins = origins.into_iter().collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(World {
+        instance: Arc::new(instance),
+        directory: Arc::new(dir),
+        projects,
+        next_job_id: max_job + 1,
+        next_pipeline_id: max_pipeline + 1,
+        clock: Clock::new(load_time, frozen),
+    })
+}
+
+/// Global ids: project of each pipeline, project of each job.
+type Ids = (HashMap<u64, u64>, HashMap<u64, u64>);
+
+/// What the pipelines phase makes: project states, origins, highest pipeline and job ids.
+type Built = (
+    HashMap<u64, Arc<ProjectState>>,
+    Vec<(String, String)>,
+    u64,
+    u64,
+);
+
+/// The instance: later files override earlier ones; the command line wins.
+fn read_instance(
+    files: &[(Source, ScenarioFile)],
+    overrides: &super::Overrides,
+    errors: &mut Vec<ScenarioError>,
+) -> (Instance, Option<Timestamp>, bool) {
     // Instance: later files override earlier ones.
     let mut base_url = DEFAULT_BASE_URL.to_owned();
     let mut version = version::NEWEST;
@@ -107,7 +173,7 @@ pub fn build_world(
     for (src, f) in files {
         let mut err = Errors {
             file: &src.name,
-            list: &mut errors,
+            list: errors,
         };
         if let Some(b) = &f.gitlab.base_url {
             base_url = b.clone();
@@ -152,16 +218,22 @@ pub fn build_world(
             .collect(),
         contract: None,
     };
+    (instance, now, frozen)
+}
 
-    let load_time = now.unwrap_or_else(Timestamp::now);
-    let mut dir = Directory::default();
-
+/// Users and their personal tokens.
+fn add_users(
+    files: &[(Source, ScenarioFile)],
+    base_url: &str,
+    dir: &mut Directory,
+    token_seen: &mut HashSet<String>,
+    errors: &mut Vec<ScenarioError>,
+) {
     // Users and their tokens.
-    let mut token_seen: HashSet<String> = HashSet::new();
     for (src, f) in files {
         let mut err = Errors {
             file: &src.name,
-            list: &mut errors,
+            list: errors,
         };
         for u in &f.users {
             if dir.users.contains_key(&u.id) {
@@ -235,12 +307,19 @@ pub fn build_world(
             );
         }
     }
+}
 
+/// Runners and their managers.
+fn add_runners(
+    files: &[(Source, ScenarioFile)],
+    dir: &mut Directory,
+    errors: &mut Vec<ScenarioError>,
+) {
     // Runners and managers.
     for (src, f) in files {
         let mut err = Errors {
             file: &src.name,
-            list: &mut errors,
+            list: errors,
         };
         for r in &f.runners {
             if dir.runners.contains_key(&r.id) {
@@ -318,13 +397,21 @@ pub fn build_world(
             }
         }
     }
+}
 
+/// Projects' metadata (before anything refers to them, so references resolve in any order).
+fn add_projects<'a>(
+    files: &'a [(Source, ScenarioFile)],
+    base_url: &str,
+    dir: &mut Directory,
+    errors: &mut Vec<ScenarioError>,
+) -> Vec<(&'a Source, &'a ProjectDef)> {
     // Projects (metadata first, so references between projects resolve in any order).
     let mut project_files: Vec<(&Source, &ProjectDef)> = Vec::new();
     for (src, f) in files {
         let mut err = Errors {
             file: &src.name,
-            list: &mut errors,
+            list: errors,
         };
         for p in &f.projects {
             if dir.projects.contains_key(&p.id) {
@@ -467,11 +554,20 @@ pub fn build_world(
             project_files.push((src, p));
         }
     }
+    project_files
+}
+
+/// Job token allowlists and agents: references between projects.
+fn link_projects(
+    project_files: &[(&Source, &ProjectDef)],
+    dir: &mut Directory,
+    errors: &mut Vec<ScenarioError>,
+) {
     // References between projects.
-    for (src, p) in &project_files {
+    for (src, p) in project_files {
         let mut err = Errors {
             file: &src.name,
-            list: &mut errors,
+            list: errors,
         };
         let mut allow = Vec::new();
         for (i, (path, loc)) in p.job_token_allowlist.iter().enumerate() {
@@ -506,14 +602,16 @@ pub fn build_world(
         meta.job_token_allowlist = allow;
         meta.agents = agents;
     }
+}
 
+fn register_ids(project_files: &[(&Source, &ProjectDef)], errors: &mut Vec<ScenarioError>) -> Ids {
     // Pipelines, jobs and bridges: ids are global, as in GitLab.
     let mut pipeline_ids: HashMap<u64, u64> = HashMap::new();
     let mut job_ids: HashMap<u64, u64> = HashMap::new();
-    for (src, p) in &project_files {
+    for (src, p) in project_files {
         let mut err = Errors {
             file: &src.name,
-            list: &mut errors,
+            list: errors,
         };
         for pl in &p.pipelines {
             if pipeline_ids.insert(pl.id, p.id).is_some() {
@@ -537,12 +635,20 @@ pub fn build_world(
             }
         }
     }
+    (pipeline_ids, job_ids)
+}
+
+fn downstream_parents(
+    project_files: &[(&Source, &ProjectDef)],
+    pipeline_ids: &HashMap<u64, u64>,
+    errors: &mut Vec<ScenarioError>,
+) -> HashMap<u64, (u64, u64)> {
     // Downstream pipelines of bridges: the child learns its parent.
     let mut parents: HashMap<u64, (u64, u64)> = HashMap::new();
-    for (src, p) in &project_files {
+    for (src, p) in project_files {
         let mut err = Errors {
             file: &src.name,
-            list: &mut errors,
+            list: errors,
         };
         for pl in &p.pipelines {
             for b in &pl.bridges {
@@ -571,15 +677,26 @@ pub fn build_world(
             }
         }
     }
+    parents
+}
 
+/// Each project's pipelines, jobs and generated volume.
+fn build_projects(
+    project_files: &[(&Source, &ProjectDef)],
+    dir: &Directory,
+    parents: &HashMap<u64, (u64, u64)>,
+    (pipeline_ids, job_ids): (&HashMap<u64, u64>, &HashMap<u64, u64>),
+    load_time: Timestamp,
+    errors: &mut Vec<ScenarioError>,
+) -> Built {
     let mut projects: HashMap<u64, Arc<ProjectState>> = HashMap::new();
     let mut origins: Vec<(String, String)> = Vec::new();
     let mut max_pipeline = pipeline_ids.keys().copied().max().unwrap_or(0);
     let mut max_job = job_ids.keys().copied().max().unwrap_or(0);
-    for (src, p) in &project_files {
+    for (src, p) in project_files {
         let mut err = Errors {
             file: &src.name,
-            list: &mut errors,
+            list: errors,
         };
         let meta = &dir.projects[&p.id];
         let mut state = ProjectBuilder::default();
@@ -590,7 +707,7 @@ pub fn build_world(
             iid += 1;
             build_pipeline(
                 &mut err,
-                &dir,
+                dir,
                 meta,
                 src,
                 pl,
@@ -603,7 +720,7 @@ pub fn build_world(
         for g in &p.generate {
             generate(
                 &mut err,
-                &dir,
+                dir,
                 meta,
                 g,
                 &mut max_pipeline,
@@ -615,12 +732,22 @@ pub fn build_world(
         origins.append(&mut state.origins);
         projects.insert(p.id, Arc::new(state.finish()));
     }
+    (projects, origins, max_pipeline, max_job)
+}
 
+fn add_job_tokens(
+    files: &[(Source, ScenarioFile)],
+    job_ids: &HashMap<u64, u64>,
+    projects: &HashMap<u64, Arc<ProjectState>>,
+    dir: &mut Directory,
+    token_seen: &mut HashSet<String>,
+    errors: &mut Vec<ScenarioError>,
+) {
     // Job tokens.
     for (src, f) in files {
         let mut err = Errors {
             file: &src.name,
-            list: &mut errors,
+            list: errors,
         };
         for t in &f.job_tokens {
             match job_ids.get(&t.job) {
@@ -656,19 +783,6 @@ pub fn build_world(
             }
         }
     }
-
-    dir.origins = origins.into_iter().collect();
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(World {
-        instance: Arc::new(instance),
-        directory: Arc::new(dir),
-        projects,
-        next_job_id: max_job + 1,
-        next_pipeline_id: max_pipeline + 1,
-        clock: Clock::new(load_time, frozen),
-    })
 }
 
 #[derive(Default)]

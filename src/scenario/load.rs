@@ -360,20 +360,19 @@ fn read_artifact(ctx: &mut Ctx, n: &Node, path: &str) -> Option<ArtifactDef> {
 fn read_environment(ctx: &mut Ctx, n: &Node, path: &str) -> Option<EnvironmentDef> {
     let mut o = Obj::new(ctx, n, path)?;
     let name = o.req(ctx, "name", d::string);
-    let tier = o
-        .opt(ctx, "tier", |c, n, p| {
-            d::one_of(
-                c,
-                n,
-                p,
-                &["production", "staging", "testing", "development", "other"],
-            )
-        })
-        .unwrap_or_else(|| "other".into());
+    let tier = o.opt(ctx, "tier", |c, n, p| {
+        d::one_of(
+            c,
+            n,
+            p,
+            &["production", "staging", "testing", "development", "other"],
+        )
+    });
     let slug = o.opt(ctx, "slug", d::string);
     o.finish(ctx);
     let name = name?;
     let slug = slug.unwrap_or_else(|| super::slug::environment(&name));
+    let tier = tier.unwrap_or_else(|| super::slug::tier(&name).to_owned());
     Some(EnvironmentDef { name, tier, slug })
 }
 

@@ -1,5 +1,6 @@
-//! Environment slugs, by GitLab's algorithm (`lib/gitlab/slug/environment.rb`), so the
-//! `slug` that `allowed_agents` reports is the one GitLab would store.
+//! Environment slugs and tiers, by GitLab's algorithms (`lib/gitlab/slug/environment.rb`,
+//! `Environment#guess_tier` in `app/models/environment.rb`), so what `allowed_agents`
+//! reports is what GitLab would store.
 
 /// `Gitlab::Slug::Environment#generate`: lower-case letters, digits and `-`, starting with
 /// a letter, at most 24 bytes, not ending in `-`; when the name had to change (or was too
@@ -35,6 +36,26 @@ pub fn environment(name: &str) -> String {
         short
     } else {
         squeezed.trim_end_matches('-').to_owned()
+    }
+}
+
+/// `Environment#guess_tier`: the tier of an environment that does not name one, from the
+/// first of GitLab's patterns its name matches (case-insensitive).
+pub fn tier(name: &str) -> &'static str {
+    let n = name.to_lowercase();
+    let any = |words: &[&str]| words.iter().any(|w| n.contains(w));
+    if any(&["dev", "review", "trunk"]) {
+        "development"
+    } else if any(&[
+        "test", "tst", "int", "accept", "acpt", "qa", "qc", "control", "quality",
+    ]) {
+        "testing"
+    } else if any(&["stag", "stg", "model", "modl", "pre", "demo", "non"]) {
+        "staging"
+    } else if any(&["prod", "prd", "live"]) {
+        "production"
+    } else {
+        "other"
     }
 }
 
@@ -90,6 +111,25 @@ mod tests {
         ] {
             let expected = slug.replace("q517sa", &suffix(name));
             assert_eq!(environment(name), expected, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn tiers_are_guessed_as_gitlab_does() {
+        for (name, tier) in [
+            ("review/123", "development"),
+            ("production", "production"),
+            ("Prod-EU", "production"),
+            ("staging", "staging"),
+            ("qa", "testing"),
+            ("acceptance", "testing"),
+            ("demo", "staging"),
+            ("canary", "other"),
+            // The first pattern wins: "preprod" is staging, "dev-prod" development.
+            ("preprod", "staging"),
+            ("dev-prod", "development"),
+        ] {
+            assert_eq!(super::tier(name), tier, "{name}");
         }
     }
 

@@ -138,12 +138,16 @@ async fn allowed_agents_includes_the_environment_slug() {
     assert_eq!(r.status, 200, "{}", r.text);
     let j = r.json();
     assert_eq!(j["environment"]["slug"], "production");
+    // jobs_spec.rb: "… when deployment includes environment tier"
+    assert_eq!(j["environment"]["tier"], "production");
     assert_eq!(
         j["user"]["roles_in_project"],
         json!(["guest", "planner", "reporter", "developer"])
     );
 }
 
+// jobs_spec.rb: "GET /job/allowed_agents … when non-deployment environment action includes
+// environment slug" (`review-123-.*`) and "includes environment tier" (development);
 // lib/gitlab/slug/environment.rb: a name that had to change gets a suffix from its SHA-256.
 #[tokio::test]
 async fn environment_slugs_follow_gitlabs_algorithm() {
@@ -155,6 +159,7 @@ async fn environment_slugs_follow_gitlabs_algorithm() {
     let r = get_header(&s, "/job/allowed_agents", "JOB-TOKEN", "glcbt-running").await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json()["environment"]["slug"], "review-123-twxcp1");
+    assert_eq!(r.json()["environment"]["tier"], "development");
 }
 
 // jobs_spec.rb: "GET /job/allowed_agents when token is invalid because job has finished
