@@ -259,6 +259,19 @@ pub fn can_read_pipeline_of(world: &World, caller: Caller, meta: &ProjectMeta) -
     can_read_pipeline(world, caller, meta) && can_read_build(world, caller, meta)
 }
 
+/// `reject_if_build_artifacts_size_refreshing!` (`lib/api/helpers/
+/// project_stats_refresh_conflicts_helpers.rb`): 409 while project statistics refresh.
+pub fn reject_if_statistics_refreshing(meta: &ProjectMeta) -> Result<(), ApiError> {
+    if meta.statistics_refreshing {
+        return Err(ApiError::Conflict(
+            "Action temporarily disabled. The project this pipeline belongs to is undergoing \
+             stats refresh."
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 /// `update_build` / `cancel_build` / `retry_job` / `play_job`: developers and up.
 pub fn can_update_build(world: &World, caller: Caller, meta: &ProjectMeta) -> bool {
     role(world, caller, meta).is_some_and(|r| r >= Role::Developer)

@@ -47,6 +47,9 @@ pub enum ApiError {
     BaseValidation(Vec<String>),
     #[error("413 Request Entity Too Large")]
     PayloadTooLarge,
+    /// `conflict!(message)`: `{"message": message}`.
+    #[error("{0}")]
+    Conflict(String),
     #[error("unsupported content type {0}")]
     UnsupportedContentType(String),
     #[error("500 Internal Server Error")]
@@ -108,6 +111,7 @@ impl ApiError {
                 StatusCode::BAD_REQUEST
             }
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::UnsupportedContentType(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -136,6 +140,7 @@ impl ApiError {
             | ApiError::NotFound(_)
             | ApiError::BadRequest(_)
             | ApiError::PayloadTooLarge
+            | ApiError::Conflict(_)
             | ApiError::Internal => json(
                 status,
                 &Message {

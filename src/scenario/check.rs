@@ -534,6 +534,7 @@ fn add_projects<'a>(
                     builds_access: feature_access(p.builds_access_level.as_deref()),
                     repository_access: feature_access(p.repository_access_level.as_deref()),
                     variables: p.variables.iter().map(variable).collect(),
+                    statistics_refreshing: p.statistics_refreshing,
                     ci_job_token_scope_enabled: p.ci_job_token_scope_enabled.unwrap_or(false),
                     job_token_allowlist: Vec::new(),
                     created_at: p.created_at.unwrap_or_else(epoch),

@@ -646,6 +646,9 @@ fn read_project(ctx: &mut Ctx, n: &Node, path: &str) -> Option<ProjectDef> {
                 d::list_of(c, n, p, read_variable)
             })
             .unwrap_or_default(),
+        statistics_refreshing: o
+            .opt(ctx, "statistics_refreshing", d::bool_)
+            .unwrap_or(false),
         ci_job_token_scope_enabled: o.opt(ctx, "ci_job_token_scope_enabled", d::bool_),
         job_token_allowlist: o
             .opt(ctx, "job_token_allowlist", |c, n, p| {

@@ -282,6 +282,7 @@ pub struct ProjectDef {
     pub builds_access_level: Option<String>,
     pub repository_access_level: Option<String>,
     pub variables: Vec<VariableDef>,
+    pub statistics_refreshing: bool,
     pub ci_job_token_scope_enabled: Option<bool>,
     pub job_token_allowlist: Vec<(String, Loc)>,
     pub created_at: Option<Timestamp>,

@@ -241,6 +241,8 @@ pub struct ProjectMeta {
     pub repository_access: FeatureAccess,
     /// Project-level CI/CD variables.
     pub variables: Vec<Variable>,
+    /// A project statistics refresh is under way: erase and pipeline delete answer 409.
+    pub statistics_refreshing: bool,
     pub ci_job_token_scope_enabled: bool,
     pub job_token_allowlist: Vec<u64>,
     pub created_at: Timestamp,

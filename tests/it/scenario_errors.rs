@@ -92,7 +92,8 @@ fn unknown_keys_and_values_suggest_the_near_miss() {
 
 const PROJECT_KEYS: &str = "agents, branches, builds_access_level, ci, ci_job_token_scope_enabled, \
 commits, created_at, default_branch, description, generate, group_ids, id, job_token_allowlist, \
-members, name, path, pipelines, public_builds, repository_access_level, tags, variables, visibility";
+members, name, path, pipelines, public_builds, repository_access_level, statistics_refreshing, tags, \
+variables, visibility";
 
 #[test]
 fn a_repeated_key_is_named_with_both_places() {

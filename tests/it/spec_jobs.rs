@@ -472,3 +472,32 @@ async fn play_refusals() {
         .await
         .assert(400, json!({"message": "400 Bad request - Unplayable Job"}));
 }
+
+// jobs_spec.rb: "POST /projects/:id/jobs/:job_id/erase when project is undergoing stats
+// refresh" it_behaves_like "preventing request because of ongoing project stats refresh"
+// (409 with the helper's message), and the job keeps its log.
+#[tokio::test]
+async fn erase_during_a_statistics_refresh_is_409() {
+    let yaml = SPEC.replace(
+        "    public_builds: false\n",
+        "    public_builds: false\n    statistics_refreshing: true\n",
+    );
+    let s = TestServer::with_yaml(&yaml).await;
+    s.post("/projects/1/jobs/1/erase", Some("tok-maintainer"))
+        .await
+        .assert(
+            409,
+            json!({"message": "Action temporarily disabled. The project this pipeline belongs to is undergoing stats refresh."}),
+        );
+    let r = s
+        .get("/projects/1/jobs/1/trace", Some("tok-maintainer"))
+        .await;
+    assert_eq!(r.text, "done\n");
+    // Not erasable comes first (403), as in GitLab's handler.
+    s.post("/projects/1/jobs/2/erase", Some("tok-maintainer"))
+        .await
+        .assert(
+            403,
+            json!({"message": "403 Forbidden - Job is not erasable!"}),
+        );
+}

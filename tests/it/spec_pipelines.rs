@@ -386,3 +386,39 @@ async fn delete_by_a_developer_is_403() {
         .await;
     assert_eq!(r.status, 204, "{}", r.text);
 }
+
+// pipelines_spec.rb: "DELETE /projects/:id/pipelines/:pipeline_id authorized user when
+// project is undergoing stats refresh" it_behaves_like "preventing request because of
+// ongoing project stats refresh" … "does not delete the pipeline"
+#[tokio::test]
+async fn delete_during_a_statistics_refresh_is_409_and_keeps_the_pipeline() {
+    let yaml = BASIC.replace(
+        "    path: g/project\n",
+        "    path: g/project\n    statistics_refreshing: true\n",
+    );
+    let s = TestServer::with_yaml(&yaml).await;
+    let r = s
+        .send(
+            reqwest::Method::DELETE,
+            "/projects/1/pipelines/10",
+            Some("tok-owner"),
+            None,
+        )
+        .await;
+    r.assert(
+        409,
+        json!({"message": "Action temporarily disabled. The project this pipeline belongs to is undergoing stats refresh."}),
+    );
+    let r = s.get("/projects/1/pipelines/10", Some("tok-owner")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // A developer is refused first (403): authorization comes before the refresh check.
+    let r = s
+        .send(
+            reqwest::Method::DELETE,
+            "/projects/1/pipelines/10",
+            Some("tok-developer"),
+            None,
+        )
+        .await;
+    r.assert(403, json!({"message": "403 Forbidden"}));
+}

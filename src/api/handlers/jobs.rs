@@ -470,6 +470,11 @@ pub fn erase(ctx: &Ctx) -> Result<Response, ApiError> {
     if !auth::can_erase(&ctx.world, caller, meta, &job) {
         return Err(ApiError::Forbidden(None));
     }
+    // GitLab's order: erasable (403), then the statistics refresh (409).
+    if !job.is_erasable() {
+        return Err(mutation_error(MutationError::NotErasable));
+    }
+    auth::reject_if_statistics_refreshing(meta)?;
     let project_id = meta.id;
     write_job(ctx, StatusCode::CREATED, |w| {
         w.erase_job(project_id, job_id)

@@ -377,6 +377,7 @@ pub fn delete(ctx: &Ctx) -> Result<Response, ApiError> {
     if !auth::can_destroy_pipeline(&ctx.world, caller, meta) {
         return Err(ApiError::Forbidden(None));
     }
+    auth::reject_if_statistics_refreshing(meta)?;
     let project_id = meta.id;
     if ctx
         .sessions
