@@ -501,3 +501,36 @@ async fn erase_during_a_statistics_refresh_is_409() {
             json!({"message": "403 Forbidden - Job is not erasable!"}),
         );
 }
+
+// jobs_spec.rb: "GET /projects/:id/jobs/:job_id when job failed returns failure_reason" /
+// "when job is erased returns specific job data" (erased_at)
+#[tokio::test]
+async fn single_job_failure_reason_and_erased_at() {
+    let yaml = SPEC.replace(
+        "          - {id: 6, name: created, status: created, user: maintainer}",
+        "          - {id: 6, name: created, status: created, user: maintainer}
+          - {id: 7, name: broken, status: failed}
+          - {id: 8, name: erased, status: success, erased_at: \"2024-05-01T12:00:00Z\"}",
+    );
+    let s = TestServer::with_yaml(&yaml).await;
+    let r = s.get("/projects/1/jobs/7", Some("tok-user")).await;
+    assert_eq!(r.json()["failure_reason"], "script_failure");
+    let r = s.get("/projects/1/jobs/8", Some("tok-user")).await;
+    assert_eq!(r.json()["erased_at"], "2024-05-01T12:00:00.000Z");
+}
+
+// jobs_spec.rb: "POST /projects/:id/jobs/:job_id/retry job retry API call handler authorized
+// user with :update_build permission when the job is a bridge retries the bridge"
+#[tokio::test]
+async fn retry_a_canceled_bridge() {
+    let yaml = SPEC.replace(
+        "          - {id: 6, name: created, status: created, user: maintainer}",
+        "          - {id: 6, name: created, status: created, user: maintainer}
+        bridges:
+          - {id: 9, name: trigger, status: canceled}",
+    );
+    let s = TestServer::with_yaml(&yaml).await;
+    let r = s.post("/projects/1/jobs/9/retry", Some("tok-user")).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.json()["status"], "pending");
+}

@@ -422,3 +422,223 @@ async fn delete_during_a_statistics_refresh_is_409_and_keeps_the_pipeline() {
         .await;
     r.assert(403, json!({"message": "403 Forbidden"}));
 }
+
+// ---------------------------------------------------------------------------------------
+// GET /projects/:id/pipelines/:pipeline_id/jobs and …/bridges (public_builds: false)
+// ---------------------------------------------------------------------------------------
+
+const LISTS: &str = r#"
+users:
+  - {id: 1, username: user, tokens: [tok-user]}
+  - {id: 2, username: guest, tokens: [tok-guest]}
+projects:
+  - id: 1
+    path: g/project
+    public_builds: false
+    members: {user: maintainer, guest: guest}
+    pipelines:
+      - id: 10
+        jobs:
+          - {id: 100, name: build, status: success, retried: true}
+          - {id: 101, name: build, status: success}
+          - {id: 102, name: wait, status: pending}
+          - {id: 103, name: run, status: running}
+        bridges:
+          - {id: 104, name: trigger, status: pending}
+          - {id: 105, name: trigger2, status: running}
+          - {id: 106, name: trigger3, status: created}
+      - id: 11
+        jobs:
+          - {id: 110, name: other, status: success}
+        bridges:
+          - {id: 111, name: other-bridge, status: success}
+      - {id: 12, source: webide, status: success}
+  - {id: 2, path: g/project2, members: {user: maintainer}}
+"#;
+
+// pipelines_spec.rb: "GET /projects/:id/pipelines/:pipeline_id/jobs when public_builds is
+// false authorized user pipeline has retried jobs does not return retried jobs by default" /
+// "when include_retried is true returns retried jobs" / "jobs in different pipelines
+// excludes jobs from other pipelines"
+#[tokio::test]
+async fn pipeline_jobs_retried_and_other_pipelines() {
+    let s = TestServer::with_yaml(LISTS).await;
+    let r = s
+        .get("/projects/1/pipelines/10/jobs", Some("tok-user"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.ids(), vec![103, 102, 101]);
+    for j in r.json().as_array().expect("array") {
+        assert_eq!(j["pipeline"]["id"], 10);
+    }
+    let r = s
+        .get(
+            "/projects/1/pipelines/10/jobs?include_retried=false",
+            Some("tok-user"),
+        )
+        .await;
+    assert_eq!(r.ids(), vec![103, 102, 101]);
+    let r = s
+        .get(
+            "/projects/1/pipelines/10/jobs?include_retried=true",
+            Some("tok-user"),
+        )
+        .await;
+    assert_eq!(r.ids(), vec![103, 102, 101, 100]);
+}
+
+// pipelines_spec.rb: "… filter jobs with one scope element" (duration nil, queued_duration
+// ≥ 0) / "when filtering to only running jobs" / "filter jobs with hash" (400) / "respond
+// 400 when scope contains invalid state"
+#[tokio::test]
+async fn pipeline_jobs_scope_filters() {
+    let s = TestServer::with_yaml(LISTS).await;
+    let r = s
+        .get(
+            "/projects/1/pipelines/10/jobs?scope=pending",
+            Some("tok-user"),
+        )
+        .await;
+    assert_eq!(r.ids(), vec![102]);
+    let j = &r.json()[0];
+    assert_eq!(j["duration"], Value::Null);
+    assert!(
+        j["queued_duration"].as_f64().is_some_and(|q| q >= 0.0),
+        "{j}"
+    );
+    let r = s
+        .get(
+            "/projects/1/pipelines/10/jobs?scope=running",
+            Some("tok-user"),
+        )
+        .await;
+    assert!(
+        r.json()[0]["duration"].as_f64().is_some_and(|d| d >= 0.0),
+        "{}",
+        r.text
+    );
+    let r = s
+        .get(
+            "/projects/1/pipelines/10/jobs?scope[hello]=pending&scope[world]=running",
+            Some("tok-user"),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let r = s
+        .get(
+            "/projects/1/pipelines/10/jobs?scope[]=pending&scope[]=running",
+            Some("tok-user"),
+        )
+        .await;
+    assert_eq!(r.ids(), vec![103, 102]);
+    let r = s
+        .get(
+            "/projects/1/pipelines/10/jobs?scope[]=unknown&scope[]=running",
+            Some("tok-user"),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+}
+
+// pipelines_spec.rb: "… no pipeline is found does not return jobs" / "unauthorized user when
+// user is not logged in" / "when user is guest does not return jobs"; the same three for
+// GET …/bridges
+#[tokio::test]
+async fn pipeline_jobs_and_bridges_refusals() {
+    let s = TestServer::with_yaml(LISTS).await;
+    for list in ["jobs", "bridges"] {
+        // Pipeline 10 belongs to project 1; user is a maintainer of project 2 too.
+        let r = s
+            .get(
+                &format!("/projects/2/pipelines/10/{list}"),
+                Some("tok-user"),
+            )
+            .await;
+        r.assert(404, json!({"message": "404 Not found"}));
+        s.get(&format!("/projects/1/pipelines/10/{list}"), None)
+            .await
+            .assert(404, json!({"message": "404 Project Not Found"}));
+        s.get(
+            &format!("/projects/1/pipelines/10/{list}"),
+            Some("tok-guest"),
+        )
+        .await
+        .assert(403, json!({"message": "403 Forbidden"}));
+    }
+}
+
+// pipelines_spec.rb: "GET /projects/:id/pipelines/:pipeline_id/bridges authorized user filter
+// bridges with one scope element" / "with array of scope elements" / "respond 400 when
+// scope contains invalid state in an array / in a hash / in a string" / "bridges in
+// different pipelines excludes bridges from other pipelines" / "returns pipeline data"
+#[tokio::test]
+async fn bridges_scope_filters() {
+    let s = TestServer::with_yaml(LISTS).await;
+    let r = s
+        .get("/projects/1/pipelines/10/bridges", Some("tok-user"))
+        .await;
+    assert_eq!(r.ids(), vec![106, 105, 104]);
+    for b in r.json().as_array().expect("array") {
+        assert_eq!(b["pipeline"]["id"], 10);
+        assert_eq!(b["pipeline"]["project_id"], 1);
+    }
+    let r = s
+        .get(
+            "/projects/1/pipelines/10/bridges?scope=pending",
+            Some("tok-user"),
+        )
+        .await;
+    assert_eq!(r.ids(), vec![104]);
+    let r = s
+        .get(
+            "/projects/1/pipelines/10/bridges?scope[]=pending&scope[]=running",
+            Some("tok-user"),
+        )
+        .await;
+    assert_eq!(r.ids(), vec![105, 104]);
+    for q in [
+        "scope[]=unknown&scope[]=running",
+        "scope[unknown]=true",
+        "scope=unknown",
+    ] {
+        let r = s
+            .get(
+                &format!("/projects/1/pipelines/10/bridges?{q}"),
+                Some("tok-user"),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{q}: {}", r.text);
+    }
+}
+
+// pipelines_spec.rb: "GET /projects/:id/pipelines/:pipeline_id when pipeline is a dangling
+// pipeline returns the specified pipeline"
+#[tokio::test]
+async fn a_dangling_pipeline_is_found() {
+    let s = TestServer::with_yaml(LISTS).await;
+    let r = s.get("/projects/1/pipelines/12", Some("tok-user")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["id"], 12);
+}
+
+// ---------------------------------------------------------------------------------------
+// POST /projects/:id/pipelines/:pipeline_id/cancel
+// ---------------------------------------------------------------------------------------
+
+// pipelines_spec.rb: "POST /projects/:id/pipelines/:pipeline_id/cancel user without proper
+// access rights rejects the action" (403, status unchanged)
+#[tokio::test]
+async fn cancel_by_a_reporter_is_403_and_changes_nothing() {
+    let yaml = BASIC.replace(
+        "      - {id: 13, status: success}",
+        "      - {id: 13, jobs: [{id: 130, name: r, status: pending}]}",
+    );
+    let s = TestServer::with_yaml(&yaml).await;
+    s.post("/projects/1/pipelines/13/cancel", Some("tok-reporter"))
+        .await
+        .assert(403, json!({"message": "403 Forbidden"}));
+    let r = s
+        .get("/projects/1/pipelines/13", Some("tok-reporter"))
+        .await;
+    assert_eq!(r.json()["status"], "pending");
+}
