@@ -454,6 +454,7 @@ projects:
           - {id: 111, name: other-bridge, status: success}
       - {id: 12, source: webide, status: success}
   - {id: 2, path: g/project2, members: {user: maintainer}}
+  - {id: 3, path: g/project3}
 "#;
 
 // pipelines_spec.rb: "GET /projects/:id/pipelines/:pipeline_id/jobs when public_builds is
@@ -547,7 +548,14 @@ async fn pipeline_jobs_scope_filters() {
 async fn pipeline_jobs_and_bridges_refusals() {
     let s = TestServer::with_yaml(LISTS).await;
     for list in ["jobs", "bridges"] {
-        // Pipeline 10 belongs to project 1; user is a maintainer of project 2 too.
+        // The spec's project2 is one the user cannot see: the project is not found.
+        s.get(
+            &format!("/projects/3/pipelines/10/{list}"),
+            Some("tok-user"),
+        )
+        .await
+        .assert(404, json!({"message": "404 Project Not Found"}));
+        // In a project the user can read, another project's pipeline is not found.
         let r = s
             .get(
                 &format!("/projects/2/pipelines/10/{list}"),
