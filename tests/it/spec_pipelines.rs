@@ -650,3 +650,48 @@ async fn cancel_by_a_reporter_is_403_and_changes_nothing() {
         .await;
     assert_eq!(r.json()["status"], "pending");
 }
+
+// pipelines_spec.rb: "GET /projects/:id/pipelines authorized user when parameter is passed
+// when status is #{target} returns matched pipelines", for each of
+// Ci::HasStatus::AVAILABLE_STATUSES (a pipeline of that status and one of another)
+#[tokio::test]
+async fn list_filters_by_each_available_status() {
+    const STATUSES: [&str; 13] = [
+        "created",
+        "waiting_for_resource",
+        "preparing",
+        "waiting_for_callback",
+        "pending",
+        "running",
+        "success",
+        "failed",
+        "canceling",
+        "canceled",
+        "skipped",
+        "manual",
+        "scheduled",
+    ];
+    let pipelines: String = STATUSES
+        .iter()
+        .enumerate()
+        .map(|(i, st)| format!("      - {{id: {}, status: {st}}}\n", i + 1))
+        .collect();
+    let yaml = format!(
+        "users:\n  - {{id: 1, username: user, tokens: [tok-user]}}\nprojects:\n  - id: 1\n    \
+         path: g/project\n    members: {{user: maintainer}}\n    pipelines:\n{pipelines}"
+    );
+    let s = TestServer::with_yaml(&yaml).await;
+    for (i, st) in STATUSES.iter().enumerate() {
+        let r = s
+            .get(
+                &format!("/projects/1/pipelines?status={st}"),
+                Some("tok-user"),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{st}: {}", r.text);
+        assert_eq!(r.ids(), vec![i as u64 + 1], "{st}");
+        for p in r.json().as_array().expect("array") {
+            assert_eq!(p["status"], *st);
+        }
+    }
+}
