@@ -1231,6 +1231,7 @@ fn build_job(
             .iter()
             .map(|v| (v.key.clone(), v.value.clone()))
             .collect(),
+        debug_trace_enabled: j.debug_trace_enabled,
         timeline: j.timeline.clone().into(),
         step: 0,
         // Jobs already waiting for or on a runner start their timeline when the scenario
@@ -1363,6 +1364,7 @@ fn generate(
                 archived: false,
                 environment: None,
                 variables: Vec::new(),
+                debug_trace_enabled: false,
                 timeline: Arc::from(Vec::new()),
                 step: 0,
                 step_since: None,

@@ -484,6 +484,8 @@ fn read_job(ctx: &mut Ctx, n: &Node, path: &str, bridge: bool) -> Option<JobDef>
             o.opt(ctx, "artifacts_expire_at", d::timestamp)
         },
         retried: o.opt(ctx, "retried", d::bool_).unwrap_or(false),
+        debug_trace_enabled: !bridge
+            && o.opt(ctx, "debug_trace_enabled", d::bool_).unwrap_or(false),
         archived: o.opt(ctx, "archived", d::bool_).unwrap_or(false),
         environment: if bridge {
             None

@@ -184,6 +184,7 @@ pub struct JobDef {
     pub retried: bool,
     pub archived: bool,
     pub environment: Option<EnvironmentDef>,
+    pub debug_trace_enabled: bool,
     pub variables: Vec<VariableDef>,
     /// How the job moves on by itself: `(seconds after the previous step, status)`.
     pub timeline: Vec<(f64, Status)>,

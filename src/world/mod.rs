@@ -373,6 +373,8 @@ pub struct Job {
     pub archived: bool,
     pub environment: Option<Environment>,
     pub variables: Vec<(String, String)>,
+    /// The runner's `debug_trace_enabled` job metadata: a debug trace whatever the variables.
+    pub debug_trace_enabled: bool,
     /// Steps the job takes by itself: `(seconds after the previous step, status)`.
     pub timeline: Arc<[(f64, Status)]>,
     /// Fields replacing rendered ones (the scenario's `override:`).
@@ -417,6 +419,7 @@ impl Clone for Job {
             archived: self.archived,
             environment: self.environment.clone(),
             variables: self.variables.clone(),
+            debug_trace_enabled: self.debug_trace_enabled,
             timeline: self.timeline.clone(),
             overrides: self.overrides.clone(),
             step: self.step,

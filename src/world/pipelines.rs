@@ -97,6 +97,7 @@ impl World {
                 archived: false,
                 environment: None,
                 variables: Vec::new(),
+                debug_trace_enabled: false,
                 timeline: t.timeline.clone(),
                 step: 0,
                 step_since: (status == Status::Pending && !t.timeline.is_empty()).then_some(now),

@@ -1031,7 +1031,7 @@ job_tokens:
 // 35     job: 4242                     a token for an unknown job     → 35:10
 
 const JOB_KEYS: &str = "allow_failure, archived, artifacts, artifacts_expire_at, coverage, \
-created_at, duration, environment, erased_at, failure_reason, finished_at, id, log, log_file, \
+created_at, debug_trace_enabled, duration, environment, erased_at, failure_reason, finished_at, id, log, log_file, \
 name, override, queued_at, queued_duration, retried, runner, runner_manager, stage, started_at, status, \
 tag_list, timeline, user, variables, when";
 

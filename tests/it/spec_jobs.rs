@@ -289,6 +289,10 @@ async fn debug_trace_table(key: &str, place: &str) {
                 "      - id: 10\n",
                 &format!("      - id: 10\n        variables: {var}\n"),
             ),
+            "metadata" => yaml.replace(
+                "log: \"done\\n\"}",
+                "log: \"done\\n\", debug_trace_enabled: true}",
+            ),
             _ => yaml.replace(
                 "log: \"done\\n\"}",
                 &format!("log: \"done\\n\", variables: {var}}}"),
@@ -307,6 +311,13 @@ async fn debug_trace_table(key: &str, place: &str) {
             r.assert(403, json!({"message": "403 Forbidden"}));
         }
     }
+}
+
+// jobs_spec.rb: "GET /projects/:id/jobs/:job_id/trace when metadata debug_trace_enabled is
+// set to true" it_behaves_like "additional access criteria"
+#[tokio::test]
+async fn debug_trace_from_the_job_metadata() {
+    debug_trace_table("unused", "metadata").await;
 }
 
 // jobs_spec.rb: "GET /projects/:id/jobs/:job_id/trace when ci_debug_trace is set to true"
@@ -533,4 +544,26 @@ async fn retry_a_canceled_bridge() {
     let r = s.post("/projects/1/jobs/9/retry", Some("tok-user")).await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.json()["status"], "pending");
+}
+
+// jobs_spec.rb: "GET /projects/:id/jobs/:job_id when trace artifact record exists with no
+// stored file returns no artifacts nor trace data" and "GET …/trace when log artifact record
+// exists with no stored file returns empty trace"
+#[tokio::test]
+async fn a_trace_artifact_without_a_log() {
+    let yaml = SPEC.replace(
+        "          - {id: 6, name: created, status: created, user: maintainer}",
+        "          - {id: 6, name: created, status: created, user: maintainer}
+          - {id: 7, name: traced, status: success, artifacts: [{file_type: trace, size: 0, filename: job.log}]}",
+    );
+    let s = TestServer::with_yaml(&yaml).await;
+    let r = s.get("/projects/1/jobs/7", Some("tok-user")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let artifacts = r.json()["artifacts"].clone();
+    assert_eq!(artifacts.as_array().map(Vec::len), Some(1), "{artifacts}");
+    assert_eq!(artifacts[0]["file_type"], "trace");
+    assert_eq!(artifacts[0]["filename"], "job.log");
+    let r = s.get("/projects/1/jobs/7/trace", Some("tok-user")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.text, "");
 }

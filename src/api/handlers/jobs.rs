@@ -370,10 +370,14 @@ pub fn trace(ctx: &Ctx) -> Result<Response, ApiError> {
     ))
 }
 
-/// `Ci::Build#debug_mode?`: `CI_DEBUG_TRACE` or `CI_DEBUG_SERVICES` true among the job's
+/// `Ci::Build#debug_mode?`: the runner's `debug_trace_enabled` metadata, or `CI_DEBUG_TRACE`
+/// or `CI_DEBUG_SERVICES` true among the job's
 /// variables, which take the job's, then the pipeline's, project's and instance's
 /// (`Gitlab::Utils.to_boolean`: `true`, `t`, `yes`, `y`, `1`, `on`, any case).
 fn debug_mode(world: &World, meta: &ProjectMeta, job: &Job) -> bool {
+    if job.debug_trace_enabled {
+        return true;
+    }
     let pipeline = world.pipeline(meta.id, job.pipeline_id);
     let scoped = job
         .variables
