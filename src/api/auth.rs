@@ -69,8 +69,17 @@ pub fn authenticate(
 
     let write = !matches!(req.method, hyper::Method::GET | hyper::Method::HEAD);
     if let Some(t) = private {
+        // `private_token` / `PRIVATE-TOKEN` find personal access tokens only.
+        if world.directory.tokens.get(&t).is_some_and(|t| t.oauth) {
+            return Err(ApiError::Unauthorized);
+        }
         return personal(world, &t, write);
     }
+    // Doorkeeper's `access_token` parameter: an OAuth token, like `Bearer`.
+    let bearer = bearer.or_else(|| {
+        present(param(params, "access_token"))
+            .filter(|t| world.directory.tokens.get(t).is_some_and(|t| t.oauth))
+    });
     // GitLab's finders ignore a job token on routes that do not allow one: anonymous.
     if let Some(t) = job.filter(|_| job_token_allowed) {
         return job_token(world, &t);
@@ -128,6 +137,11 @@ fn job_token(world: &World, token: &str) -> Result<Caller, ApiError> {
     // A job token is valid only while its job runs.
     if job.status != Status::Running {
         return Err(ApiError::Unauthorized);
+    }
+    // The caller is the job's user (`find_user_from_job_token` returns `job.user`): a job
+    // without one authenticates nobody, and `authenticate!` answers 401.
+    if job.user_id.is_none() {
+        return Ok(Caller::Anonymous);
     }
     Ok(Caller::Job {
         job_id,

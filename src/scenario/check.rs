@@ -268,6 +268,7 @@ fn add_users(
                         read_only: !t.scopes.iter().any(|s| s == "api"),
                         expires_at: t.expires_at,
                         revoked: t.revoked,
+                        oauth: t.oauth,
                     },
                 );
             }
@@ -1026,6 +1027,8 @@ fn build_job(
     let status = j.status.expect("status is required when reading");
     let user_id = if j.user.is_some() {
         user_ref(err, dir, &j.user, &format!("{}.user", j.path))
+    } else if j.no_user {
+        None
     } else {
         pipeline_user
     };

@@ -155,6 +155,14 @@ impl<'n> Obj<'n> {
             .filter(|v| !matches!(v.value, Value::Null))
     }
 
+    /// Whether `key` is written with a `null` value (which `get` treats as absent).
+    pub fn is_null(&mut self, key: &'static str) -> bool {
+        self.allowed.push(key);
+        self.entries.iter().any(|(k, v)| {
+            matches!(&k.value, Value::Str(s) if s == key) && matches!(v.value, Value::Null)
+        })
+    }
+
     /// The locations of every value of this mapping.
     pub fn locs(&self) -> FieldLocs {
         FieldLocs(

@@ -16,6 +16,9 @@ pub const ROLES: &[&str] = &[
 ];
 /// A project feature's access level (`ProjectFeature`; `public` is for pages only).
 pub const ACCESS_LEVELS: &[&str] = &["disabled", "private", "enabled"];
+/// Token scopes: `api` writes; `read_api` and `ai_workflows` read (the Jobs and Pipelines
+/// APIs `allow_access_with_scope :ai_workflows` on GET and HEAD).
+pub const TOKEN_SCOPES: &[&str] = &["api", "read_api", "ai_workflows"];
 pub const WHENS: &[&str] = &["on_success", "on_failure", "always", "manual", "delayed"];
 pub const RUNNER_TYPES: &[&str] = &["instance_type", "group_type", "project_type"];
 pub const VARIABLE_TYPES: &[&str] = &["env_var", "file"];
@@ -186,6 +189,7 @@ fn read_token(ctx: &mut Ctx, n: &Node, path: &str) -> Option<TokenDef> {
             scopes: vec!["api".into()],
             expires_at: None,
             revoked: false,
+            oauth: false,
             loc: n.loc,
         });
     }
@@ -193,17 +197,23 @@ fn read_token(ctx: &mut Ctx, n: &Node, path: &str) -> Option<TokenDef> {
     let token = o.req(ctx, "token", d::string);
     let scopes = o
         .opt(ctx, "scopes", |c, n, p| {
-            d::list_of(c, n, p, |c, n, p| d::one_of(c, n, p, &["api", "read_api"]))
+            d::list_of(c, n, p, |c, n, p| d::one_of(c, n, p, TOKEN_SCOPES))
         })
         .unwrap_or_else(|| vec!["api".into()]);
     let expires_at = o.opt(ctx, "expires_at", d::timestamp);
     let revoked = o.opt(ctx, "revoked", d::bool_).unwrap_or(false);
+    let oauth = o
+        .opt(ctx, "kind", |c, n, p| {
+            d::one_of(c, n, p, &["personal", "oauth"])
+        })
+        .is_some_and(|k| k == "oauth");
     o.finish(ctx);
     Some(TokenDef {
         token: token?,
         scopes,
         expires_at,
         revoked,
+        oauth,
         loc: n.loc,
     })
 }
@@ -441,6 +451,7 @@ fn read_job(ctx: &mut Ctx, n: &Node, path: &str, bridge: bool) -> Option<JobDef>
             d::one_of(c, n, p, FAILURE_REASONS)
         }),
         user: o.opt(ctx, "user", username_ref),
+        no_user: o.is_null("user"),
         runner: if bridge {
             None
         } else {

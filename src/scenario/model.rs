@@ -32,6 +32,7 @@ pub struct TokenDef {
     pub scopes: Vec<String>,
     pub expires_at: Option<Timestamp>,
     pub revoked: bool,
+    pub oauth: bool,
     pub loc: Loc,
 }
 
@@ -167,6 +168,8 @@ pub struct JobDef {
     pub allow_failure: Option<bool>,
     pub failure_reason: Option<String>,
     pub user: Option<(String, Loc)>,
+    /// `user: null` written out: a job without a user (not the pipeline's).
+    pub no_user: bool,
     pub runner: Option<(u64, Loc)>,
     pub runner_manager: Option<(u64, Loc)>,
     pub tag_list: Vec<String>,

@@ -150,6 +150,8 @@ pub struct Token {
     pub read_only: bool,
     pub expires_at: Option<Timestamp>,
     pub revoked: bool,
+    /// An OAuth access token: sent as `Authorization: Bearer` (or `?access_token=`) only.
+    pub oauth: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -16,11 +16,12 @@ users:
   - {id: 3, username: guest, tokens: [tok-guest]}
   - {id: 4, username: maintainer, tokens: [tok-maintainer]}
   - {id: 5, username: stranger, tokens: [tok-stranger]}
+  - {id: 6, username: ai, tokens: [{token: oauth-ai, kind: oauth, scopes: [ai_workflows]}]}
 projects:
   - id: 1
     path: g/project
     public_builds: false
-    members: {user: developer, reporter: reporter, guest: guest, maintainer: maintainer}
+    members: {user: developer, reporter: reporter, guest: guest, maintainer: maintainer, ai: developer}
     pipelines:
       - id: 10
         user: user
@@ -566,4 +567,44 @@ async fn a_trace_artifact_without_a_log() {
     let r = s.get("/projects/1/jobs/7/trace", Some("tok-user")).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.text, "");
+}
+
+// jobs_spec.rb: "GET /projects/:id/jobs/:job_id/trace authorized user with oauth token that
+// has ai_workflows scope allows access"
+#[tokio::test]
+async fn trace_with_an_oauth_token_with_ai_workflows_scope() {
+    let s = spec_server().await;
+    let r = s
+        .raw(
+            s.client
+                .get(format!("{}/api/v4/projects/1/jobs/1/trace", s.url))
+                .bearer_auth("oauth-ai"),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.text, "done\n");
+}
+
+// jobs_spec.rb: "GET /job/allowed_agents when user is anonymous returns unauthorized": the
+// job has no user, so its token authenticates nobody (`find_user_from_job_token` returns
+// `job.user`).
+#[tokio::test]
+async fn a_job_without_a_user_authenticates_nobody() {
+    let yaml = format!(
+        "{}\n  - {{token: glcbt-nobody, job: 9}}\n",
+        SPEC.trim_end().replace(
+            "          - {id: 6, name: created, status: created, user: maintainer}",
+            "          - {id: 6, name: created, status: created, user: maintainer}
+          - {id: 9, name: anonymous, status: running, user: null}",
+        )
+    );
+    let s = TestServer::with_yaml(&yaml).await;
+    for path in ["/job/allowed_agents", "/job", "/projects/1/jobs"] {
+        get_header(&s, path, "JOB-TOKEN", "glcbt-nobody")
+            .await
+            .assert(401, json!({"message": "401 Unauthorized"}));
+    }
+    let r = s.get("/projects/1/jobs/9", Some("tok-user")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["user"], serde_json::Value::Null);
 }

@@ -176,10 +176,13 @@ users:
   - {id: 4, username: reporter, tokens: [tok-reporter]}
   - {id: 5, username: guest, tokens: [tok-guest]}
   - {id: 6, username: owner, tokens: [tok-owner]}
+  - id: 7
+    username: agent
+    tokens: [{token: oauth-ai, kind: oauth, scopes: [ai_workflows]}]
 projects:
   - id: 1
     path: g/project
-    members: {user: maintainer, developer: developer, reporter: reporter, guest: guest, owner: owner}
+    members: {user: maintainer, developer: developer, reporter: reporter, guest: guest, owner: owner, agent: maintainer}
     pipelines:
       - id: 10
         name: Build pipeline
@@ -694,4 +697,43 @@ async fn list_filters_by_each_available_status() {
             assert_eq!(p["status"], *st);
         }
     }
+}
+
+async fn get_bearer(s: &TestServer, path: &str, token: &str) -> crate::support::Resp {
+    s.raw(
+        s.client
+            .get(format!("{}/api/v4{path}", s.url))
+            .bearer_auth(token),
+    )
+    .await
+}
+
+// pipelines_spec.rb: "GET /projects/:id/pipelines/:pipeline_id authorized user with oauth
+// token that has ai_workflows scope allows access" and "GET …/pipelines/:pipeline_id/jobs
+// when public_builds is false authorized user with oauth token that has ai_workflows scope
+// allows access"
+#[tokio::test]
+async fn an_oauth_token_with_ai_workflows_scope_reads() {
+    let s = TestServer::with_yaml(BASIC).await;
+    for path in ["/projects/1/pipelines/10", "/projects/1/pipelines/10/jobs"] {
+        let r = get_bearer(&s, path, "oauth-ai").await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text);
+        let r = s.get(&format!("{path}?access_token=oauth-ai"), None).await;
+        assert_eq!(r.status, 200, "{path} ?access_token: {}", r.text);
+    }
+    // `allow_access_with_scope :ai_workflows, if: GET or HEAD`: a write is refused while
+    // authenticating.
+    let r = s
+        .raw(
+            s.client
+                .post(format!("{}/api/v4/projects/1/pipelines/10/retry", s.url))
+                .bearer_auth("oauth-ai"),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    assert_eq!(r.json()["error"], "insufficient_scope");
+    // An OAuth token is not a personal access token: PRIVATE-TOKEN does not find it.
+    s.get("/projects/1/pipelines/10", Some("oauth-ai"))
+        .await
+        .assert(401, json!({"message": "401 Unauthorized"}));
 }
