@@ -1441,6 +1441,7 @@ fn ci_config(c: &CiDef) -> Arc<CiConfig> {
                 when,
                 allow_failure: j.allow_failure.unwrap_or(when == When::Manual),
                 only: j.only.clone(),
+                only_variables: j.only_variables.clone(),
                 tag_list: j.tag_list.clone(),
             }
         })

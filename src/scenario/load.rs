@@ -740,9 +740,37 @@ fn read_override(
     }
 }
 
+/// `only:` as a list of refs, or `{refs: [...], variables: ["$VAR == \"x\"", ...]}`.
+fn read_only(
+    ctx: &mut Ctx,
+    n: &Node,
+    path: &str,
+) -> Option<(Vec<String>, Vec<super::rules::VariableExpr>)> {
+    if !matches!(n.value, node::Value::Map(_)) {
+        return d::list_of(ctx, n, path, d::string).map(|refs| (refs, Vec::new()));
+    }
+    let mut o = Obj::new(ctx, n, path)?;
+    let refs = o
+        .opt(ctx, "refs", |c, n, p| d::list_of(c, n, p, d::string))
+        .unwrap_or_default();
+    let variables = o
+        .opt(ctx, "variables", |c, n, p| {
+            d::list_of(c, n, p, |c, n, p| {
+                let text = d::string(c, n, p)?;
+                super::rules::VariableExpr::parse(&text)
+                    .map_err(|e| c.error(n.loc, p, e))
+                    .ok()
+            })
+        })
+        .unwrap_or_default();
+    o.finish(ctx);
+    Some((refs, variables))
+}
+
 fn read_ci_job(ctx: &mut Ctx, n: &Node, path: &str) -> Option<CiJobDef> {
     let mut o = Obj::new(ctx, n, path)?;
     let name = o.req(ctx, "name", d::string);
+    let only = o.opt(ctx, "only", read_only).unwrap_or_default();
     let j = CiJobDef {
         name: name.clone().unwrap_or_default(),
         stage: o
@@ -750,9 +778,8 @@ fn read_ci_job(ctx: &mut Ctx, n: &Node, path: &str) -> Option<CiJobDef> {
             .unwrap_or_else(|| "test".into()),
         when: o.opt(ctx, "when", |c, n, p| d::one_of(c, n, p, WHENS)),
         allow_failure: o.opt(ctx, "allow_failure", d::bool_),
-        only: o
-            .opt(ctx, "only", |c, n, p| d::list_of(c, n, p, d::string))
-            .unwrap_or_default(),
+        only: only.0,
+        only_variables: only.1,
         timeline: o.opt(ctx, "timeline", read_timeline).unwrap_or_default(),
         log: o.opt(ctx, "log", d::string),
         stage_loc: o.get("stage").map(|n| n.loc).unwrap_or(n.loc),

@@ -9,6 +9,7 @@ pub mod load;
 pub mod model;
 pub mod node;
 pub mod reference;
+pub mod rules;
 pub mod slug;
 
 use std::fmt;

@@ -259,6 +259,7 @@ pub struct CiJobDef {
     pub allow_failure: Option<bool>,
     /// Refs (branch or tag names) the job runs on; empty = every ref.
     pub only: Vec<String>,
+    pub only_variables: Vec<super::rules::VariableExpr>,
     pub stage_loc: Loc,
     pub timeline: Vec<(f64, Status)>,
     /// The log a job created from this definition writes while it runs.

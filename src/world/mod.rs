@@ -216,6 +216,8 @@ pub struct CiJob {
     pub when: When,
     pub allow_failure: bool,
     pub only: Vec<String>,
+    /// `only: variables:` expressions: created when any holds (none: always).
+    pub only_variables: Vec<crate::scenario::rules::VariableExpr>,
     pub tag_list: Vec<String>,
 }
 

@@ -161,3 +161,22 @@ fn an_unreadable_file_is_named_with_its_os_error_and_no_position() {
     assert!(text.lines().any(|l| l == line), "{text}");
     assert!(!text.contains(":0:0"), "{text}");
 }
+
+#[test]
+fn a_bad_only_variables_expression_is_located() {
+    let lines = report(
+        "projects:
+  - id: 1
+    path: a/b
+    ci:
+      jobs:
+        - {name: t, only: {variables: [STAGING]}}
+",
+    );
+    assert_eq!(
+        lines,
+        [
+            "s.yaml:6:40: projects[0].ci.jobs[0].only.variables[0]: \"STAGING\" is not a variable (write $NAME)"
+        ]
+    );
+}

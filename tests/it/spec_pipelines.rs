@@ -737,3 +737,48 @@ async fn an_oauth_token_with_ai_workflows_scope_reads() {
         .await
         .assert(401, json!({"message": "401 Unauthorized"}));
 }
+
+// ---------------------------------------------------------------------------------------
+// POST /projects/:id/pipeline
+// ---------------------------------------------------------------------------------------
+
+// pipelines_spec.rb: "POST /projects/:id/pipeline authorized user with gitlab-ci.yml using
+// variables conditions creates and returns a new pipeline using the given variables" and
+// "condition unmatch doesn't create a job" (`only: {variables: ['$STAGING']}`)
+#[tokio::test]
+async fn create_with_only_variables() {
+    let yaml = BASIC.replace(
+        "    pipelines:\n      - id: 10\n",
+        "    ci:\n      jobs:\n        - {name: test, only: {variables: [\"$STAGING\"]}}\n    pipelines:\n      - id: 10\n",
+    );
+    let s = TestServer::with_yaml(&yaml).await;
+    let r = s
+        .post_json(
+            "/projects/1/pipeline",
+            Some("tok-user"),
+            json!({"ref": "main", "variables": [{"variable_type": "env_var", "key": "STAGING", "value": "true"}]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert!(r.json().get("variables").is_none(), "{}", r.text);
+    let id = r.json()["id"].as_u64().expect("id");
+    let r = s
+        .get(
+            &format!("/projects/1/pipelines/{id}/jobs"),
+            Some("tok-user"),
+        )
+        .await;
+    assert_eq!(r.json().as_array().map(Vec::len), Some(1), "{}", r.text);
+    // No STAGING: no job, and no pipeline (400).
+    let r = s
+        .post_json(
+            "/projects/1/pipeline",
+            Some("tok-user"),
+            json!({"ref": "main"}),
+        )
+        .await;
+    r.assert(
+        400,
+        json!({"message": {"base": ["No stages / jobs for this pipeline."]}}),
+    );
+}
