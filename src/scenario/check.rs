@@ -1427,7 +1427,8 @@ fn ci_config(c: &CiDef) -> Arc<CiConfig> {
     let jobs = c
         .jobs
         .iter()
-        .map(|j| {
+        .flat_map(|j| j.instances.iter().map(move |name| (j, name)))
+        .map(|(j, name)| {
             let when = j
                 .when
                 .as_deref()
@@ -1436,7 +1437,7 @@ fn ci_config(c: &CiDef) -> Arc<CiConfig> {
             CiJob {
                 timeline: j.timeline.clone().into(),
                 log: j.log.clone().map(Bytes::from),
-                name: j.name.clone(),
+                name: name.clone(),
                 stage: j.stage.clone(),
                 when,
                 allow_failure: j.allow_failure.unwrap_or(when == When::Manual),

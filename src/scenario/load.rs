@@ -771,7 +771,7 @@ fn read_ci_job(ctx: &mut Ctx, n: &Node, path: &str) -> Option<CiJobDef> {
     let mut o = Obj::new(ctx, n, path)?;
     let name = o.req(ctx, "name", d::string);
     let only = o.opt(ctx, "only", read_only).unwrap_or_default();
-    let j = CiJobDef {
+    let mut j = CiJobDef {
         name: name.clone().unwrap_or_default(),
         stage: o
             .opt(ctx, "stage", d::string)
@@ -786,10 +786,65 @@ fn read_ci_job(ctx: &mut Ctx, n: &Node, path: &str) -> Option<CiJobDef> {
         tag_list: o
             .opt(ctx, "tag_list", |c, n, p| d::list_of(c, n, p, d::string))
             .unwrap_or_default(),
+        instances: Vec::new(),
     };
+    let base = j.name.clone();
+    j.instances = o
+        .opt(ctx, "parallel", |c, n, p| read_parallel(c, n, p, &base))
+        .unwrap_or_else(|| vec![base.clone()]);
     o.finish(ctx);
     name?;
     Some(j)
+}
+
+/// `parallel: N` (2 to 200) makes `name 1/N` … `name N/N`; `parallel: {matrix: [{A: [x, y],
+/// B: z}, …]}` makes `name: [x, z]`, `name: [y, z]`, … (each entry's combinations, keys in
+/// order), as `Gitlab::Ci::Config::Normalizer` names them.
+fn read_parallel(ctx: &mut Ctx, n: &Node, path: &str, name: &str) -> Option<Vec<String>> {
+    if let node::Value::Int(_) = n.value {
+        let count = d::u64_(ctx, n, path)?;
+        if !(2..=200).contains(&count) {
+            ctx.error(
+                n.loc,
+                path,
+                format!("parallel must be 2 to 200, found {count}"),
+            );
+            return None;
+        }
+        return Some((1..=count).map(|i| format!("{name} {i}/{count}")).collect());
+    }
+    let mut o = Obj::new(ctx, n, path)?;
+    let entries = o.req(ctx, "matrix", |c, n, p| {
+        d::list_of(c, n, p, |c, n, p| {
+            d::string_map(c, n, p, |c, n, p| match &n.value {
+                node::Value::Seq(_) => d::list_of(c, n, p, d::string),
+                _ => d::string(c, n, p).map(|v| vec![v]),
+            })
+        })
+    });
+    o.finish(ctx);
+    let mut names = Vec::new();
+    for entry in entries? {
+        let mut combos: Vec<Vec<String>> = vec![Vec::new()];
+        for (_, values, _) in entry {
+            combos = combos
+                .into_iter()
+                .flat_map(|c| {
+                    values.iter().map(move |v| {
+                        let mut c = c.clone();
+                        c.push(v.clone());
+                        c
+                    })
+                })
+                .collect();
+        }
+        names.extend(
+            combos
+                .into_iter()
+                .map(|c| format!("{name}: [{}]", c.join(", "))),
+        );
+    }
+    Some(names)
 }
 
 fn read_ci(ctx: &mut Ctx, n: &Node, path: &str) -> Option<CiDef> {

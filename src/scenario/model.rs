@@ -265,6 +265,8 @@ pub struct CiJobDef {
     /// The log a job created from this definition writes while it runs.
     pub log: Option<String>,
     pub tag_list: Vec<String>,
+    /// `parallel:`, expanded: the names of the jobs it becomes (`["build"]` without it).
+    pub instances: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

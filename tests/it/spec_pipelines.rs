@@ -782,3 +782,49 @@ async fn create_with_only_variables() {
         json!({"message": {"base": ["No stages / jobs for this pipeline."]}}),
     );
 }
+
+// The jobs `parallel: N` and `parallel: matrix` create, named as GitLab names them
+// (pipelines_spec.rb's inputs example expects `my-job-build 1/3` … `3/3`; its `spec: inputs`
+// part is not modelled).
+#[tokio::test]
+async fn create_expands_parallel_and_matrix_jobs() {
+    let yaml = BASIC.replace(
+        "    pipelines:\n      - id: 10\n",
+        "    ci:\n      jobs:\n        - {name: my-job-build, parallel: 3}\n        - name: deploy\n          parallel: {matrix: [{PROVIDER: [aws, gcp], STACK: app}, {PROVIDER: ovh}]}\n    pipelines:\n      - id: 10\n",
+    );
+    let s = TestServer::with_yaml(&yaml).await;
+    let r = s
+        .post_json(
+            "/projects/1/pipeline",
+            Some("tok-user"),
+            json!({"ref": "main"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.json()["id"].as_u64().expect("id");
+    let r = s
+        .get(
+            &format!("/projects/1/pipelines/{id}/jobs?per_page=100"),
+            Some("tok-user"),
+        )
+        .await;
+    let mut names: Vec<String> = r
+        .json()
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|j| j["name"].as_str().expect("name").to_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "deploy: [aws, app]",
+            "deploy: [gcp, app]",
+            "deploy: [ovh]",
+            "my-job-build 1/3",
+            "my-job-build 2/3",
+            "my-job-build 3/3",
+        ]
+    );
+}
