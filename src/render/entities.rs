@@ -595,6 +595,21 @@ pub struct AllowedAgents<'a> {
     environment: Option<AgentsEnvironment<'a>>,
 }
 
+/// An environment pattern: `*` stands for any run of characters (`review/*`).
+fn glob_matches(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == name,
+        Some((head, rest)) => {
+            let Some(tail) = name.strip_prefix(head) else {
+                return false;
+            };
+            (0..=tail.len())
+                .filter(|i| tail.is_char_boundary(*i))
+                .any(|i| glob_matches(rest, &tail[i..]))
+        }
+    }
+}
+
 impl<'a> AllowedAgents<'a> {
     pub fn new(world: &'a World, job: &'a Job, user: Option<&'a User>) -> Self {
         let dir = &world.directory;
@@ -602,9 +617,17 @@ impl<'a> AllowedAgents<'a> {
             .projects
             .get(&job.project_id)
             .expect("a job's project exists");
+        // `Clusters::Agents::Authorizations::CiAccess::FilterService`: an authorization
+        // limited to environments counts only for a job deploying to one of them.
+        let environment = job.environment.as_ref().map(|e| e.name.as_str());
         let agents = meta
             .agents
             .iter()
+            .filter(|a| {
+                a.environments.is_empty()
+                    || environment
+                        .is_some_and(|env| a.environments.iter().any(|p| glob_matches(p, env)))
+            })
             .map(|a| AllowedAgent {
                 id: a.id,
                 config_project: dir

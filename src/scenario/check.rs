@@ -595,6 +595,7 @@ fn link_projects(
                 id: a.id,
                 config_project: a.config_project,
                 configuration: a.configuration.clone(),
+                environments: a.environments.clone(),
             });
         }
         let meta = dir

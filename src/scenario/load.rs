@@ -612,12 +612,18 @@ fn read_agent(ctx: &mut Ctx, n: &Node, path: &str) -> Option<AgentDef> {
     let configuration = o
         .opt(ctx, "configuration", d::json)
         .unwrap_or_else(|| serde_json::json!({}));
+    let environments = o
+        .opt(ctx, "environments", |c, n, p| {
+            d::list_of(c, n, p, d::string)
+        })
+        .unwrap_or_default();
     let locs = o.locs();
     o.finish(ctx);
     Some(AgentDef {
         id: id?,
         config_project: config_project?,
         configuration,
+        environments,
         locs,
         loc: n.loc,
         path: path.to_owned(),

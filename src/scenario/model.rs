@@ -121,6 +121,7 @@ pub struct AgentDef {
     pub id: u64,
     pub config_project: u64,
     pub configuration: serde_json::Value,
+    pub environments: Vec<String>,
     /// Where each field's value is.
     pub locs: FieldLocs,
     pub loc: Loc,

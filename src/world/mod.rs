@@ -204,6 +204,8 @@ pub struct Agent {
     pub id: u64,
     pub config_project: u64,
     pub configuration: serde_json::Value,
+    /// Environments the authorization is limited to (`*` wildcards); empty: every job.
+    pub environments: Vec<String>,
 }
 
 /// A job template of the project's CI definition.

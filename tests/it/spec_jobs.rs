@@ -608,3 +608,69 @@ async fn a_job_without_a_user_authenticates_nobody() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json()["user"], serde_json::Value::Null);
 }
+
+/// Project 1 in group 9 with agents of every kind the spec creates: without environments
+/// (a group authorization via project 2, a project authorization, an implicit one), for
+/// `production` and `review/*`, and for `staging`.
+fn agents_scenario(environment: &str) -> String {
+    SPEC.replace(
+        "    public_builds: false\n",
+        "    public_builds: false\n    group_ids: [9]\n    agents:\n      \
+         - {id: 1, config_project: 2, configuration: {default_namespace: a}}\n      \
+         - {id: 2, config_project: 1}\n      \
+         - {id: 3, config_project: 1}\n      \
+         - {id: 4, config_project: 2, environments: [production, \"review/*\"]}\n      \
+         - {id: 5, config_project: 1, environments: [production, \"review/*\"]}\n      \
+         - {id: 6, config_project: 2, environments: [staging]}\n      \
+         - {id: 7, config_project: 1, environments: [staging]}\n",
+    )
+    .replace("environment: {name: production}", environment)
+    .replace(
+        "job_tokens:",
+        "  - {id: 2, path: g/other, visibility: private}\njob_tokens:",
+    )
+}
+
+async fn allowed_agent_ids(s: &TestServer) -> Vec<u64> {
+    let r = get_header(s, "/job/allowed_agents", "JOB-TOKEN", "glcbt-running").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let mut ids: Vec<u64> = r.json()["allowed_agents"]
+        .as_array()
+        .expect("allowed_agents")
+        .iter()
+        .map(|a| a["id"].as_u64().expect("id"))
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+// jobs_spec.rb: "GET /job/allowed_agents when token is valid and user is authorized
+// it_behaves_like valid allowed_agents request returns the agents allowed for the job" (a job
+// without an environment: the authorizations without environments) and, with the token as
+// params, the same
+#[tokio::test]
+async fn allowed_agents_without_an_environment() {
+    let yaml = agents_scenario("tag_list: []");
+    let s = TestServer::with_yaml(&yaml).await;
+    assert_eq!(allowed_agent_ids(&s).await, vec![1, 2, 3]);
+    let r = s
+        .get("/job/allowed_agents?job_token=glcbt-running", None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["allowed_agents"].as_array().map(Vec::len), Some(3));
+    assert!(r.json().get("environment").is_none(), "{}", r.text);
+}
+
+// jobs_spec.rb: "… when deployment it_behaves_like valid allowed_agents request for a job
+// with environment" and "… when non-deployment environment action it_behaves_like …" (the
+// authorizations without environments and those for production and review/*)
+#[tokio::test]
+async fn allowed_agents_for_an_environment() {
+    for env in [
+        "environment: {name: production}",
+        "environment: {name: review/123}",
+    ] {
+        let s = TestServer::with_yaml(&agents_scenario(env)).await;
+        assert_eq!(allowed_agent_ids(&s).await, vec![1, 2, 3, 4, 5], "{env}");
+    }
+}
