@@ -7,7 +7,7 @@
 use super::query::{Params, scalar};
 use super::{ApiError, Request};
 use crate::world::status::Status;
-use crate::world::{Job, ProjectMeta, Role, Visibility, World};
+use crate::world::{FeatureAccess, Job, ProjectMeta, Role, Visibility, World};
 
 /// The authenticated caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,14 +50,15 @@ pub fn authenticate(
     job_token_allowed: bool,
 ) -> Result<Caller, ApiError> {
     let params = req.params();
-    let private = req
-        .header("private-token")
-        .map(str::to_owned)
-        .or_else(|| param(params, "private_token"));
-    let job = req
-        .header("job-token")
-        .map(str::to_owned)
-        .or_else(|| param(params, "job_token"));
+    // `lib/gitlab/auth/auth_finders.rb`: the query parameter before the header, and an
+    // empty value counts as absent (`.presence`): go-gitlab's job client sends an empty
+    // `JOB-TOKEN` header beside `?job_token=…`. `token` is the runner's name for it.
+    let present = |v: Option<String>| v.filter(|t| !t.is_empty());
+    let private = present(param(params, "private_token"))
+        .or_else(|| present(req.header("private-token").map(str::to_owned)));
+    let job = present(param(params, "job_token"))
+        .or_else(|| present(param(params, "token")))
+        .or_else(|| present(req.header("job-token").map(str::to_owned)));
     let bearer = req
         .header("authorization")
         .and_then(|h| {
@@ -68,8 +69,17 @@ pub fn authenticate(
 
     let write = !matches!(req.method, hyper::Method::GET | hyper::Method::HEAD);
     if let Some(t) = private {
+        // `private_token` / `PRIVATE-TOKEN` find personal access tokens only.
+        if world.directory.tokens.get(&t).is_some_and(|t| t.oauth) {
+            return Err(ApiError::Unauthorized);
+        }
         return personal(world, &t, write);
     }
+    // Doorkeeper's `access_token` parameter: an OAuth token, like `Bearer`.
+    let bearer = bearer.or_else(|| {
+        present(param(params, "access_token"))
+            .filter(|t| world.directory.tokens.get(t).is_some_and(|t| t.oauth))
+    });
     // GitLab's finders ignore a job token on routes that do not allow one: anonymous.
     if let Some(t) = job.filter(|_| job_token_allowed) {
         return job_token(world, &t);
@@ -127,6 +137,11 @@ fn job_token(world: &World, token: &str) -> Result<Caller, ApiError> {
     // A job token is valid only while its job runs.
     if job.status != Status::Running {
         return Err(ApiError::Unauthorized);
+    }
+    // The caller is the job's user (`find_user_from_job_token` returns `job.user`): a job
+    // without one authenticates nobody, and `authenticate!` answers 401.
+    if job.user_id.is_none() {
+        return Ok(Caller::Anonymous);
     }
     Ok(Caller::Job {
         job_id,
@@ -203,29 +218,106 @@ pub fn find_project<'w>(
     Ok(meta)
 }
 
+/// `ProjectFeature#feature_available?`: a `private` feature is for members with at least
+/// `min` (administrators count as owners, as `can_read_all_resources?` lets them in).
+fn feature_available(
+    world: &World,
+    caller: Caller,
+    meta: &ProjectMeta,
+    level: FeatureAccess,
+    min: Role,
+) -> bool {
+    match level {
+        FeatureAccess::Disabled => false,
+        FeatureAccess::Enabled => true,
+        FeatureAccess::Private => role(world, caller, meta).is_some_and(|r| r >= min),
+    }
+}
+
+/// Not `builds_disabled | repository_disabled` (`app/policies/project_policy.rb`): the rule
+/// that prevents every build and pipeline ability when CI/CD or the repository is off for
+/// the caller. A private repository needs reporters in a private project
+/// (`PRIVATE_FEATURES_MIN_ACCESS_LEVEL_FOR_PRIVATE_PROJECT`), guests elsewhere.
+pub fn ci_available(world: &World, caller: Caller, meta: &ProjectMeta) -> bool {
+    let repository_min = if meta.visibility == Visibility::Private {
+        Role::Reporter
+    } else {
+        Role::Guest
+    };
+    feature_available(world, caller, meta, meta.builds_access, Role::Guest)
+        && feature_available(world, caller, meta, meta.repository_access, repository_min)
+}
+
 /// `read_build`: reporters and up, or anyone who can see the project when its pipelines
 /// are public.
 pub fn can_read_build(world: &World, caller: Caller, meta: &ProjectMeta) -> bool {
-    role(world, caller, meta).is_some_and(|r| r >= Role::Reporter)
-        || (meta.public_builds && can_read_project(world, caller, meta))
+    (role(world, caller, meta).is_some_and(|r| r >= Role::Reporter)
+        || (meta.public_builds && can_read_project(world, caller, meta)))
+        && ci_available(world, caller, meta)
 }
 
 /// `read_pipeline`: reporters and up; anyone with access to a public or internal project;
 /// guests when pipelines are public.
 pub fn can_read_pipeline(world: &World, caller: Caller, meta: &ProjectMeta) -> bool {
     let r = role(world, caller, meta);
-    r.is_some_and(|r| r >= Role::Reporter)
+    (r.is_some_and(|r| r >= Role::Reporter)
         || (meta.visibility != Visibility::Private && can_read_project(world, caller, meta))
-        || (r.is_some() && meta.public_builds)
+        || (r.is_some() && meta.public_builds))
+        && ci_available(world, caller, meta)
+}
+
+/// `read_pipeline` on one pipeline (`app/policies/ci/pipeline_policy.rb`): the project's
+/// `read_pipeline`, prevented when the caller cannot `read_build` (the rule that keeps
+/// non-members of projects with non-public pipelines out, as the list does).
+pub fn can_read_pipeline_of(world: &World, caller: Caller, meta: &ProjectMeta) -> bool {
+    can_read_pipeline(world, caller, meta) && can_read_build(world, caller, meta)
+}
+
+/// `reject_if_build_artifacts_size_refreshing!` (`lib/api/helpers/
+/// project_stats_refresh_conflicts_helpers.rb`): 409 while project statistics refresh.
+pub fn reject_if_statistics_refreshing(meta: &ProjectMeta) -> Result<(), ApiError> {
+    if meta.statistics_refreshing {
+        return Err(ApiError::Conflict(
+            "Action temporarily disabled. The project this pipeline belongs to is undergoing \
+             stats refresh."
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// `update_build` / `cancel_build` / `retry_job` / `play_job`: developers and up.
 pub fn can_update_build(world: &World, caller: Caller, meta: &ProjectMeta) -> bool {
     role(world, caller, meta).is_some_and(|r| r >= Role::Developer)
+        && ci_available(world, caller, meta)
+}
+
+/// `destroy_pipeline`: owners, while CI/CD is available to them.
+pub fn can_destroy_pipeline(world: &World, caller: Caller, meta: &ProjectMeta) -> bool {
+    role(world, caller, meta) == Some(Role::Owner) && ci_available(world, caller, meta)
+}
+
+/// `read_pipeline_variable` (`app/policies/ci/pipeline_policy.rb`): `admin_pipeline`
+/// (maintainers), or `update_pipeline` for the user who triggered the pipeline.
+pub fn can_read_pipeline_variables(
+    world: &World,
+    caller: Caller,
+    meta: &ProjectMeta,
+    triggered_by: Option<u64>,
+) -> bool {
+    let r = role(world, caller, meta);
+    (r.is_some_and(|r| r >= Role::Maintainer)
+        || (r.is_some_and(|r| r >= Role::Developer)
+            && caller.user_id().is_some()
+            && triggered_by == caller.user_id()))
+        && ci_available(world, caller, meta)
 }
 
 /// `erase_build`: maintainers, or the developer who triggered the job.
 pub fn can_erase(world: &World, caller: Caller, meta: &ProjectMeta, job: &Job) -> bool {
+    if !ci_available(world, caller, meta) {
+        return false;
+    }
     match role(world, caller, meta) {
         Some(r) if r >= Role::Maintainer => true,
         Some(Role::Developer) => caller.user_id().is_some() && job.user_id == caller.user_id(),

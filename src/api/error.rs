@@ -51,6 +51,9 @@ pub enum ApiError {
     /// UTF-8, NUL): `Gitlab::Middleware::HandleMalformedStrings` answers `text/plain`.
     #[error("Bad Request")]
     MalformedRequest,
+    /// `conflict!(message)`: `{"message": message}`.
+    #[error("{0}")]
+    Conflict(String),
     #[error("unsupported content type {0}")]
     UnsupportedContentType(String),
     #[error("500 Internal Server Error")]
@@ -113,6 +116,7 @@ impl ApiError {
             | ApiError::BaseValidation(_)
             | ApiError::MalformedRequest => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::UnsupportedContentType(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -144,6 +148,7 @@ impl ApiError {
             | ApiError::NotFound(_)
             | ApiError::BadRequest(_)
             | ApiError::PayloadTooLarge
+            | ApiError::Conflict(_)
             | ApiError::Internal => json(
                 status,
                 &Message {

@@ -595,6 +595,21 @@ pub struct AllowedAgents<'a> {
     environment: Option<AgentsEnvironment<'a>>,
 }
 
+/// An environment pattern: `*` stands for any run of characters (`review/*`).
+fn glob_matches(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == name,
+        Some((head, rest)) => {
+            let Some(tail) = name.strip_prefix(head) else {
+                return false;
+            };
+            (0..=tail.len())
+                .filter(|i| tail.is_char_boundary(*i))
+                .any(|i| glob_matches(rest, &tail[i..]))
+        }
+    }
+}
+
 impl<'a> AllowedAgents<'a> {
     pub fn new(world: &'a World, job: &'a Job, user: Option<&'a User>) -> Self {
         let dir = &world.directory;
@@ -602,9 +617,17 @@ impl<'a> AllowedAgents<'a> {
             .projects
             .get(&job.project_id)
             .expect("a job's project exists");
+        // `Clusters::Agents::Authorizations::CiAccess::FilterService`: an authorization
+        // limited to environments counts only for a job deploying to one of them.
+        let environment = job.environment.as_ref().map(|e| e.name.as_str());
         let agents = meta
             .agents
             .iter()
+            .filter(|a| {
+                a.environments.is_empty()
+                    || environment
+                        .is_some_and(|env| a.environments.iter().any(|p| glob_matches(p, env)))
+            })
             .map(|a| AllowedAgent {
                 id: a.id,
                 config_project: dir
@@ -778,7 +801,7 @@ pub struct PipelineEntity<'a> {
     committed_at: Option<Ts>,
     duration: Option<i64>,
     queued_duration: Option<i64>,
-    coverage: Option<&'a str>,
+    coverage: Option<std::borrow::Cow<'a, str>>,
     detailed_status: DetailedStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     archived: Versioned<bool>,
@@ -828,7 +851,11 @@ impl<'a> PipelineEntity<'a> {
             committed_at: ts(p.committed_at),
             duration,
             queued_duration: queued,
-            coverage: p.coverage.as_deref(),
+            coverage: p
+                .coverage
+                .as_deref()
+                .map(std::borrow::Cow::Borrowed)
+                .or_else(|| derived_coverage(world, p).map(std::borrow::Cow::Owned)),
             detailed_status: DetailedStatus::new(p.status, warnings, details_path),
             archived: when(world.instance.profile.pipeline_archived, || false),
             name: when(
@@ -837,6 +864,18 @@ impl<'a> PipelineEntity<'a> {
             ),
         }
     }
+}
+
+/// `Ci::Pipeline#coverage`: the mean of the latest jobs' coverage (retried ones left
+/// out), as GitLab presents it, with two decimals; `None` when no job has one.
+fn derived_coverage(world: &World, p: &Pipeline) -> Option<String> {
+    let state = world.project_state(p.project_id)?;
+    let (sum, n) = state
+        .pipeline_jobs(p.id)
+        .filter(|j| !j.retried)
+        .filter_map(|j| j.coverage)
+        .fold((0.0, 0u32), |(s, n), c| (s + c, n + 1));
+    (n > 0).then(|| format!("{:.2}", sum / f64::from(n)))
 }
 
 /// `PipelineVariable`: always the four keys.

@@ -75,13 +75,96 @@ fn default_queued(id: u64) -> f64 {
     0.5 + (id % 7) as f64 * 0.25
 }
 
-/// Builds the World from decoded files (in load order) or returns every error.
+fn variable(v: &VariableDef) -> Variable {
+    Variable {
+        key: v.key.clone(),
+        value: v.value.clone(),
+        variable_type: v.variable_type.clone(),
+        raw: v.raw,
+    }
+}
+
+fn feature_access(level: Option<&str>) -> FeatureAccess {
+    match level {
+        Some("disabled") => FeatureAccess::Disabled,
+        Some("private") => FeatureAccess::Private,
+        _ => FeatureAccess::Enabled,
+    }
+}
+
+/// Builds the World from decoded files (in load order) or returns every error. One
+/// function per phase, each collecting its errors: the instance, users and their tokens,
+/// runners, projects, links between projects, global ids, downstream pipelines, each
+/// project's pipelines and jobs, job tokens.
 pub fn build_world(
     files: &[(Source, ScenarioFile)],
     overrides: &super::Overrides,
 ) -> Result<World, Vec<ScenarioError>> {
     let mut errors = Vec::new();
+    let (instance, now, frozen) = read_instance(files, overrides, &mut errors);
+    let load_time = now.unwrap_or_else(Timestamp::now);
+    let mut dir = Directory::default();
+    let mut token_seen: HashSet<String> = HashSet::new();
+    add_users(
+        files,
+        &instance.base_url,
+        &mut dir,
+        &mut token_seen,
+        &mut errors,
+    );
+    add_runners(files, &mut dir, &mut errors);
+    let project_files = add_projects(files, &instance.base_url, &mut dir, &mut errors);
+    link_projects(&project_files, &mut dir, &mut errors);
+    let (pipeline_ids, job_ids) = register_ids(&project_files, &mut errors);
+    let parents = downstream_parents(&project_files, &pipeline_ids, &mut errors);
+    let (projects, origins, max_pipeline, max_job) = build_projects(
+        &project_files,
+        &dir,
+        &parents,
+        (&pipeline_ids, &job_ids),
+        load_time,
+        &mut errors,
+    );
+    add_job_tokens(
+        files,
+        &job_ids,
+        &projects,
+        &mut dir,
+        &mut token_seen,
+        &mut errors,
+    );
 
+    dir.origins = origins.into_iter().collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(World {
+        instance: Arc::new(instance),
+        directory: Arc::new(dir),
+        projects,
+        next_job_id: max_job + 1,
+        next_pipeline_id: max_pipeline + 1,
+        clock: Clock::new(load_time, frozen),
+    })
+}
+
+/// Global ids: project of each pipeline, project of each job.
+type Ids = (HashMap<u64, u64>, HashMap<u64, u64>);
+
+/// What the pipelines phase makes: project states, origins, highest pipeline and job ids.
+type Built = (
+    HashMap<u64, Arc<ProjectState>>,
+    Vec<(String, String)>,
+    u64,
+    u64,
+);
+
+/// The instance: later files override earlier ones; the command line wins.
+fn read_instance(
+    files: &[(Source, ScenarioFile)],
+    overrides: &super::Overrides,
+    errors: &mut Vec<ScenarioError>,
+) -> (Instance, Option<Timestamp>, bool) {
     // Instance: later files override earlier ones.
     let mut base_url = DEFAULT_BASE_URL.to_owned();
     let mut version = version::NEWEST;
@@ -91,7 +174,7 @@ pub fn build_world(
     for (src, f) in files {
         let mut err = Errors {
             file: &src.name,
-            list: &mut errors,
+            list: errors,
         };
         if let Some(b) = &f.gitlab.base_url {
             base_url = b.clone();
@@ -132,6 +215,11 @@ pub fn build_world(
         base_url: base_url.clone(),
         version: version.to_string(),
         profile: Profile::for_version(version),
+        variables: files
+            .iter()
+            .flat_map(|(_, f)| &f.gitlab.variables)
+            .map(variable)
+            .collect(),
         contract: None,
         faults: std::sync::Arc::new(crate::faults::Faults::new(
             files
@@ -141,16 +229,22 @@ pub fn build_world(
             rate_limits.unwrap_or_default(),
         )),
     };
+    (instance, now, frozen)
+}
 
-    let load_time = now.unwrap_or_else(Timestamp::now);
-    let mut dir = Directory::default();
-
+/// Users and their personal tokens.
+fn add_users(
+    files: &[(Source, ScenarioFile)],
+    base_url: &str,
+    dir: &mut Directory,
+    token_seen: &mut HashSet<String>,
+    errors: &mut Vec<ScenarioError>,
+) {
     // Users and their tokens.
-    let mut token_seen: HashSet<String> = HashSet::new();
     for (src, f) in files {
         let mut err = Errors {
             file: &src.name,
-            list: &mut errors,
+            list: errors,
         };
         for u in &f.users {
             if dir.users.contains_key(&u.id) {
@@ -185,6 +279,7 @@ pub fn build_world(
                         read_only: !t.scopes.iter().any(|s| s == "api"),
                         expires_at: t.expires_at,
                         revoked: t.revoked,
+                        oauth: t.oauth,
                     },
                 );
             }
@@ -224,12 +319,19 @@ pub fn build_world(
             );
         }
     }
+}
 
+/// Runners and their managers.
+fn add_runners(
+    files: &[(Source, ScenarioFile)],
+    dir: &mut Directory,
+    errors: &mut Vec<ScenarioError>,
+) {
     // Runners and managers.
     for (src, f) in files {
         let mut err = Errors {
             file: &src.name,
-            list: &mut errors,
+            list: errors,
         };
         for r in &f.runners {
             if dir.runners.contains_key(&r.id) {
@@ -307,13 +409,21 @@ pub fn build_world(
             }
         }
     }
+}
 
+/// Projects' metadata (before anything refers to them, so references resolve in any order).
+fn add_projects<'a>(
+    files: &'a [(Source, ScenarioFile)],
+    base_url: &str,
+    dir: &mut Directory,
+    errors: &mut Vec<ScenarioError>,
+) -> Vec<(&'a Source, &'a ProjectDef)> {
     // Projects (metadata first, so references between projects resolve in any order).
     let mut project_files: Vec<(&Source, &ProjectDef)> = Vec::new();
     for (src, f) in files {
         let mut err = Errors {
             file: &src.name,
-            list: &mut errors,
+            list: errors,
         };
         for p in &f.projects {
             if dir.projects.contains_key(&p.id) {
@@ -433,6 +543,10 @@ pub fn build_world(
                     },
                     default_branch,
                     public_builds: p.public_builds.unwrap_or(true),
+                    builds_access: feature_access(p.builds_access_level.as_deref()),
+                    repository_access: feature_access(p.repository_access_level.as_deref()),
+                    variables: p.variables.iter().map(variable).collect(),
+                    statistics_refreshing: p.statistics_refreshing,
                     ci_job_token_scope_enabled: p.ci_job_token_scope_enabled.unwrap_or(false),
                     job_token_allowlist: Vec::new(),
                     created_at: p.created_at.unwrap_or_else(epoch),
@@ -453,11 +567,20 @@ pub fn build_world(
             project_files.push((src, p));
         }
     }
+    project_files
+}
+
+/// Job token allowlists and agents: references between projects.
+fn link_projects(
+    project_files: &[(&Source, &ProjectDef)],
+    dir: &mut Directory,
+    errors: &mut Vec<ScenarioError>,
+) {
     // References between projects.
-    for (src, p) in &project_files {
+    for (src, p) in project_files {
         let mut err = Errors {
             file: &src.name,
-            list: &mut errors,
+            list: errors,
         };
         let mut allow = Vec::new();
         for (i, (path, loc)) in p.job_token_allowlist.iter().enumerate() {
@@ -483,6 +606,7 @@ pub fn build_world(
                 id: a.id,
                 config_project: a.config_project,
                 configuration: a.configuration.clone(),
+                environments: a.environments.clone(),
             });
         }
         let meta = dir
@@ -492,14 +616,16 @@ pub fn build_world(
         meta.job_token_allowlist = allow;
         meta.agents = agents;
     }
+}
 
+fn register_ids(project_files: &[(&Source, &ProjectDef)], errors: &mut Vec<ScenarioError>) -> Ids {
     // Pipelines, jobs and bridges: ids are global, as in GitLab.
     let mut pipeline_ids: HashMap<u64, u64> = HashMap::new();
     let mut job_ids: HashMap<u64, u64> = HashMap::new();
-    for (src, p) in &project_files {
+    for (src, p) in project_files {
         let mut err = Errors {
             file: &src.name,
-            list: &mut errors,
+            list: errors,
         };
         for pl in &p.pipelines {
             if pipeline_ids.insert(pl.id, p.id).is_some() {
@@ -523,12 +649,20 @@ pub fn build_world(
             }
         }
     }
+    (pipeline_ids, job_ids)
+}
+
+fn downstream_parents(
+    project_files: &[(&Source, &ProjectDef)],
+    pipeline_ids: &HashMap<u64, u64>,
+    errors: &mut Vec<ScenarioError>,
+) -> HashMap<u64, (u64, u64)> {
     // Downstream pipelines of bridges: the child learns its parent.
     let mut parents: HashMap<u64, (u64, u64)> = HashMap::new();
-    for (src, p) in &project_files {
+    for (src, p) in project_files {
         let mut err = Errors {
             file: &src.name,
-            list: &mut errors,
+            list: errors,
         };
         for pl in &p.pipelines {
             for b in &pl.bridges {
@@ -557,15 +691,26 @@ pub fn build_world(
             }
         }
     }
+    parents
+}
 
+/// Each project's pipelines, jobs and generated volume.
+fn build_projects(
+    project_files: &[(&Source, &ProjectDef)],
+    dir: &Directory,
+    parents: &HashMap<u64, (u64, u64)>,
+    (pipeline_ids, job_ids): (&HashMap<u64, u64>, &HashMap<u64, u64>),
+    load_time: Timestamp,
+    errors: &mut Vec<ScenarioError>,
+) -> Built {
     let mut projects: HashMap<u64, Arc<ProjectState>> = HashMap::new();
     let mut origins: Vec<(String, String)> = Vec::new();
     let mut max_pipeline = pipeline_ids.keys().copied().max().unwrap_or(0);
     let mut max_job = job_ids.keys().copied().max().unwrap_or(0);
-    for (src, p) in &project_files {
+    for (src, p) in project_files {
         let mut err = Errors {
             file: &src.name,
-            list: &mut errors,
+            list: errors,
         };
         let meta = &dir.projects[&p.id];
         let mut state = ProjectBuilder::default();
@@ -576,7 +721,7 @@ pub fn build_world(
             iid += 1;
             build_pipeline(
                 &mut err,
-                &dir,
+                dir,
                 meta,
                 src,
                 pl,
@@ -589,7 +734,7 @@ pub fn build_world(
         for g in &p.generate {
             generate(
                 &mut err,
-                &dir,
+                dir,
                 meta,
                 g,
                 &mut max_pipeline,
@@ -601,12 +746,22 @@ pub fn build_world(
         origins.append(&mut state.origins);
         projects.insert(p.id, Arc::new(state.finish()));
     }
+    (projects, origins, max_pipeline, max_job)
+}
 
+fn add_job_tokens(
+    files: &[(Source, ScenarioFile)],
+    job_ids: &HashMap<u64, u64>,
+    projects: &HashMap<u64, Arc<ProjectState>>,
+    dir: &mut Directory,
+    token_seen: &mut HashSet<String>,
+    errors: &mut Vec<ScenarioError>,
+) {
     // Job tokens.
     for (src, f) in files {
         let mut err = Errors {
             file: &src.name,
-            list: &mut errors,
+            list: errors,
         };
         for t in &f.job_tokens {
             match job_ids.get(&t.job) {
@@ -642,19 +797,6 @@ pub fn build_world(
             }
         }
     }
-
-    dir.origins = origins.into_iter().collect();
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(World {
-        instance: Arc::new(instance),
-        directory: Arc::new(dir),
-        projects,
-        next_job_id: max_job + 1,
-        next_pipeline_id: max_pipeline + 1,
-        clock: Clock::new(load_time, frozen),
-    })
 }
 
 #[derive(Default)]
@@ -723,6 +865,29 @@ fn build_pipeline(
     } else {
         meta.branches.get(&ref_)
     };
+    // A pipeline on a ref the project does not have is one of a deleted branch or tag
+    // (GitLab keeps those), unless the name is a near miss of a ref it has: then it is a
+    // typo, and reported.
+    if pl.ref_.is_some() && head.is_none() && !ref_.starts_with("refs/") {
+        let (kind, plural, names) = if tag {
+            ("tag", "tags", &meta.tags)
+        } else {
+            ("branch", "branches", &meta.branches)
+        };
+        let known: Vec<&str> = names.keys().map(String::as_str).collect();
+        let hint = super::decode::did_you_mean(&ref_, &known);
+        if !hint.is_empty() {
+            err.at(
+                pl.locs.at("ref", pl.loc),
+                &format!("{}.ref", pl.path),
+                format!(
+                    "the project has no {kind} {ref_:?}{hint} (its {plural}: {}; add it under \
+                     the project's {plural}: if it is meant)",
+                    known.join(", ")
+                ),
+            );
+        }
+    }
     let sha = pl
         .sha
         .clone()
@@ -806,16 +971,7 @@ fn build_pipeline(
         started_at,
         finished_at,
         committed_at: pl.committed_at,
-        variables: pl
-            .variables
-            .iter()
-            .map(|v| Variable {
-                key: v.key.clone(),
-                value: v.value.clone(),
-                variable_type: v.variable_type.clone(),
-                raw: v.raw,
-            })
-            .collect(),
+        variables: pl.variables.iter().map(variable).collect(),
         test_report: pl.test_report.clone().map(Arc::new),
         parent,
         rev: next_revision(),
@@ -858,6 +1014,8 @@ fn build_job(
     let status = j.status.expect("status is required when reading");
     let user_id = if j.user.is_some() {
         user_ref(err, dir, &j.user, &format!("{}.user", j.path))
+    } else if j.no_user {
+        None
     } else {
         pipeline_user
     };
@@ -1053,6 +1211,7 @@ fn build_job(
             .iter()
             .map(|v| (v.key.clone(), v.value.clone()))
             .collect(),
+        debug_trace_enabled: j.debug_trace_enabled,
         timeline: j.timeline.clone().into(),
         step: 0,
         // Jobs already waiting for or on a runner start their timeline when the scenario
@@ -1185,6 +1344,7 @@ fn generate(
                 archived: false,
                 environment: None,
                 variables: Vec::new(),
+                debug_trace_enabled: false,
                 timeline: Arc::from(Vec::new()),
                 step: 0,
                 step_since: None,
@@ -1245,7 +1405,8 @@ fn ci_config(c: &CiDef) -> Arc<CiConfig> {
     let jobs = c
         .jobs
         .iter()
-        .map(|j| {
+        .flat_map(|j| j.instances.iter().map(move |name| (j, name)))
+        .map(|(j, name)| {
             let when = j
                 .when
                 .as_deref()
@@ -1254,11 +1415,12 @@ fn ci_config(c: &CiDef) -> Arc<CiConfig> {
             CiJob {
                 timeline: j.timeline.clone().into(),
                 log: j.log.clone().map(Bytes::from),
-                name: j.name.clone(),
+                name: name.clone(),
                 stage: j.stage.clone(),
                 when,
                 allow_failure: j.allow_failure.unwrap_or(when == When::Manual),
                 only: j.only.clone(),
+                only_variables: j.only_variables.clone(),
                 tag_list: j.tag_list.clone(),
             }
         })

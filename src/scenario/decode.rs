@@ -1,7 +1,7 @@
 //! Typed reading of a located YAML tree, collecting every error instead of stopping at the
 //! first. Each error names the file, line, column, the field path and what is allowed.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use super::ScenarioError;
 use super::node::{Loc, Node, Value};
@@ -41,6 +41,46 @@ pub fn join(path: &str, key: &str) -> String {
     }
 }
 
+/// `, did you mean "x"?` when one allowed word is a likely typo of `word` (edit distance
+/// within a third of its length), else nothing.
+pub fn did_you_mean(word: &str, allowed: &[&str]) -> String {
+    let limit = (word.chars().count() / 3).max(1);
+    allowed
+        .iter()
+        .map(|a| (edit_distance(word, a), *a))
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, a)| format!(", did you mean {a:?}?"))
+        .unwrap_or_default()
+}
+
+/// Edit distance with transpositions (optimal string alignment), case-insensitive: `mian`
+/// is one edit from `main`, `Stage` none from `stage`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.to_lowercase().chars().collect();
+    let b: Vec<char> = b.to_lowercase().chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
 /// Where each key's value is, for errors found after decoding.
 #[derive(Debug, Clone, Default)]
 pub struct FieldLocs(Vec<(String, Loc)>);
@@ -70,12 +110,21 @@ impl<'n> Obj<'n> {
     pub fn new(ctx: &mut Ctx, node: &'n Node, path: &str) -> Option<Obj<'n>> {
         match &node.value {
             Value::Map(entries) => {
-                let mut seen = HashSet::new();
+                let mut seen: HashMap<&str, Loc> = HashMap::new();
                 for (k, _) in entries {
-                    if let Value::Str(key) = &k.value
-                        && !seen.insert(key.as_str())
-                    {
-                        ctx.error(k.loc, &join(path, key), "duplicate key");
+                    if let Value::Str(key) = &k.value {
+                        if let Some(first) = seen.get(key.as_str()) {
+                            ctx.error(
+                                k.loc,
+                                &join(path, key),
+                                format!(
+                                    "{key:?} is given twice (first at line {}, column {}); keep one",
+                                    first.line, first.column
+                                ),
+                            );
+                        } else {
+                            seen.insert(key, k.loc);
+                        }
                     }
                 }
                 Some(Obj {
@@ -104,6 +153,14 @@ impl<'n> Obj<'n> {
             .find(|(k, _)| matches!(&k.value, Value::Str(s) if s == key))
             .map(|(_, v)| v)
             .filter(|v| !matches!(v.value, Value::Null))
+    }
+
+    /// Whether `key` is written with a `null` value (which `get` treats as absent).
+    pub fn is_null(&mut self, key: &'static str) -> bool {
+        self.allowed.push(key);
+        self.entries.iter().any(|(k, v)| {
+            matches!(&k.value, Value::Str(s) if s == key) && matches!(v.value, Value::Null)
+        })
     }
 
     /// The locations of every value of this mapping.
@@ -172,10 +229,11 @@ impl<'n> Obj<'n> {
                 let mut allowed = self.allowed.clone();
                 allowed.sort_unstable();
                 allowed.dedup();
+                let hint = did_you_mean(name, &allowed);
                 ctx.error(
                     k.loc,
                     &join(&self.path, name),
-                    format!("unknown field (allowed: {})", allowed.join(", ")),
+                    format!("unknown field{hint} (allowed: {})", allowed.join(", ")),
                 );
             }
         }
@@ -266,6 +324,24 @@ pub fn f64_(ctx: &mut Ctx, n: &Node, path: &str) -> Option<f64> {
     }
 }
 
+/// A number of seconds: a negative one is reported as such.
+pub fn seconds(ctx: &mut Ctx, n: &Node, path: &str) -> Option<f64> {
+    let v = f64_(ctx, n, path)?;
+    if v < 0.0 {
+        ctx.error(
+            n.loc,
+            path,
+            format!("{v} is a negative duration (expected seconds ≥ 0)"),
+        );
+        return None;
+    }
+    if !v.is_finite() {
+        ctx.error(n.loc, path, format!("expected seconds ≥ 0, found {v}"));
+        return None;
+    }
+    Some(v)
+}
+
 pub fn bool_(ctx: &mut Ctx, n: &Node, path: &str) -> Option<bool> {
     match &n.value {
         Value::Bool(b) => Some(*b),
@@ -297,10 +373,14 @@ pub fn one_of(ctx: &mut Ctx, n: &Node, path: &str, allowed: &[&str]) -> Option<S
     if allowed.contains(&s.as_str()) {
         Some(s)
     } else {
+        let hint = did_you_mean(&s, allowed);
         ctx.error(
             n.loc,
             path,
-            format!("{s:?} is not allowed (allowed: {})", allowed.join(", ")),
+            format!(
+                "{s:?} is not allowed{hint} (allowed: {})",
+                allowed.join(", ")
+            ),
         );
         None
     }

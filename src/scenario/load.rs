@@ -14,6 +14,11 @@ pub const ROLES: &[&str] = &[
     "maintainer",
     "owner",
 ];
+/// A project feature's access level (`ProjectFeature`; `public` is for pages only).
+pub const ACCESS_LEVELS: &[&str] = &["disabled", "private", "enabled"];
+/// Token scopes: `api` writes; `read_api` and `ai_workflows` read (the Jobs and Pipelines
+/// APIs `allow_access_with_scope :ai_workflows` on GET and HEAD).
+pub const TOKEN_SCOPES: &[&str] = &["api", "read_api", "ai_workflows"];
 pub const WHENS: &[&str] = &["on_success", "on_failure", "always", "manual", "delayed"];
 pub const RUNNER_TYPES: &[&str] = &["instance_type", "group_type", "project_type"];
 pub const VARIABLE_TYPES: &[&str] = &["env_var", "file"];
@@ -169,6 +174,11 @@ fn read_instance(ctx: &mut Ctx, n: &Node, path: &str) -> Option<InstanceDef> {
             })
             .map(|s| s == "frozen"),
         rate_limits: o.opt(ctx, "rate_limits", read_rate_limits),
+        variables: o
+            .opt(ctx, "variables", |c, n, p| {
+                d::list_of(c, n, p, read_variable)
+            })
+            .unwrap_or_default(),
     };
     o.finish(ctx);
     Some(def)
@@ -181,6 +191,7 @@ fn read_token(ctx: &mut Ctx, n: &Node, path: &str) -> Option<TokenDef> {
             scopes: vec!["api".into()],
             expires_at: None,
             revoked: false,
+            oauth: false,
             loc: n.loc,
         });
     }
@@ -188,17 +199,23 @@ fn read_token(ctx: &mut Ctx, n: &Node, path: &str) -> Option<TokenDef> {
     let token = o.req(ctx, "token", d::string);
     let scopes = o
         .opt(ctx, "scopes", |c, n, p| {
-            d::list_of(c, n, p, |c, n, p| d::one_of(c, n, p, &["api", "read_api"]))
+            d::list_of(c, n, p, |c, n, p| d::one_of(c, n, p, TOKEN_SCOPES))
         })
         .unwrap_or_else(|| vec!["api".into()]);
     let expires_at = o.opt(ctx, "expires_at", d::timestamp);
     let revoked = o.opt(ctx, "revoked", d::bool_).unwrap_or(false);
+    let oauth = o
+        .opt(ctx, "kind", |c, n, p| {
+            d::one_of(c, n, p, &["personal", "oauth"])
+        })
+        .is_some_and(|k| k == "oauth");
     o.finish(ctx);
     Some(TokenDef {
         token: token?,
         scopes,
         expires_at,
         revoked,
+        oauth,
         loc: n.loc,
     })
 }
@@ -355,23 +372,19 @@ fn read_artifact(ctx: &mut Ctx, n: &Node, path: &str) -> Option<ArtifactDef> {
 fn read_environment(ctx: &mut Ctx, n: &Node, path: &str) -> Option<EnvironmentDef> {
     let mut o = Obj::new(ctx, n, path)?;
     let name = o.req(ctx, "name", d::string);
-    let tier = o
-        .opt(ctx, "tier", |c, n, p| {
-            d::one_of(
-                c,
-                n,
-                p,
-                &["production", "staging", "testing", "development", "other"],
-            )
-        })
-        .unwrap_or_else(|| "other".into());
+    let tier = o.opt(ctx, "tier", |c, n, p| {
+        d::one_of(
+            c,
+            n,
+            p,
+            &["production", "staging", "testing", "development", "other"],
+        )
+    });
     let slug = o.opt(ctx, "slug", d::string);
     o.finish(ctx);
     let name = name?;
-    let slug = slug.unwrap_or_else(|| {
-        name.to_lowercase()
-            .replace(|c: char| !c.is_ascii_alphanumeric(), "-")
-    });
+    let slug = slug.unwrap_or_else(|| super::slug::environment(&name));
+    let tier = tier.unwrap_or_else(|| super::slug::tier(&name).to_owned());
     Some(EnvironmentDef { name, tier, slug })
 }
 
@@ -440,6 +453,7 @@ fn read_job(ctx: &mut Ctx, n: &Node, path: &str, bridge: bool) -> Option<JobDef>
             d::one_of(c, n, p, FAILURE_REASONS)
         }),
         user: o.opt(ctx, "user", username_ref),
+        no_user: o.is_null("user"),
         runner: if bridge {
             None
         } else {
@@ -466,8 +480,8 @@ fn read_job(ctx: &mut Ctx, n: &Node, path: &str, bridge: bool) -> Option<JobDef>
         } else {
             o.opt(ctx, "erased_at", d::timestamp)
         },
-        duration: o.opt(ctx, "duration", d::f64_),
-        queued_duration: o.opt(ctx, "queued_duration", d::f64_),
+        duration: o.opt(ctx, "duration", d::seconds),
+        queued_duration: o.opt(ctx, "queued_duration", d::seconds),
         log: if bridge { None } else { log },
         artifacts: if bridge {
             Vec::new()
@@ -483,6 +497,8 @@ fn read_job(ctx: &mut Ctx, n: &Node, path: &str, bridge: bool) -> Option<JobDef>
             o.opt(ctx, "artifacts_expire_at", d::timestamp)
         },
         retried: o.opt(ctx, "retried", d::bool_).unwrap_or(false),
+        debug_trace_enabled: !bridge
+            && o.opt(ctx, "debug_trace_enabled", d::bool_).unwrap_or(false),
         archived: o.opt(ctx, "archived", d::bool_).unwrap_or(false),
         environment: if bridge {
             None
@@ -598,12 +614,18 @@ fn read_agent(ctx: &mut Ctx, n: &Node, path: &str) -> Option<AgentDef> {
     let configuration = o
         .opt(ctx, "configuration", d::json)
         .unwrap_or_else(|| serde_json::json!({}));
+    let environments = o
+        .opt(ctx, "environments", |c, n, p| {
+            d::list_of(c, n, p, d::string)
+        })
+        .unwrap_or_default();
     let locs = o.locs();
     o.finish(ctx);
     Some(AgentDef {
         id: id?,
         config_project: config_project?,
         configuration,
+        environments,
         locs,
         loc: n.loc,
         path: path.to_owned(),
@@ -634,6 +656,20 @@ fn read_project(ctx: &mut Ctx, n: &Node, path: &str) -> Option<ProjectDef> {
         }),
         default_branch: o.opt(ctx, "default_branch", d::string),
         public_builds: o.opt(ctx, "public_builds", d::bool_),
+        builds_access_level: o.opt(ctx, "builds_access_level", |c, n, p| {
+            d::one_of(c, n, p, ACCESS_LEVELS)
+        }),
+        repository_access_level: o.opt(ctx, "repository_access_level", |c, n, p| {
+            d::one_of(c, n, p, ACCESS_LEVELS)
+        }),
+        variables: o
+            .opt(ctx, "variables", |c, n, p| {
+                d::list_of(c, n, p, read_variable)
+            })
+            .unwrap_or_default(),
+        statistics_refreshing: o
+            .opt(ctx, "statistics_refreshing", d::bool_)
+            .unwrap_or(false),
         ci_job_token_scope_enabled: o.opt(ctx, "ci_job_token_scope_enabled", d::bool_),
         job_token_allowlist: o
             .opt(ctx, "job_token_allowlist", |c, n, p| {
@@ -680,19 +716,10 @@ fn read_project(ctx: &mut Ctx, n: &Node, path: &str) -> Option<ProjectDef> {
 
 fn read_step(ctx: &mut Ctx, n: &Node, path: &str) -> Option<(f64, Status)> {
     let mut o = Obj::new(ctx, n, path)?;
-    let after = o.req(ctx, "after", d::f64_);
+    let after = o.req(ctx, "after", d::seconds);
     let to = o.req(ctx, "status", status);
     o.finish(ctx);
-    let after = after?;
-    if after < 0.0 || !after.is_finite() {
-        ctx.error(
-            n.loc,
-            &format!("{path}.after"),
-            format!("expected seconds ≥ 0, found {after}"),
-        );
-        return None;
-    }
-    Some((after, to?))
+    Some((after?, to?))
 }
 
 /// `timeline: [{after: 2, status: running}, {after: 10, status: success}]`: each step
@@ -721,29 +748,111 @@ fn read_override(
     }
 }
 
+/// `only:` as a list of refs, or `{refs: [...], variables: ["$VAR == \"x\"", ...]}`.
+fn read_only(
+    ctx: &mut Ctx,
+    n: &Node,
+    path: &str,
+) -> Option<(Vec<String>, Vec<super::rules::VariableExpr>)> {
+    if !matches!(n.value, node::Value::Map(_)) {
+        return d::list_of(ctx, n, path, d::string).map(|refs| (refs, Vec::new()));
+    }
+    let mut o = Obj::new(ctx, n, path)?;
+    let refs = o
+        .opt(ctx, "refs", |c, n, p| d::list_of(c, n, p, d::string))
+        .unwrap_or_default();
+    let variables = o
+        .opt(ctx, "variables", |c, n, p| {
+            d::list_of(c, n, p, |c, n, p| {
+                let text = d::string(c, n, p)?;
+                super::rules::VariableExpr::parse(&text)
+                    .map_err(|e| c.error(n.loc, p, e))
+                    .ok()
+            })
+        })
+        .unwrap_or_default();
+    o.finish(ctx);
+    Some((refs, variables))
+}
+
 fn read_ci_job(ctx: &mut Ctx, n: &Node, path: &str) -> Option<CiJobDef> {
     let mut o = Obj::new(ctx, n, path)?;
     let name = o.req(ctx, "name", d::string);
-    let j = CiJobDef {
+    let only = o.opt(ctx, "only", read_only).unwrap_or_default();
+    let mut j = CiJobDef {
         name: name.clone().unwrap_or_default(),
         stage: o
             .opt(ctx, "stage", d::string)
             .unwrap_or_else(|| "test".into()),
         when: o.opt(ctx, "when", |c, n, p| d::one_of(c, n, p, WHENS)),
         allow_failure: o.opt(ctx, "allow_failure", d::bool_),
-        only: o
-            .opt(ctx, "only", |c, n, p| d::list_of(c, n, p, d::string))
-            .unwrap_or_default(),
+        only: only.0,
+        only_variables: only.1,
         timeline: o.opt(ctx, "timeline", read_timeline).unwrap_or_default(),
         log: o.opt(ctx, "log", d::string),
         stage_loc: o.get("stage").map(|n| n.loc).unwrap_or(n.loc),
         tag_list: o
             .opt(ctx, "tag_list", |c, n, p| d::list_of(c, n, p, d::string))
             .unwrap_or_default(),
+        instances: Vec::new(),
     };
+    let base = j.name.clone();
+    j.instances = o
+        .opt(ctx, "parallel", |c, n, p| read_parallel(c, n, p, &base))
+        .unwrap_or_else(|| vec![base.clone()]);
     o.finish(ctx);
     name?;
     Some(j)
+}
+
+/// `parallel: N` (2 to 200) makes `name 1/N` … `name N/N`; `parallel: {matrix: [{A: [x, y],
+/// B: z}, …]}` makes `name: [x, z]`, `name: [y, z]`, … (each entry's combinations, keys in
+/// order), as `Gitlab::Ci::Config::Normalizer` names them.
+fn read_parallel(ctx: &mut Ctx, n: &Node, path: &str, name: &str) -> Option<Vec<String>> {
+    if let node::Value::Int(_) = n.value {
+        let count = d::u64_(ctx, n, path)?;
+        if !(2..=200).contains(&count) {
+            ctx.error(
+                n.loc,
+                path,
+                format!("parallel must be 2 to 200, found {count}"),
+            );
+            return None;
+        }
+        return Some((1..=count).map(|i| format!("{name} {i}/{count}")).collect());
+    }
+    let mut o = Obj::new(ctx, n, path)?;
+    let entries = o.req(ctx, "matrix", |c, n, p| {
+        d::list_of(c, n, p, |c, n, p| {
+            d::string_map(c, n, p, |c, n, p| match &n.value {
+                node::Value::Seq(_) => d::list_of(c, n, p, d::string),
+                _ => d::string(c, n, p).map(|v| vec![v]),
+            })
+        })
+    });
+    o.finish(ctx);
+    let mut names = Vec::new();
+    for entry in entries? {
+        let mut combos: Vec<Vec<String>> = vec![Vec::new()];
+        for (_, values, _) in entry {
+            combos = combos
+                .into_iter()
+                .flat_map(|c| {
+                    values.iter().map(move |v| {
+                        let mut c = c.clone();
+                        c.push(v.clone());
+                        c
+                    })
+                })
+                .collect();
+        }
+        names.extend(
+            combos
+                .into_iter()
+                .map(|c| format!("{name}: [{}]", c.join(", "))),
+        );
+    }
+    Some(names)
 }
 
 fn read_ci(ctx: &mut Ctx, n: &Node, path: &str) -> Option<CiDef> {

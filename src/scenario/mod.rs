@@ -9,6 +9,9 @@ pub mod load;
 pub mod log_file;
 pub mod model;
 pub mod node;
+pub mod reference;
+pub mod rules;
+pub mod slug;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -35,7 +38,12 @@ pub struct ScenarioError {
 
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
+        // An error about a whole file (unreadable, empty) has no position: `file: …`.
+        if self.line == 0 {
+            write!(f, "{}: ", self.file)?;
+        } else {
+            write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
+        }
         if !self.path.is_empty() {
             write!(f, "{}: ", self.path)?;
         }
@@ -46,6 +54,18 @@ impl fmt::Display for ScenarioError {
 /// All the errors of a failed load.
 #[derive(Debug, Clone, thiserror::Error)]
 pub struct ScenarioErrors(pub Vec<ScenarioError>);
+
+impl ScenarioErrors {
+    /// The errors in reading order: files as given, then line and column (decoding and
+    /// cross-check errors interleave where they are).
+    fn sorted(mut errors: Vec<ScenarioError>, files: &[&str]) -> ScenarioErrors {
+        let rank = |file: &str| files.iter().position(|f| *f == file).unwrap_or(usize::MAX);
+        errors.sort_by(|a, b| {
+            (rank(&a.file), a.line, a.column).cmp(&(rank(&b.file), b.line, b.column))
+        });
+        ScenarioErrors(errors)
+    }
+}
 
 impl fmt::Display for ScenarioErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -101,6 +121,11 @@ pub struct Overrides {
 
 /// Loads and merges scenario sources into a World, or returns every error found.
 pub fn build(sources: &[Source], overrides: &Overrides) -> Result<World, ScenarioErrors> {
+    let names: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
+    build_unsorted(sources, overrides).map_err(|e| ScenarioErrors::sorted(e, &names))
+}
+
+fn build_unsorted(sources: &[Source], overrides: &Overrides) -> Result<World, Vec<ScenarioError>> {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     let mut unreadable = false;
@@ -115,14 +140,14 @@ pub fn build(sources: &[Source], overrides: &Overrides) -> Result<World, Scenari
     // Cross-checks run on whatever decoded, so one run reports both kinds of error; a
     // file that is not YAML at all would only add noise.
     if unreadable {
-        return Err(ScenarioErrors(errors));
+        return Err(errors);
     }
     match check::build_world(&files, overrides) {
         Ok(world) if errors.is_empty() => Ok(world),
-        Ok(_) => Err(ScenarioErrors(errors)),
+        Ok(_) => Err(errors),
         Err(mut more) => {
             errors.append(&mut more);
-            Err(ScenarioErrors(errors))
+            Err(errors)
         }
     }
 }

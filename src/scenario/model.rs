@@ -27,6 +27,7 @@ pub struct InstanceDef {
     pub frozen: Option<bool>,
     /// `rate_limits:` (`src/faults/limits.rs`); off when absent.
     pub rate_limits: Option<crate::faults::limits::Limits>,
+    pub variables: Vec<VariableDef>,
 }
 
 #[derive(Debug, Clone)]
@@ -35,6 +36,7 @@ pub struct TokenDef {
     pub scopes: Vec<String>,
     pub expires_at: Option<Timestamp>,
     pub revoked: bool,
+    pub oauth: bool,
     pub loc: Loc,
 }
 
@@ -123,6 +125,7 @@ pub struct AgentDef {
     pub id: u64,
     pub config_project: u64,
     pub configuration: serde_json::Value,
+    pub environments: Vec<String>,
     /// Where each field's value is.
     pub locs: FieldLocs,
     pub loc: Loc,
@@ -170,6 +173,8 @@ pub struct JobDef {
     pub allow_failure: Option<bool>,
     pub failure_reason: Option<String>,
     pub user: Option<(String, Loc)>,
+    /// `user: null` written out: a job without a user (not the pipeline's).
+    pub no_user: bool,
     pub runner: Option<(u64, Loc)>,
     pub runner_manager: Option<(u64, Loc)>,
     pub tag_list: Vec<String>,
@@ -187,6 +192,7 @@ pub struct JobDef {
     pub retried: bool,
     pub archived: bool,
     pub environment: Option<EnvironmentDef>,
+    pub debug_trace_enabled: bool,
     pub variables: Vec<VariableDef>,
     /// How the job moves on by itself: `(seconds after the previous step, status)`.
     pub timeline: Vec<(f64, Status)>,
@@ -258,11 +264,14 @@ pub struct CiJobDef {
     pub allow_failure: Option<bool>,
     /// Refs (branch or tag names) the job runs on; empty = every ref.
     pub only: Vec<String>,
+    pub only_variables: Vec<super::rules::VariableExpr>,
     pub stage_loc: Loc,
     pub timeline: Vec<(f64, Status)>,
     /// The log a job created from this definition writes while it runs.
     pub log: Option<String>,
     pub tag_list: Vec<String>,
+    /// `parallel:`, expanded: the names of the jobs it becomes (`["build"]` without it).
+    pub instances: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -282,6 +291,10 @@ pub struct ProjectDef {
     pub visibility: Option<String>,
     pub default_branch: Option<String>,
     pub public_builds: Option<bool>,
+    pub builds_access_level: Option<String>,
+    pub repository_access_level: Option<String>,
+    pub variables: Vec<VariableDef>,
+    pub statistics_refreshing: bool,
     pub ci_job_token_scope_enabled: Option<bool>,
     pub job_token_allowlist: Vec<(String, Loc)>,
     pub created_at: Option<Timestamp>,

@@ -132,7 +132,12 @@ impl<'de> Visitor<'de> for ValueVisitor {
 /// Parses YAML text into a located tree. Scenario files are trusted local input, so the
 /// alias budget is lifted (generated fixtures may alias one anchor thousands of times).
 pub fn parse(text: &str) -> Result<Node, serde_saphyr::Error> {
-    let options = serde_saphyr::options! { budget: None };
+    // Repeated keys reach the decoder, which reports them by field path and location
+    // (serde-saphyr's own error names its option instead of the field).
+    let options = serde_saphyr::options! {
+        budget: None,
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
+    };
     serde_saphyr::from_str_with_options(text, options)
 }
 

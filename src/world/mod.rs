@@ -61,6 +61,16 @@ impl Role {
     }
 }
 
+/// A project feature's access level (`ProjectFeature`): `disabled`, `private` (members
+/// only) or `enabled` (everyone who can see the project).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FeatureAccess {
+    Disabled,
+    Private,
+    #[default]
+    Enabled,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Visibility {
     Private,
@@ -106,6 +116,8 @@ pub struct Instance {
     pub base_url: String,
     pub version: String,
     pub profile: Profile,
+    /// Instance-level CI/CD variables.
+    pub variables: Vec<Variable>,
     /// The schemas every response is checked against (set by the server; `None` in
     /// tools that only build worlds).
     pub contract: Option<Arc<crate::contract::Contract>>,
@@ -143,6 +155,8 @@ pub struct Token {
     pub read_only: bool,
     pub expires_at: Option<Timestamp>,
     pub revoked: bool,
+    /// An OAuth access token: sent as `Authorization: Bearer` (or `?access_token=`) only.
+    pub oauth: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -195,6 +209,8 @@ pub struct Agent {
     pub id: u64,
     pub config_project: u64,
     pub configuration: serde_json::Value,
+    /// Environments the authorization is limited to (`*` wildcards); empty: every job.
+    pub environments: Vec<String>,
 }
 
 /// A job template of the project's CI definition.
@@ -207,6 +223,8 @@ pub struct CiJob {
     pub when: When,
     pub allow_failure: bool,
     pub only: Vec<String>,
+    /// `only: variables:` expressions: created when any holds (none: always).
+    pub only_variables: Vec<crate::scenario::rules::VariableExpr>,
     pub tag_list: Vec<String>,
 }
 
@@ -229,6 +247,13 @@ pub struct ProjectMeta {
     pub visibility: Visibility,
     pub default_branch: String,
     pub public_builds: bool,
+    /// `builds_access_level` and `repository_access_level` (CI/CD and the repository).
+    pub builds_access: FeatureAccess,
+    pub repository_access: FeatureAccess,
+    /// Project-level CI/CD variables.
+    pub variables: Vec<Variable>,
+    /// A project statistics refresh is under way: erase and pipeline delete answer 409.
+    pub statistics_refreshing: bool,
     pub ci_job_token_scope_enabled: bool,
     pub job_token_allowlist: Vec<u64>,
     pub created_at: Timestamp,
@@ -393,6 +418,8 @@ pub struct Job {
     pub archived: bool,
     pub environment: Option<Environment>,
     pub variables: Vec<(String, String)>,
+    /// The runner's `debug_trace_enabled` job metadata: a debug trace whatever the variables.
+    pub debug_trace_enabled: bool,
     /// Steps the job takes by itself: `(seconds after the previous step, status)`.
     pub timeline: Arc<[(f64, Status)]>,
     /// Fields replacing rendered ones (the scenario's `override:`).
@@ -437,6 +464,7 @@ impl Clone for Job {
             archived: self.archived,
             environment: self.environment.clone(),
             variables: self.variables.clone(),
+            debug_trace_enabled: self.debug_trace_enabled,
             timeline: self.timeline.clone(),
             overrides: self.overrides.clone(),
             step: self.step,

@@ -319,9 +319,7 @@ impl World {
     /// `POST /jobs/:id/erase`: artifacts and log gone, `erased_at` set, status unchanged.
     pub fn erase_job(&mut self, project_id: u64, job_id: u64) -> Result<Arc<Job>, MutationError> {
         let job = self.job_of(project_id, job_id)?;
-        let has_content =
-            !job.artifacts.is_empty() || job.log.as_ref().is_some_and(|l| !l.is_empty());
-        if job.is_bridge() || !job.status.is_completed() || !has_content {
+        if !job.is_erasable() {
             return Err(MutationError::NotErasable);
         }
         let mut j = (*job).clone();
@@ -371,5 +369,14 @@ impl World {
         let job = self.put_job(j)?;
         self.recompute_pipeline(project_id, job.pipeline_id);
         Ok(Played { job })
+    }
+}
+
+impl Job {
+    /// `Ci::Build#erasable?`: a finished build with a log or artifacts.
+    pub fn is_erasable(&self) -> bool {
+        let has_content =
+            !self.artifacts.is_empty() || self.log.as_ref().is_some_and(|l| !l.is_empty());
+        !self.is_bridge() && self.status.is_completed() && has_content
     }
 }

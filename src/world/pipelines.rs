@@ -42,6 +42,17 @@ impl World {
             .jobs
             .iter()
             .filter(|j| j.only.is_empty() || j.only.iter().any(|r| r == ref_))
+            .filter(|j| {
+                let lookup = |k: &str| {
+                    variables
+                        .iter()
+                        .chain(&meta.variables)
+                        .chain(&self.instance.variables)
+                        .find(|v| v.key == k)
+                        .map(|v| v.value.as_str())
+                };
+                j.only_variables.is_empty() || j.only_variables.iter().any(|e| e.holds(lookup))
+            })
             .collect();
         if jobs.is_empty() {
             return Err(CreateError::NoJobs);
@@ -97,6 +108,7 @@ impl World {
                 archived: false,
                 environment: None,
                 variables: Vec::new(),
+                debug_trace_enabled: false,
                 timeline: t.timeline.clone(),
                 step: 0,
                 step_since: (status == Status::Pending && !t.timeline.is_empty()).then_some(now),

@@ -21,5 +21,8 @@ mod pipelines;
 mod rate_limits;
 mod record;
 mod roundtrip;
+mod scenario_errors;
 mod scenario_format;
+mod spec_jobs;
+mod spec_pipelines;
 mod verify;

@@ -884,6 +884,16 @@ const ENUMS: &[(&str, &str, &str)] = &[
         "projects: [{id: 1, path: a/b, members: {a: {value}}}]",
     ),
     (
+        "/$defs/project/properties/builds_access_level",
+        "projects[0].builds_access_level",
+        "projects: [{id: 1, path: a/b, builds_access_level: {value}}]",
+    ),
+    (
+        "/$defs/project/properties/repository_access_level",
+        "projects[0].repository_access_level",
+        "projects: [{id: 1, path: a/b, repository_access_level: {value}}]",
+    ),
+    (
         "/$defs/pipeline/properties/source",
         "projects[0].pipelines[0].source",
         "projects: [{id: 1, path: a/b, pipelines: [{id: 1, source: {value}}]}]",
@@ -1021,7 +1031,7 @@ job_tokens:
 // 35     job: 4242                     a token for an unknown job     → 35:10
 
 const JOB_KEYS: &str = "allow_failure, archived, artifacts, artifacts_expire_at, coverage, \
-created_at, duration, environment, erased_at, failure_reason, finished_at, id, log, log_file, \
+created_at, debug_trace_enabled, duration, environment, erased_at, failure_reason, finished_at, id, log, log_file, \
 name, override, queued_at, queued_duration, retried, runner, runner_manager, stage, started_at, status, \
 tag_list, timeline, user, variables, when";
 
@@ -1440,4 +1450,33 @@ job_tokens:
         wrong.is_empty(),
         "not reported as expected:\n{wrong:#?}\n{run}"
     );
+}
+
+/// The README's field reference is the schema's, rendered (`src/scenario/reference.rs`).
+/// Run with `GLMOCK_BLESS=1` to rewrite it after changing the schema.
+#[test]
+fn readme_field_reference_is_rendered_from_the_schema() {
+    use glmock::__internal::scenario::reference;
+    let readme_path = crate_dir().join("README.md");
+    let readme = std::fs::read_to_string(&readme_path).expect("README.md");
+    let expected = reference::markdown(&committed_schema());
+    let (Some(start), Some(end)) = (readme.find(reference::BEGIN), readme.find(reference::END))
+    else {
+        panic!("README.md has no generated scenario reference (markers missing)");
+    };
+    let current = &readme[start..end + reference::END.len()];
+    if current != expected {
+        if std::env::var_os("GLMOCK_BLESS").is_some() {
+            let updated = format!(
+                "{}{expected}{}",
+                &readme[..start],
+                &readme[end + reference::END.len()..]
+            );
+            std::fs::write(&readme_path, updated).expect("writing README.md");
+        } else {
+            panic!(
+                "README.md's scenario reference differs from the schema; run the test with GLMOCK_BLESS=1"
+            );
+        }
+    }
 }

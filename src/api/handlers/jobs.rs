@@ -360,11 +360,7 @@ pub fn trace(ctx: &Ctx) -> Result<Response, ApiError> {
         return Err(ApiError::Forbidden(None));
     }
     let job = find_build(&ctx.world, meta, job_id)?;
-    let debug = job
-        .variables
-        .iter()
-        .any(|(k, v)| k == "CI_DEBUG_TRACE" && v == "true");
-    if debug && !auth::can_update_build(&ctx.world, caller, meta) {
+    if debug_mode(&ctx.world, meta, &job) && !auth::can_update_build(&ctx.world, caller, meta) {
         return Err(ApiError::Forbidden(None));
     }
     let body = job.visible_log(ctx.world.now());
@@ -372,6 +368,40 @@ pub fn trace(ctx: &Ctx) -> Result<Response, ApiError> {
         "Content-Disposition",
         format!("infile; filename=\"{job_id}.log\""),
     ))
+}
+
+/// `Ci::Build#debug_mode?`: the runner's `debug_trace_enabled` metadata, or `CI_DEBUG_TRACE`
+/// or `CI_DEBUG_SERVICES` true among the job's
+/// variables, which take the job's, then the pipeline's, project's and instance's
+/// (`Gitlab::Utils.to_boolean`: `true`, `t`, `yes`, `y`, `1`, `on`, any case).
+fn debug_mode(world: &World, meta: &ProjectMeta, job: &Job) -> bool {
+    if job.debug_trace_enabled {
+        return true;
+    }
+    let pipeline = world.pipeline(meta.id, job.pipeline_id);
+    let scoped = job
+        .variables
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .chain(
+            pipeline
+                .iter()
+                .flat_map(|p| &p.variables)
+                .chain(&meta.variables)
+                .chain(&world.instance.variables)
+                .map(|v| (v.key.as_str(), v.value.as_str())),
+        );
+    let mut seen = std::collections::HashSet::new();
+    scoped
+        // The innermost definition of a key wins.
+        .filter(|(k, _)| seen.insert(*k))
+        .any(|(k, v)| {
+            matches!(k, "CI_DEBUG_TRACE" | "CI_DEBUG_SERVICES")
+                && matches!(
+                    v.to_ascii_lowercase().as_str(),
+                    "true" | "t" | "yes" | "y" | "1" | "on"
+                )
+        })
 }
 
 fn mutation_error(e: MutationError) -> ApiError {
@@ -444,6 +474,11 @@ pub fn erase(ctx: &Ctx) -> Result<Response, ApiError> {
     if !auth::can_erase(&ctx.world, caller, meta, &job) {
         return Err(ApiError::Forbidden(None));
     }
+    // GitLab's order: erasable (403), then the statistics refresh (409).
+    if !job.is_erasable() {
+        return Err(mutation_error(MutationError::NotErasable));
+    }
+    auth::reject_if_statistics_refreshing(meta)?;
     let project_id = meta.id;
     write_job(ctx, StatusCode::CREATED, |w| {
         w.erase_job(project_id, job_id)

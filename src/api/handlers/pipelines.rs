@@ -14,7 +14,7 @@ use crate::render;
 use crate::scenario::load::SOURCES;
 use crate::world::pipelines::CreateError;
 use crate::world::status::Status;
-use crate::world::{Pipeline, ProjectMeta, Role, Variable, World};
+use crate::world::{Pipeline, ProjectMeta, Variable, World};
 
 const SCOPES: &[&str] = &["running", "pending", "finished", "branches", "tags"];
 const ORDER_BY: &[&str] = &["id", "status", "ref", "updated_at", "user_id"];
@@ -205,10 +205,11 @@ pub fn get(ctx: &Ctx) -> Result<Response, ApiError> {
     let caller = caller(ctx)?;
     let id = path_int(ctx, "pipeline_id")?;
     let meta = project(ctx, caller)?;
-    if !auth::can_read_pipeline(&ctx.world, caller, meta) {
+    // `authorize! :read_pipeline, pipeline`: the pipeline is found (404) before the check.
+    let p = find_pipeline(&ctx.world, meta, id)?;
+    if !auth::can_read_pipeline_of(&ctx.world, caller, meta) {
         return Err(ApiError::Forbidden(None));
     }
-    let p = find_pipeline(&ctx.world, meta, id)?;
     Ok(ok_json(render::pipeline(&ctx.world, meta, p, true)))
 }
 
@@ -232,7 +233,7 @@ pub fn latest(ctx: &Ctx) -> Result<Response, ApiError> {
             .find(|p| p.ref_ == ref_ && &p.sha == sha && p.source != "parent_pipeline")
     });
     match found {
-        Some(p) if auth::can_read_pipeline(world, caller, meta) => {
+        Some(p) if auth::can_read_pipeline_of(world, caller, meta) => {
             Ok(ok_json(render::pipeline(world, meta, p, true)))
         }
         _ => Err(ApiError::Forbidden(None)),
@@ -245,12 +246,7 @@ pub fn variables(ctx: &Ctx) -> Result<Response, ApiError> {
     let id = path_int(ctx, "pipeline_id")?;
     let meta = project(ctx, caller)?;
     let p = find_pipeline(&ctx.world, meta, id)?;
-    let role = auth::role(&ctx.world, caller, meta);
-    let allowed = role.is_some_and(|r| r >= Role::Maintainer)
-        || (role.is_some_and(|r| r >= Role::Developer)
-            && caller.user_id().is_some()
-            && p.user_id == caller.user_id());
-    if !allowed {
+    if !auth::can_read_pipeline_variables(&ctx.world, caller, meta, p.user_id) {
         return Err(ApiError::Forbidden(None));
     }
     Ok(ok_json(render::variables(p)))
@@ -406,9 +402,10 @@ pub fn delete(ctx: &Ctx) -> Result<Response, ApiError> {
     let id = path_int(ctx, "pipeline_id")?;
     let meta = project(ctx, caller)?;
     find_pipeline(&ctx.world, meta, id)?;
-    if auth::role(&ctx.world, caller, meta) != Some(Role::Owner) {
+    if !auth::can_destroy_pipeline(&ctx.world, caller, meta) {
         return Err(ApiError::Forbidden(None));
     }
+    auth::reject_if_statistics_refreshing(meta)?;
     let project_id = meta.id;
     if ctx
         .sessions
