@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -515,4 +515,222 @@ fn log_file_in_a_scenario_given_as_text_is_refused() {
         err.contains("inline.yaml:7:57: projects[0].pipelines[0].jobs[0].log_file: log_file \"/etc/passwd\" cannot be read: this scenario was given as text"),
         "{err}"
     );
+}
+
+// ----------------------------------------------------------------------------------------
+// `glmock record`: secrets the redaction used to miss
+
+/// A fake GitLab on loopback: fixed answers per path, some echoing what the client sent.
+async fn leaky_upstream() -> String {
+    use http_body_util::BodyExt;
+    use hyper::server::conn::http1;
+    use hyper::service::service_fn;
+    use hyper_util::rt::TokioIo;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let service = service_fn(|req: hyper::Request<hyper::body::Incoming>| async move {
+                let path = req.uri().path().to_owned();
+                let token = req
+                    .headers()
+                    .get("private-token")
+                    .map(|v| v.to_str().unwrap().to_owned())
+                    .unwrap_or_default();
+                let body = req.into_body().collect().await.unwrap().to_bytes();
+                let (ct, text) = match path.as_str() {
+                    "/api/v4/projects/1/settings" => (
+                        "application/json",
+                        json!({"name": "kept", "api_key": "k-api-123456", "authToken": "t-auth-123456",
+                               "secret_value": "s-value-123456", "credentials": {"pass": "p-pass-123456"},
+                               "token_expires_at": "2030-01-01"})
+                        .to_string(),
+                    ),
+                    "/api/v4/projects/1/pipelines/1/variables" => (
+                        "application/json",
+                        json!([{"variable_type": "env_var", "key": "AWS_ACCESS_KEY_ID", "value": "AKIAIOSFODNN7EXAMPLE"},
+                               {"variable_type": "env_var", "key": "RUBY_VERSION", "value": "3.3.0-custom"}])
+                        .to_string(),
+                    ),
+                    "/api/v4/echo" => {
+                        let encoded: String =
+                            form_urlencoded::byte_serialize(token.as_bytes()).collect();
+                        let lower = percent_encoding::utf8_percent_encode(
+                            &token,
+                            percent_encoding::NON_ALPHANUMERIC,
+                        )
+                        .to_string()
+                        .replace("%2B", "%2b");
+                        let sent: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                        (
+                            "application/json",
+                            json!({"message": format!("bad token {encoded} ({lower})"),
+                                   "saw": format!("body token {}", sent["private_token"].as_str().unwrap_or(""))})
+                            .to_string(),
+                        )
+                    }
+                    _ => ("text/plain", json!({"token": "plain-json-secret-1", "id": 7}).to_string()),
+                };
+                let mut resp =
+                    hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(text)));
+                resp.headers_mut()
+                    .insert("content-type", ct.parse().unwrap());
+                Ok::<_, std::convert::Infallible>(resp)
+            });
+            tokio::spawn(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
+        }
+    });
+    url
+}
+
+/// Sends `requests` through a recording proxy to the leaky upstream; the cassette as JSON.
+async fn record_through_proxy(
+    requests: impl FnOnce(String, reqwest::Client) -> futures_like::BoxFuture,
+) -> (glmock::record::cassette::Cassette, String) {
+    glmock::install_crypto_provider();
+    let upstream = leaky_upstream().await;
+    let handle = glmock::record::proxy(
+        &glmock::record::ProxyOptions::new(&upstream, "127.0.0.1:0"),
+        None,
+    )
+    .await
+    .unwrap();
+    requests(handle.url(), reqwest::Client::new()).await;
+    let cassette = handle.stop().await;
+    let text = serde_json::to_string(&cassette).unwrap();
+    (cassette, text)
+}
+
+mod futures_like {
+    pub type BoxFuture = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+}
+
+fn response_json(c: &glmock::record::cassette::Cassette, i: usize) -> Value {
+    match &c.exchanges[i].response.body {
+        Some(glmock::record::cassette::Body::Json(v)) => v.clone(),
+        Some(glmock::record::cassette::Body::Text(t)) => serde_json::from_str(t).unwrap(),
+        None => panic!("no body"),
+    }
+}
+
+#[tokio::test]
+async fn regression_issue_14_record_redacts_secret_looking_keys() {
+    let (c, text) = record_through_proxy(|base, client| {
+        Box::pin(async move {
+            client
+                .get(format!("{base}/api/v4/projects/1/settings"))
+                .header("PRIVATE-TOKEN", "glpat-client-aaaaaa")
+                .send()
+                .await
+                .unwrap();
+        })
+    })
+    .await;
+    assert_eq!(
+        response_json(&c, 0),
+        json!({"name": "kept", "api_key": "[REDACTED]", "authToken": "[REDACTED]",
+               "secret_value": "[REDACTED]", "credentials": {"pass": "[REDACTED]"},
+               "token_expires_at": "2030-01-01"})
+    );
+    assert!(!text.contains("123456"), "{text}");
+}
+
+#[tokio::test]
+async fn regression_issue_14_record_redacts_every_pipeline_variable_value() {
+    let (c, text) = record_through_proxy(|base, client| {
+        Box::pin(async move {
+            client
+                .get(format!("{base}/api/v4/projects/1/pipelines/1/variables"))
+                .header("PRIVATE-TOKEN", "glpat-client-aaaaaa")
+                .send()
+                .await
+                .unwrap();
+        })
+    })
+    .await;
+    assert_eq!(
+        response_json(&c, 0),
+        json!([{"variable_type": "env_var", "key": "AWS_ACCESS_KEY_ID", "value": "[REDACTED]"},
+               {"variable_type": "env_var", "key": "RUBY_VERSION", "value": "[REDACTED]"}])
+    );
+    assert!(
+        !text.contains("AKIAIOSFODNN7EXAMPLE") && !text.contains("3.3.0-custom"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn regression_issue_14_record_scrubs_tokens_echoed_percent_encoded() {
+    // Not GitLab-shaped (no `glpat-`), with characters that percent-encoding changes.
+    let token = "my+odd/token=42xyz";
+    let (c, text) = record_through_proxy(move |base, client| {
+        Box::pin(async move {
+            client
+                .get(format!("{base}/api/v4/echo"))
+                .header("PRIVATE-TOKEN", token)
+                .send()
+                .await
+                .unwrap();
+        })
+    })
+    .await;
+    assert_eq!(
+        response_json(&c, 0)["message"],
+        "bad token [REDACTED] ([REDACTED])"
+    );
+    for spelling in [
+        "my+odd/token",
+        "my%2Bodd%2Ftoken",
+        "my%2bodd%2ftoken",
+        "odd%2Ftoken",
+        "odd%2ftoken",
+    ] {
+        assert!(!text.contains(spelling), "{spelling} in {text}");
+    }
+}
+
+#[tokio::test]
+async fn regression_issue_14_record_scrubs_a_token_sent_in_a_json_body() {
+    let (c, text) = record_through_proxy(|base, client| {
+        Box::pin(async move {
+            client
+                .post(format!("{base}/api/v4/echo"))
+                .header("content-type", "application/json")
+                .body(json!({"private_token": "body-token-77777", "ref": "main"}).to_string())
+                .send()
+                .await
+                .unwrap();
+        })
+    })
+    .await;
+    assert_eq!(response_json(&c, 0)["saw"], "body token [REDACTED]");
+    assert!(!text.contains("body-token-77777"), "{text}");
+}
+
+#[tokio::test]
+async fn regression_issue_14_record_scrubs_json_served_as_text() {
+    let (c, text) = record_through_proxy(|base, client| {
+        Box::pin(async move {
+            client
+                .get(format!("{base}/api/v4/other"))
+                .header("PRIVATE-TOKEN", "glpat-client-aaaaaa")
+                .send()
+                .await
+                .unwrap();
+        })
+    })
+    .await;
+    assert!(
+        matches!(
+            &c.exchanges[0].response.body,
+            Some(glmock::record::cassette::Body::Text(_))
+        ),
+        "kept as the text it was served as"
+    );
+    assert_eq!(
+        response_json(&c, 0),
+        json!({"token": "[REDACTED]", "id": 7})
+    );
+    assert!(!text.contains("plain-json-secret-1"), "{text}");
 }
