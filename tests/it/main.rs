@@ -6,6 +6,7 @@ mod auth_errors;
 mod cli;
 mod contract;
 mod control;
+mod fuzz;
 mod hardening;
 mod import;
 mod jobs;
