@@ -81,15 +81,23 @@ impl Drop for RequestGuard {
     }
 }
 
-/// A socket that reports its progress to a `ConnState`.
+/// A socket that reports its progress to a `ConnState`, and gives the bodiless 4xx that
+/// hyper writes on its own (a request it cannot parse, headers too large) an nginx-shaped
+/// body, as GitLab's front end has.
 pub struct Watched<T> {
     inner: T,
     state: Arc<ConnState>,
+    /// A replacement answer still to be written (see `protocol_error_page`).
+    pending: Vec<u8>,
 }
 
 impl<T> Watched<T> {
     pub fn new(inner: T, state: Arc<ConnState>) -> Self {
-        Watched { inner, state }
+        Watched {
+            inner,
+            state,
+            pending: Vec::new(),
+        }
     }
 
     fn wrote(&self, r: &Poll<io::Result<usize>>) {
@@ -127,12 +135,46 @@ impl<T: AsyncRead + Unpin> AsyncRead for Watched<T> {
     }
 }
 
+impl<T: AsyncWrite + Unpin> Watched<T> {
+    /// Writes what is left of a replacement answer; `Ready(Ok)` once it is all out.
+    fn drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while !self.pending.is_empty() {
+            let r = Pin::new(&mut self.inner).poll_write(cx, &self.pending);
+            self.wrote(&r);
+            match r {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => {
+                    self.pending.drain(..n);
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
 impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        if let Some(page) = protocol_error_page(buf) {
+            // Taken whole: hyper writes nothing after its error answer but the close.
+            self.pending = page;
+            return match self.drain(cx) {
+                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                _ => Poll::Ready(Ok(buf.len())),
+            };
+        }
+        if !self.pending.is_empty() {
+            return match self.drain(cx) {
+                Poll::Ready(Ok(())) => Poll::Ready(Ok(buf.len())),
+                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                Poll::Pending => Poll::Pending,
+            };
+        }
         let r = Pin::new(&mut self.inner).poll_write(cx, buf);
         self.wrote(&r);
         r
@@ -143,6 +185,13 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        if bufs
+            .first()
+            .is_some_and(|b| protocol_error_page(b).is_some())
+        {
+            let all: Vec<u8> = bufs.iter().flat_map(|b| b.iter().copied()).collect();
+            return self.poll_write(cx, &all);
+        }
         let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
         self.wrote(&r);
         r
@@ -153,12 +202,70 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
+        match self.drain(cx) {
+            Poll::Ready(Ok(())) => Pin::new(&mut self.inner).poll_flush(cx),
+            other => other,
+        }
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
+        match self.drain(cx) {
+            Poll::Ready(Ok(())) => Pin::new(&mut self.inner).poll_shutdown(cx),
+            other => other,
+        }
     }
+}
+
+/// If `buf` is hyper's own bodiless 4xx (every answer glmock builds carries `x-request-id`),
+/// the same status with the HTML page nginx, GitLab's front end, sends for it.
+fn protocol_error_page(buf: &[u8]) -> Option<Vec<u8>> {
+    let head_end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&buf[..head_end])
+        .ok()?
+        .to_ascii_lowercase();
+    let rest = head.strip_prefix("http/1.")?;
+    let status: u16 = rest.get(2..5)?.parse().ok()?;
+    if !(400..500).contains(&status)
+        || head.contains("\r\nx-request-id:")
+        || !head.contains("\r\ncontent-length: 0")
+        || buf.len() != head_end + 4
+    {
+        return None;
+    }
+    let (title, detail) = match status {
+        431 => (
+            "400 Bad Request",
+            Some("Request Header Or Cookie Too Large"),
+        ),
+        414 => ("414 Request-URI Too Large", None),
+        413 => ("413 Request Entity Too Large", None),
+        408 => ("408 Request Time-out", None),
+        _ => ("400 Bad Request", None),
+    };
+    let mut body = format!(
+        "<html>\r\n<head><title>{}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n",
+        detail
+            .map(|d| format!("400 {d}"))
+            .unwrap_or_else(|| title.to_owned())
+    );
+    if let Some(d) = detail {
+        body.push_str(&format!("<center>{d}</center>\r\n"));
+    }
+    body.push_str("<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n");
+    let reason = match status {
+        431 => "Request Header Fields Too Large",
+        414 => "URI Too Long",
+        413 => "Payload Too Large",
+        408 => "Request Timeout",
+        _ => "Bad Request",
+    };
+    Some(
+        format!(
+            "HTTP/1.1 {status} {reason}\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes(),
+    )
 }
 
 /// Resolves (with the reason) when the connection should be closed.

@@ -734,3 +734,49 @@ async fn regression_issue_14_record_scrubs_json_served_as_text() {
     );
     assert!(!text.contains("plain-json-secret-1"), "{text}");
 }
+
+// ----------------------------------------------------------------------------------------
+// Protocol errors hyper answers itself
+
+#[tokio::test]
+async fn protocol_errors_get_nginx_shaped_bodies() {
+    let s = TestServer::default_scenario().await;
+    let send = |bytes: Vec<u8>| {
+        let a = addr(&s);
+        async move {
+            let mut c = TcpStream::connect(a).await.unwrap();
+            let _ = c.write_all(&bytes).await;
+            let got = read_to_close(&mut c, Duration::from_secs(5)).await.unwrap();
+            String::from_utf8_lossy(&got).into_owned()
+        }
+    };
+    let bad_line = send(b"GET /api/v4/user HTTP/1.1 extra\r\nHost: x\r\n\r\n".to_vec()).await;
+    assert!(
+        bad_line.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+        "{bad_line}"
+    );
+    assert!(
+        bad_line.contains("\r\ncontent-type: text/html\r\n"),
+        "{bad_line}"
+    );
+    assert!(
+        bad_line.contains("<center><h1>400 Bad Request</h1></center>"),
+        "{bad_line}"
+    );
+    let mut big = b"GET /api/v4/user HTTP/1.1\r\nHost: x\r\n".to_vec();
+    for i in 0..200 {
+        big.extend_from_slice(format!("X-Filler-{i}: {}\r\n", "a".repeat(2000)).as_bytes());
+    }
+    big.extend_from_slice(b"\r\n");
+    let too_big = send(big).await;
+    assert!(
+        too_big.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"),
+        "{too_big}"
+    );
+    assert!(
+        too_big.contains("<center>Request Header Or Cookie Too Large</center>"),
+        "{too_big}"
+    );
+    let r = s.get("/projects/1", Some(ROOT)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
