@@ -367,7 +367,8 @@ async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full
     });
     let (parts, body) = req.into_parts();
     let headers = parts.headers;
-    let mut resp = match read_body(body, app.options.max_body_bytes).await {
+    let mut resp = match read_body(body, app.options.max_body_bytes, app.options.idle_timeout).await
+    {
         Err(e) => e.into_response(),
         Ok(bytes) => match parse_body(&method, content_type.as_deref(), &bytes) {
             Err(e) => e.into_response(),
@@ -414,18 +415,39 @@ async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full
     to_hyper(resp, method == Method::HEAD)
 }
 
-async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, ApiError> {
-    match Limited::new(body, limit).collect().await {
-        Ok(c) => Ok(c.to_bytes()),
-        Err(e)
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            Err(ApiError::PayloadTooLarge)
+/// The whole body, at most `limit` bytes; a body that stops arriving for `stall` ends the
+/// request (a connection is not held by a client that sent half a body).
+async fn read_body(body: Incoming, limit: usize, stall: Duration) -> Result<Bytes, ApiError> {
+    let mut body = Limited::new(body, limit);
+    let mut out = bytes::BytesMut::new();
+    loop {
+        let frame = match tokio::time::timeout(stall, body.frame()).await {
+            Err(_) => {
+                return Err(ApiError::BadRequest(
+                    "could not read the request body".into(),
+                ));
+            }
+            Ok(None) => return Ok(out.freeze()),
+            Ok(Some(f)) => f,
+        };
+        match frame {
+            Ok(f) => {
+                if let Ok(data) = f.into_data() {
+                    out.extend_from_slice(&data);
+                }
+            }
+            Err(e)
+                if e.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some() =>
+            {
+                return Err(ApiError::PayloadTooLarge);
+            }
+            Err(_) => {
+                return Err(ApiError::BadRequest(
+                    "could not read the request body".into(),
+                ));
+            }
         }
-        Err(_) => Err(ApiError::BadRequest(
-            "could not read the request body".into(),
-        )),
     }
 }
 

@@ -780,3 +780,23 @@ async fn protocol_errors_get_nginx_shaped_bodies() {
     let r = s.get("/projects/1", Some(ROOT)).await;
     assert_eq!(r.status, 200, "{}", r.text);
 }
+
+#[tokio::test]
+async fn a_body_that_stops_arriving_ends_the_request() {
+    let s = server_with(quick()).await;
+    let mut c = TcpStream::connect(addr(&s)).await.unwrap();
+    let head = format!(
+        "POST /api/v4/projects/1/pipeline HTTP/1.1\r\nHost: x\r\nPRIVATE-TOKEN: {ROOT}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nref="
+    );
+    c.write_all(head.as_bytes()).await.unwrap();
+    let got = read_to_close(&mut c, Duration::from_secs(5))
+        .await
+        .expect("answered and closed, not held");
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{text}");
+    assert!(
+        text.ends_with("{\"message\":\"400 Bad request - could not read the request body\"}"),
+        "{text}"
+    );
+}
