@@ -15,7 +15,6 @@ use hyper::service::service_fn;
 use hyper::{Method, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -164,7 +163,8 @@ async fn accept_loop(
     app: Arc<App>,
     mut stopped: oneshot::Receiver<()>,
 ) -> ShutdownReport {
-    let graceful = GracefulShutdown::new();
+    // Running → Draining (stop accepting, finish what was received) → Kill (grace over).
+    let (phase, phases) = tokio::sync::watch::channel(conn::Phase::Running);
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -217,13 +217,18 @@ async fn accept_loop(
                     let app = app.clone();
                     let guard = conn_state.request();
                     let stopping = stopping_now.clone();
+                    let state = conn_state.clone();
                     async move {
                         let http1 = req.version() < hyper::Version::HTTP_2;
                         let mut resp = serve(&app, req).await;
+                        let n = guard.number();
                         drop(guard);
-                        // Stopping: this is the connection's last answer (a pipelined
-                        // request behind it is refused by the close, and can be retried).
-                        if http1 && stopping.load(std::sync::atomic::Ordering::Relaxed) {
+                        // Stopping: requests already received behind this one are still
+                        // answered; the last answer says the connection closes.
+                        if http1
+                            && stopping.load(std::sync::atomic::Ordering::Relaxed)
+                            && !state.queued_after(n)
+                        {
                             resp.headers_mut()
                                 .insert(CONNECTION, HeaderValue::from_static("close"));
                         }
@@ -231,20 +236,11 @@ async fn accept_loop(
                     }
                 });
                 let io = TokioIo::new(conn::Watched::new(stream, state.clone()));
-                let conn = builder.serve_connection_with_upgrades(io, service);
-                let conn = graceful.watch(conn.into_owned());
+                let conn = builder.serve_connection_with_upgrades(io, service).into_owned();
+                let phases = phases.clone();
                 tokio::spawn(async move {
                     let _registered = registered;
-                    tokio::select! {
-                        r = conn => {
-                            if let Err(e) = r {
-                                tracing::debug!(error = %e, "connection ended with an error");
-                            }
-                        }
-                        reason = conn::watchdog(&state, limits) => {
-                            tracing::debug!(reason, "closing connection");
-                        }
-                    }
+                    conn::drive(conn, &state, limits, phases).await;
                 });
             }
             _ = &mut stopped => break,
@@ -252,12 +248,16 @@ async fn accept_loop(
     }
     stopping.store(true, std::sync::atomic::Ordering::Relaxed);
     drop(listener);
+    let _ = phase.send(conn::Phase::Draining);
     let grace = app.options.shutdown_grace;
     let mut report = ShutdownReport::default();
-    if tokio::time::timeout(grace, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    let drained = tokio::time::timeout(grace, async {
+        while registry.len() > 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    if drained.is_err() {
         report.cut = registry.busy();
         report.closed = registry.len();
         if report.cut > 0 {
@@ -273,6 +273,14 @@ async fn accept_loop(
                 "shutdown grace of {grace:?} over: closing idle connections"
             );
         }
+        let _ = phase.send(conn::Phase::Kill);
+        // The connection tasks end at once on Kill; give them a moment to close sockets.
+        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            while registry.len() > 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await;
     }
     report
 }

@@ -36,6 +36,12 @@ pub struct ConnState {
     any_read: AtomicBool,
     /// Requests whose response is not produced yet.
     in_flight: AtomicUsize,
+    /// Requests handed to the service so far.
+    started: AtomicUsize,
+    /// Complete HTTP/1 request heads seen on the wire so far (see `HeadTracker`).
+    heads: AtomicUsize,
+    /// The client opened with the HTTP/2 preface.
+    h2: AtomicBool,
 }
 
 impl ConnState {
@@ -46,6 +52,9 @@ impl ConnState {
             write_blocked_ms: AtomicU64::new(0),
             any_read: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
+            started: AtomicUsize::new(0),
+            heads: AtomicUsize::new(0),
+            h2: AtomicBool::new(false),
         })
     }
 
@@ -61,7 +70,24 @@ impl ConnState {
     /// Counts a request as in flight until the guard is dropped.
     pub fn request(self: &Arc<Self>) -> RequestGuard {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
-        RequestGuard(self.clone())
+        let n = self.started.fetch_add(1, Ordering::Relaxed) + 1;
+        RequestGuard(self.clone(), n)
+    }
+
+    /// HTTP/2, as far as the first bytes tell.
+    pub fn is_h2(&self) -> bool {
+        self.h2.load(Ordering::Relaxed)
+    }
+
+    /// Requests already received (whole heads on the wire) beyond the first `n`: a pipelined
+    /// request queued behind request `n`.
+    pub fn queued_after(&self, n: usize) -> bool {
+        self.heads.load(Ordering::Relaxed) > n
+    }
+
+    /// Nothing to finish: no request being handled or written, none received and waiting.
+    pub fn drained(&self) -> bool {
+        !self.busy() && !self.queued_after(self.started.load(Ordering::Relaxed))
     }
 
     /// A request is being handled or a response cannot be written.
@@ -71,8 +97,15 @@ impl ConnState {
     }
 }
 
-/// See `ConnState::request`.
-pub struct RequestGuard(Arc<ConnState>);
+/// See `ConnState::request`; `.1` is the request's number on its connection (from 1).
+pub struct RequestGuard(Arc<ConnState>, usize);
+
+impl RequestGuard {
+    /// This request's number on its connection (the first is 1).
+    pub fn number(&self) -> usize {
+        self.1
+    }
+}
 
 impl Drop for RequestGuard {
     fn drop(&mut self) {
@@ -89,6 +122,7 @@ pub struct Watched<T> {
     state: Arc<ConnState>,
     /// A replacement answer still to be written (see `protocol_error_page`).
     pending: Vec<u8>,
+    heads: HeadTracker,
 }
 
 impl<T> Watched<T> {
@@ -97,6 +131,7 @@ impl<T> Watched<T> {
             inner,
             state,
             pending: Vec::new(),
+            heads: HeadTracker::default(),
         }
     }
 
@@ -128,8 +163,18 @@ impl<T: AsyncRead + Unpin> AsyncRead for Watched<T> {
         let before = buf.filled().len();
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
         if matches!(r, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            self.state.any_read.store(true, Ordering::Relaxed);
-            self.state.touched();
+            let this = &mut *self;
+            if !this.state.any_read.swap(true, Ordering::Relaxed)
+                && buf.filled()[before..].starts_with(b"PRI * HTTP/2")
+            {
+                this.state.h2.store(true, Ordering::Relaxed);
+                this.heads.dead = true;
+            }
+            let done = this.heads.feed(&buf.filled()[before..]);
+            if done > 0 {
+                this.state.heads.fetch_add(done, Ordering::Relaxed);
+            }
+            this.state.touched();
         }
         r
     }
@@ -266,6 +311,145 @@ fn protocol_error_page(buf: &[u8]) -> Option<Vec<u8>> {
         )
         .into_bytes(),
     )
+}
+
+/// Counts complete HTTP/1 request heads in the bytes read, skipping `Content-Length`
+/// bodies, so that shutdown knows whether a pipelined request is already waiting. It gives
+/// up (stops counting) on what it cannot follow: chunked bodies, huge heads, HTTP/2.
+#[derive(Default)]
+struct HeadTracker {
+    head: Vec<u8>,
+    body_left: u64,
+    dead: bool,
+}
+
+impl HeadTracker {
+    const MAX_HEAD: usize = 256 * 1024;
+
+    /// Feeds bytes; returns the heads completed in them.
+    fn feed(&mut self, data: &[u8]) -> usize {
+        let mut done = 0;
+        let mut data = data;
+        let mut carry: Vec<u8>;
+        loop {
+            if self.dead || data.is_empty() {
+                return done;
+            }
+            if self.body_left > 0 {
+                let k = (self.body_left as usize).min(data.len());
+                data = &data[k..];
+                self.body_left -= k as u64;
+                continue;
+            }
+            let from = self.head.len().saturating_sub(3);
+            self.head.extend_from_slice(data);
+            let Some(end) = self.head[from..]
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map(|p| from + p)
+            else {
+                if self.head.len() > Self::MAX_HEAD {
+                    self.dead = true;
+                }
+                return done;
+            };
+            let head = std::mem::take(&mut self.head);
+            let text = String::from_utf8_lossy(&head[..end]).to_ascii_lowercase();
+            // Blank lines before a request line are not a request.
+            if !text.trim().is_empty() {
+                done += 1;
+                for line in text.split("\r\n").skip(1) {
+                    let Some((name, value)) = line.split_once(':') else {
+                        continue;
+                    };
+                    match name.trim() {
+                        "content-length" => self.body_left = value.trim().parse().unwrap_or(0),
+                        "transfer-encoding" => self.dead = true,
+                        _ => {}
+                    }
+                }
+            }
+            carry = head[end + 4..].to_vec();
+            data = &carry;
+        }
+    }
+}
+
+/// Where the server is in its life, for the connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Running,
+    /// Stopping: finish what was received, then close.
+    Draining,
+    /// The grace is over: close now.
+    Kill,
+}
+
+/// Runs one connection to its end: closed by the client, by the watchdog, or by the
+/// server's shutdown. Draining, an HTTP/1 connection is left to finish the requests it has
+/// received (the last answer carries `Connection: close`); an idle one, and HTTP/2 (GOAWAY,
+/// streams in flight finish), are shut down gracefully at once.
+pub async fn drive<C>(
+    conn: C,
+    state: &ConnState,
+    limits: Limits,
+    mut phases: tokio::sync::watch::Receiver<Phase>,
+) where
+    C: std::future::Future<Output = Result<(), Box<dyn std::error::Error + Send + Sync>>>
+        + GracefulConn,
+{
+    let mut conn = std::pin::pin!(conn);
+    let mut draining = false;
+    let mut shut = false;
+    loop {
+        tokio::select! {
+            r = conn.as_mut() => {
+                if let Err(e) = r {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                }
+                return;
+            }
+            reason = watchdog(state, limits), if !draining => {
+                tracing::debug!(reason, "closing connection");
+                return;
+            }
+            changed = phases.changed() => {
+                match (changed, *phases.borrow_and_update()) {
+                    (Err(_), _) | (_, Phase::Kill) => return,
+                    (_, Phase::Draining) => draining = true,
+                    (_, Phase::Running) => {}
+                }
+            }
+            _ = tokio::time::sleep(Duration::from_millis(5)), if draining && !shut => {}
+        }
+        if draining && !shut && (state.is_h2() || state.drained()) {
+            GracefulConn::graceful_shutdown(conn.as_mut());
+            shut = true;
+        }
+    }
+}
+
+/// hyper-util's connections, which can be asked to finish gracefully.
+pub trait GracefulConn {
+    fn graceful_shutdown(self: Pin<&mut Self>);
+}
+
+impl<I, S, E, B> GracefulConn for hyper_util::server::conn::auto::UpgradeableConnection<'_, I, S, E>
+where
+    S: hyper::service::Service<
+            hyper::Request<hyper::body::Incoming>,
+            Response = hyper::Response<B>,
+        >,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    S::Future: 'static,
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    B: hyper::body::Body + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    E: hyper::rt::bounds::Http2ServerConnExec<S::Future, B>,
+{
+    fn graceful_shutdown(self: Pin<&mut Self>) {
+        hyper_util::server::conn::auto::UpgradeableConnection::graceful_shutdown(self)
+    }
 }
 
 /// Resolves (with the reason) when the connection should be closed.
