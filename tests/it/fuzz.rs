@@ -5,7 +5,8 @@
 //!
 //! `fuzz_raw_requests_in_ci` is the bounded run (a few seconds); `fuzz_raw_requests_large`
 //! (ignored) runs `GLMOCK_FUZZ_CASES` requests (default 100,000) against the binary and
-//! counts deaths: `cargo test --test it fuzz_raw_requests_large -- --ignored --nocapture`.
+//! counts deaths: `cargo test --test it fuzz_raw_requests_large -- --ignored --nocapture`
+//! (`GLMOCK_FUZZ_SECONDS` bounds its time).
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -357,6 +358,12 @@ fn fuzz_raw_requests_large() {
         .unwrap();
         (child, line.trim().trim_start_matches("http://").to_owned())
     };
+    // Optional time budget: stop early and report what was sent.
+    let budget = std::env::var("GLMOCK_FUZZ_SECONDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .map(Duration::from_secs);
+    let began = std::time::Instant::now();
     let (mut child, mut addr) = start();
     let mut runner = TestRunner::new(Config {
         cases,
@@ -366,6 +373,15 @@ fn fuzz_raw_requests_large() {
     let (mut sent, mut deaths, mut failures) = (0u64, 0u64, Vec::new());
     let strategy = raw_request();
     for _ in 0..cases {
+        if budget.is_some_and(|b| began.elapsed() > b) {
+            break;
+        }
+        if sent > 0 && sent % 5_000 == 0 {
+            eprintln!(
+                "fuzz: {sent} sent, {deaths} deaths, {} failures",
+                failures.len()
+            );
+        }
         let raw = strategy.new_tree(&mut runner).expect("a request").current();
         sent += 1;
         if let Err(e) = check(&addr, &raw) {
@@ -379,7 +395,8 @@ fn fuzz_raw_requests_large() {
     }
     let _ = child.kill();
     eprintln!(
-        "fuzz: {sent} requests sent, {deaths} deaths, {} invariant failures",
+        "fuzz: {sent} requests sent in {:.0?}, {deaths} deaths, {} invariant failures",
+        began.elapsed(),
         failures.len()
     );
     for f in failures.iter().take(10) {

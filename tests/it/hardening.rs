@@ -801,3 +801,38 @@ async fn a_body_that_stops_arriving_ends_the_request() {
         "{text}"
     );
 }
+
+#[test]
+fn accept_errors_at_the_file_limit_are_logged_once_per_interval() {
+    // 48 descriptors: the runtime takes a few, the rest fill with connections, and every
+    // further accept fails with EMFILE.
+    let bin = env!("CARGO_BIN_EXE_glmock");
+    let mut child = std::process::Command::new("sh")
+        .args([
+            "-c",
+            &format!("ulimit -n 48 && exec '{bin}' serve --listen 127.0.0.1:0"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut url,
+    )
+    .unwrap();
+    let a = url.trim().trim_start_matches("http://").to_owned();
+    let conns: Vec<_> = (0..120)
+        .filter_map(|_| std::net::TcpStream::connect(&a).ok())
+        .collect();
+    std::thread::sleep(Duration::from_secs(2));
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    drop(conns);
+    let out = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    let lines = log.lines().filter(|l| l.contains("accept failed")).count();
+    assert_eq!(lines, 1, "one line per 5 s, with a count:\n{log}");
+}
