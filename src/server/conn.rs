@@ -422,7 +422,13 @@ pub async fn drive<C>(
             }
             _ = tokio::time::sleep(Duration::from_millis(5)), if draining && !shut => {}
         }
-        if draining && !shut && (state.is_h2() || state.drained()) {
+        // A head the tracker counted but hyper never handed over (it cannot follow every
+        // framing) must not hold the connection open: quiet for a moment is drained too.
+        let quiet = state
+            .now_ms()
+            .saturating_sub(state.last_io_ms.load(Ordering::Relaxed))
+            > 500;
+        if draining && !shut && (state.is_h2() || state.drained() || (quiet && !state.busy())) {
             GracefulConn::graceful_shutdown(conn.as_mut());
             shut = true;
         }
