@@ -40,6 +40,8 @@ pub(crate) mod config;
 pub(crate) mod contract;
 #[allow(missing_docs)]
 pub(crate) mod control;
+#[allow(missing_docs)]
+pub(crate) mod faults;
 #[cfg(feature = "cli")]
 #[cfg(feature = "cli")]
 #[allow(missing_docs)]
@@ -47,8 +49,6 @@ pub(crate) mod healthcheck;
 #[cfg(feature = "cli")]
 #[allow(missing_docs)]
 pub(crate) mod import;
-#[allow(missing_docs)]
-pub(crate) mod faults;
 #[allow(missing_docs)]
 pub(crate) mod journal;
 #[cfg(feature = "cli")]

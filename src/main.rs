@@ -15,7 +15,9 @@ use glmock::__internal::{import, record, verify};
 // options type.
 fn main() -> ExitCode {
     // In the container image /bin/sh is this binary, for `--health-cmd` (see healthcheck.rs).
-    if let Some(code) = glmock::__internal::healthcheck::as_shell(&std::env::args_os().collect::<Vec<_>>()) {
+    if let Some(code) =
+        glmock::__internal::healthcheck::as_shell(&std::env::args_os().collect::<Vec<_>>())
+    {
         return code;
     }
     let args = Args::parse();

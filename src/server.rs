@@ -15,7 +15,6 @@ use hyper::service::service_fn;
 use hyper::{Method, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -167,7 +166,8 @@ async fn accept_loop(
     app: Arc<App>,
     mut stopped: oneshot::Receiver<()>,
 ) -> ShutdownReport {
-    let graceful = GracefulShutdown::new();
+    // Running → Draining (stop accepting, finish what was received) → Kill (grace over).
+    let (phase, phases) = tokio::sync::watch::channel(conn::Phase::Running);
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -223,13 +223,18 @@ async fn accept_loop(
                     let app = app.clone();
                     let guard = conn_state.request();
                     let stopping = stopping_now.clone();
+                    let state = conn_state.clone();
                     async move {
                         let http1 = req.version() < hyper::Version::HTTP_2;
                         let mut resp = serve(&app, req).await;
+                        let n = guard.number();
                         drop(guard);
-                        // Stopping: this is the connection's last answer (a pipelined
-                        // request behind it is refused by the close, and can be retried).
-                        if http1 && stopping.load(std::sync::atomic::Ordering::Relaxed) {
+                        // Stopping: requests already received behind this one are still
+                        // answered; the last answer says the connection closes.
+                        if http1
+                            && stopping.load(std::sync::atomic::Ordering::Relaxed)
+                            && !state.queued_after(n)
+                        {
                             resp.headers_mut()
                                 .insert(CONNECTION, HeaderValue::from_static("close"));
                         }
@@ -237,20 +242,11 @@ async fn accept_loop(
                     }
                 });
                 let io = TokioIo::new(conn::Watched::new(stream, state.clone()));
-                let conn = builder.serve_connection_with_upgrades(io, service);
-                let conn = graceful.watch(conn.into_owned());
+                let conn = builder.serve_connection_with_upgrades(io, service).into_owned();
+                let phases = phases.clone();
                 tokio::spawn(async move {
                     let _registered = registered;
-                    tokio::select! {
-                        r = conn => {
-                            if let Err(e) = r {
-                                tracing::debug!(error = %e, "connection ended with an error");
-                            }
-                        }
-                        reason = conn::watchdog(&state, limits) => {
-                            tracing::debug!(reason, "closing connection");
-                        }
-                    }
+                    conn::drive(conn, &state, limits, phases).await;
                 });
             }
             _ = &mut stopped => break,
@@ -258,12 +254,16 @@ async fn accept_loop(
     }
     stopping.store(true, std::sync::atomic::Ordering::Relaxed);
     drop(listener);
+    let _ = phase.send(conn::Phase::Draining);
     let grace = app.options.shutdown_grace;
     let mut report = ShutdownReport::default();
-    if tokio::time::timeout(grace, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    let drained = tokio::time::timeout(grace, async {
+        while registry.len() > 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    if drained.is_err() {
         report.cut = registry.busy();
         report.closed = registry.len();
         if report.cut > 0 {
@@ -279,6 +279,14 @@ async fn accept_loop(
                 "shutdown grace of {grace:?} over: closing idle connections"
             );
         }
+        let _ = phase.send(conn::Phase::Kill);
+        // The connection tasks end at once on Kill; give them a moment to close sockets.
+        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            while registry.len() > 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await;
     }
     report
 }
@@ -342,7 +350,13 @@ async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Repl
     if let Some(control_path) = path.strip_prefix("/-/glmock") {
         let token = header(&req, "x-glmock-control-token").map(str::to_owned);
         // The control API's JSON bodies (`POST /-/glmock/faults`).
-        let body = match read_body(req.into_body(), app.options.max_body_bytes).await {
+        let body = match read_body(
+            req.into_body(),
+            app.options.max_body_bytes,
+            app.options.idle_timeout,
+        )
+        .await
+        {
             Ok(b) => b,
             Err(e) => return to_hyper(e.into_response(), false),
         };
@@ -381,7 +395,8 @@ async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Repl
     });
     let (parts, body) = req.into_parts();
     let headers = parts.headers;
-    let mut resp = match read_body(body, app.options.max_body_bytes).await {
+    let mut resp = match read_body(body, app.options.max_body_bytes, app.options.idle_timeout).await
+    {
         Err(e) => e.into_response(),
         Ok(bytes) => match parse_body(&method, content_type.as_deref(), &bytes) {
             Err(e) => e.into_response(),
@@ -440,18 +455,39 @@ async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Repl
 /// A response body: whole, or as a fault rule leaves it (`src/faults/body.rs`).
 pub type Reply = crate::faults::FaultBody<Full<Parts>>;
 
-async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, ApiError> {
-    match Limited::new(body, limit).collect().await {
-        Ok(c) => Ok(c.to_bytes()),
-        Err(e)
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            Err(ApiError::PayloadTooLarge)
+/// The whole body, at most `limit` bytes; a body that stops arriving for `stall` ends the
+/// request (a connection is not held by a client that sent half a body).
+async fn read_body(body: Incoming, limit: usize, stall: Duration) -> Result<Bytes, ApiError> {
+    let mut body = Limited::new(body, limit);
+    let mut out = bytes::BytesMut::new();
+    loop {
+        let frame = match tokio::time::timeout(stall, body.frame()).await {
+            Err(_) => {
+                return Err(ApiError::BadRequest(
+                    "could not read the request body".into(),
+                ));
+            }
+            Ok(None) => return Ok(out.freeze()),
+            Ok(Some(f)) => f,
+        };
+        match frame {
+            Ok(f) => {
+                if let Ok(data) = f.into_data() {
+                    out.extend_from_slice(&data);
+                }
+            }
+            Err(e)
+                if e.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some() =>
+            {
+                return Err(ApiError::PayloadTooLarge);
+            }
+            Err(_) => {
+                return Err(ApiError::BadRequest(
+                    "could not read the request body".into(),
+                ));
+            }
         }
-        Err(_) => Err(ApiError::BadRequest(
-            "could not read the request body".into(),
-        )),
     }
 }
 

@@ -220,7 +220,12 @@ fn error_response(status: u16, message: &str) -> hyper::Response<Full<Bytes>> {
 }
 
 /// Credentials in a request: header values, Bearer / Basic parts, query and form parameters.
-fn credentials(headers: &HeaderMap, query: &str, form: Option<&str>) -> (bool, Vec<String>) {
+fn credentials(
+    headers: &HeaderMap,
+    query: &str,
+    form: Option<&str>,
+    json: Option<&[u8]>,
+) -> (bool, Vec<String>) {
     let mut found = Vec::new();
     let mut has_auth = false;
     for name in ["private-token", "job-token", "authorization"] {
@@ -260,6 +265,18 @@ fn credentials(headers: &HeaderMap, query: &str, form: Option<&str>) -> (bool, V
             None
         });
     }
+    // Tokens sent in a JSON body (`{"private_token": …}`), at the top level as GitLab reads
+    // them.
+    if let Some(serde_json::Value::Object(map)) =
+        json.and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+    {
+        for (k, v) in &map {
+            if let (true, Some(s)) = (AUTH_PARAMS.contains(&k.as_str()), v.as_str()) {
+                has_auth = true;
+                found.push(s.to_owned());
+            }
+        }
+    }
     // Too short to be a real credential: scrubbing them would garble the cassette.
     found.retain(|s| s.len() >= 6);
     (has_auth, found)
@@ -293,7 +310,11 @@ async fn handle(state: &State, req: hyper::Request<Incoming>) -> hyper::Response
         .as_deref()
         .filter(|ct| ct.contains("x-www-form-urlencoded"))
         .and_then(|_| std::str::from_utf8(&body).ok());
-    let (has_auth, secrets) = credentials(&parts.headers, &query, form);
+    let json = request_type
+        .as_deref()
+        .filter(|ct| ct.contains("json"))
+        .map(|_| &body[..]);
+    let (has_auth, secrets) = credentials(&parts.headers, &query, form, json);
     state.secrets.lock().expect("not poisoned").extend(secrets);
 
     let mut forward = HeaderMap::new();
@@ -393,7 +414,7 @@ mod tests {
             "cookie",
             HeaderValue::from_static("_gitlab_session=abcdef123; x=1"),
         );
-        let (auth, found) = credentials(&h, "private_token=glpat-qqqqqq&a=1", None);
+        let (auth, found) = credentials(&h, "private_token=glpat-qqqqqq&a=1", None, None);
         assert!(auth);
         for s in [
             "glpat-secret",
@@ -403,9 +424,9 @@ mod tests {
         ] {
             assert!(found.iter().any(|f| f == s), "{s} in {found:?}");
         }
-        let (auth, _) = credentials(&HeaderMap::new(), "a=1", Some("job_token=x"));
+        let (auth, _) = credentials(&HeaderMap::new(), "a=1", Some("job_token=x"), None);
         assert!(auth);
-        let (auth, _) = credentials(&HeaderMap::new(), "a=1", None);
+        let (auth, _) = credentials(&HeaderMap::new(), "a=1", None, None);
         assert!(!auth);
     }
 }

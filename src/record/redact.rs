@@ -1,10 +1,12 @@
 //! Keeping secrets and personal data out of cassettes.
 //!
 //! `remove_secrets` always runs before a cassette leaves the recorder: authentication headers
-//! and cookies, `private_token` / `job_token` query parameters (also inside `Link` URLs), string
-//! values under secret-looking keys (`token`, `*_token`, `password`, `secret`, …), values of
-//! secret-looking variables, anything shaped like a GitLab token (`glpat-…`, `glcbt-…`, …) and
-//! every literal token the recorder saw become `[REDACTED]` or disappear.
+//! and cookies, `private_token` / `job_token` query parameters (also inside `Link` URLs), values
+//! under secret-looking keys (`token`, `api_key`, `authToken`, `secret_value`,
+//! `credentials.pass`, …), the value of every CI variable, anything shaped like a GitLab token
+//! (`glpat-…`, `glcbt-…`, …) and every literal token the recorder saw (also percent-encoded)
+//! become `[REDACTED]` or disappear. Text bodies that are JSON under another content type are
+//! scrubbed as JSON.
 //!
 //! `redact` (`--redact emails,ips,names,urls`) replaces personal data with pseudonyms that are
 //! consistent across the whole cassette (same input, same pseudonym), so a redacted cassette
@@ -46,13 +48,80 @@ pub const TOKEN_PREFIXES: &[&str] = &[
 // ----------------------------------------------------------------------------------------
 // Secrets
 
-/// `token`, `*_token`, `password`, `*_secret`, … (case-insensitive).
+/// The words of a key: `authToken`, `auth_token`, `Auth-Token` and `auth.token` all read
+/// `["auth", "token"]`.
+fn key_words(key: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut prev_lower = false;
+    for c in key.trim_end_matches("[]").chars() {
+        if !c.is_ascii_alphanumeric() {
+            if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        word.push(c.to_ascii_lowercase());
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+/// Words that make a key secret wherever they appear in it.
+const SECRET_WORDS: &[&str] = &[
+    "token",
+    "tokens",
+    "secret",
+    "secrets",
+    "password",
+    "passwd",
+    "pass",
+    "pwd",
+    "passphrase",
+    "credential",
+    "credentials",
+    "auth",
+    "apikey",
+    "privatekey",
+    "cookie",
+    "session",
+    "signature",
+];
+
+/// Last words that say the value is about a secret, not the secret (`token_expires_at`,
+/// `ci_job_token_scope_enabled`).
+const METADATA_WORDS: &[&str] = &[
+    "at", "enabled", "expires", "expiry", "id", "ids", "type", "scope", "scopes", "count",
+    "length", "present", "set", "required", "name", "names", "prefix", "url", "path", "hint",
+];
+
+/// Keys whose values are secrets: any word of the key among `token`, `secret`, `password` /
+/// `pass`, `credential(s)`, `auth`, … or a key ending in `key` after another word (`api_key`,
+/// `private_key`; a bare `key` names a variable and is kept), unless the last word says the
+/// value is metadata (`token_expires_at`). Case, `_`, `-`, `.` and camelCase do not matter.
 pub fn is_secret_key(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    let k = k.trim_end_matches("[]");
-    ["token", "password", "passwd", "secret", "private_key"]
-        .iter()
-        .any(|s| k == *s || k.ends_with(&format!("_{s}")) || k.ends_with(&format!("-{s}")))
+    // Rack-style names (`variables[][key]`, `credentials[pass]`): each segment on its own.
+    if key.trim_end_matches("[]").contains('[') {
+        return key
+            .split(['[', ']'])
+            .filter(|s| !s.is_empty())
+            .any(is_secret_key);
+    }
+    let words = key_words(key);
+    let Some(last) = words.last() else {
+        return false;
+    };
+    if words.len() > 1 && METADATA_WORDS.contains(&last.as_str()) {
+        return false;
+    }
+    words.iter().any(|w| SECRET_WORDS.contains(&w.as_str())) || (words.len() > 1 && last == "key")
 }
 
 /// Names of variables whose values are secrets (`DEPLOY_TOKEN`, `DB_PASSWORD`, …).
@@ -79,8 +148,10 @@ fn is_token_char(b: u8) -> bool {
 pub fn scrub_text<'a>(s: &'a str, literals: &[String]) -> Cow<'a, str> {
     let mut out = Cow::Borrowed(s);
     for lit in literals.iter().filter(|l| !l.is_empty()) {
-        if out.contains(lit.as_str()) {
-            out = Cow::Owned(out.replace(lit.as_str(), REDACTED));
+        if (out.contains(lit.as_str()) || (out.contains('%') && out.len() >= lit.len()))
+            && let Some(replaced) = replace_literal(&out, lit)
+        {
+            out = Cow::Owned(replaced);
         }
     }
     if !TOKEN_PREFIXES.iter().any(|p| out.contains(p)) {
@@ -122,30 +193,114 @@ pub fn scrub_text<'a>(s: &'a str, literals: &[String]) -> Cow<'a, str> {
     Cow::Owned(result)
 }
 
-/// Secrets out of a JSON value, in place.
+/// Secrets out of a JSON value, in place: strings under secret keys (and everything under a
+/// secret key holding an object or array), the `value` of every CI variable (objects with a
+/// `variable_type`, or the items of a `variables` array), secret-looking variables anywhere,
+/// and tokens in free text. Walks with an explicit stack.
 pub fn scrub_json(v: &mut Value, literals: &[String]) {
-    match v {
-        Value::Object(map) => {
-            let secret_variable = map
-                .get("key")
-                .and_then(Value::as_str)
-                .is_some_and(is_secret_variable);
-            for (k, val) in map.iter_mut() {
-                let secret = is_secret_key(k) || (secret_variable && k == "value");
-                match val {
-                    Value::String(s) if secret && !s.is_empty() => *s = REDACTED.to_owned(),
-                    _ => scrub_json(val, literals),
+    // (value, everything below is secret)
+    let mut stack: Vec<(&mut Value, bool)> = vec![(v, false)];
+    while let Some((v, secret_below)) = stack.pop() {
+        match v {
+            Value::Object(map) => {
+                let variable = map.contains_key("variable_type")
+                    || map
+                        .get("key")
+                        .and_then(Value::as_str)
+                        .is_some_and(is_secret_variable);
+                for (k, val) in map.iter_mut() {
+                    let secret = secret_below || is_secret_key(k) || (variable && k == "value");
+                    if k == "variables"
+                        && let Value::Array(items) = val
+                    {
+                        for item in items.iter_mut() {
+                            if let Value::Object(var) = item
+                                && let Some(Value::String(s)) = var.get_mut("value")
+                                && !s.is_empty()
+                            {
+                                *s = REDACTED.to_owned();
+                            }
+                        }
+                    }
+                    stack.push((val, secret));
                 }
             }
+            Value::Array(items) => {
+                stack.extend(items.iter_mut().map(|i| (i, secret_below)));
+            }
+            Value::String(s) if secret_below && !s.is_empty() => *s = REDACTED.to_owned(),
+            Value::String(_) if secret_below => {}
+            Value::String(s) => {
+                if let Cow::Owned(o) = scrub_text(s, literals) {
+                    *s = o;
+                }
+            }
+            _ => {}
         }
-        Value::Array(items) => items.iter_mut().for_each(|i| scrub_json(i, literals)),
-        Value::String(s) => {
-            if let Cow::Owned(o) = scrub_text(s, literals) {
-                *s = o;
+    }
+}
+
+/// A text body that is JSON whatever its content type says, scrubbed as JSON (`None`: not
+/// JSON, or nothing to change).
+fn scrub_json_text(t: &str, literals: &[String]) -> Option<String> {
+    let first = t.trim_start().as_bytes().first()?;
+    if !matches!(first, b'{' | b'[') {
+        return None;
+    }
+    let mut v: Value = serde_json::from_str(t).ok()?;
+    let before = v.clone();
+    scrub_json(&mut v, literals);
+    (v != before).then(|| serde_json::to_string(&v).expect("JSON values serialize"))
+}
+
+/// `text` with every occurrence of `lit` replaced, whether written as it is or with any of
+/// its bytes percent-encoded (either case of hex) or its spaces as `+`; `None` if none.
+fn replace_literal(text: &str, lit: &str) -> Option<String> {
+    let hay = text.as_bytes();
+    let lit = lit.as_bytes();
+    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    // The end of a match of `lit` starting at `start`.
+    let match_at = |start: usize| -> Option<usize> {
+        let mut i = start;
+        for &want in lit {
+            match hay.get(i)? {
+                &c if c == want => i += 1,
+                b'+' if want == b' ' => i += 1,
+                b'%' => {
+                    let h = hex(*hay.get(i + 1)?)?;
+                    let l = hex(*hay.get(i + 2)?)?;
+                    if h * 16 + l != want {
+                        return None;
+                    }
+                    i += 3;
+                }
+                _ => return None,
             }
         }
-        _ => {}
+        Some(i)
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    let mut i = 0;
+    let mut found = false;
+    while i < hay.len() {
+        if let Some(end) = match_at(i) {
+            // Matches start and end on character boundaries: `lit` is UTF-8 and the
+            // escapes are ASCII.
+            out.push_str(&text[last..i]);
+            out.push_str(REDACTED);
+            last = end;
+            i = end;
+            found = true;
+        } else {
+            i += 1;
+        }
     }
+    if !found {
+        return None;
+    }
+    out.push_str(&text[last..]);
+    Some(out)
 }
 
 /// A query string (or form body) without credentials: `private_token` / `job_token` removed,
@@ -158,7 +313,9 @@ pub fn scrub_query(query: &str, literals: &[String]) -> String {
         if let Some(prefix) = k.strip_suffix("[key]") {
             secret_value = is_secret_variable(v).then(|| format!("{prefix}[value]"));
         }
-        let secret_variable = secret_value.as_deref() == Some(k);
+        // Pipeline variables' values are always kept out (their keys stay).
+        let secret_variable = secret_value.as_deref() == Some(k)
+            || (k.starts_with("variables[") && k.ends_with("[value]"));
         if secret_variable {
             secret_value = None;
         }
@@ -193,6 +350,8 @@ fn scrub_body(body: &mut Option<Body>, form: bool, literals: &[String]) {
         Some(Body::Text(t)) => {
             let scrubbed = if form {
                 scrub_query(t, literals)
+            } else if let Some(json) = scrub_json_text(t, literals) {
+                json
             } else {
                 scrub_text(t, literals).into_owned()
             };
@@ -750,7 +909,7 @@ mod tests {
             json!({
                 "token": "[REDACTED]", "runners_token": "[REDACTED]", "token_expires_at": "2025",
                 "ci_job_token_scope_enabled": true, "password": "",
-                "variables": [{"key": "DEPLOY_TOKEN", "value": "[REDACTED]"}, {"key": "RUBY", "value": "3"}],
+                "variables": [{"key": "DEPLOY_TOKEN", "value": "[REDACTED]"}, {"key": "RUBY", "value": "[REDACTED]"}],
                 "note": "uses [REDACTED]"
             })
         );
@@ -763,7 +922,7 @@ mod tests {
                 "variables[][key]=MY_TOKEN&variables[][value]=x&variables[][key]=A&variables[][value]=y",
                 &[]
             ),
-            "variables[][key]=MY_TOKEN&variables[][value]=%5BREDACTED%5D&variables[][key]=A&variables[][value]=y"
+            "variables[][key]=MY_TOKEN&variables[][value]=%5BREDACTED%5D&variables[][key]=A&variables[][value]=%5BREDACTED%5D"
         );
     }
 

@@ -36,6 +36,12 @@ pub struct ConnState {
     any_read: AtomicBool,
     /// Requests whose response is not produced yet.
     in_flight: AtomicUsize,
+    /// Requests handed to the service so far.
+    started: AtomicUsize,
+    /// Complete HTTP/1 request heads seen on the wire so far (see `HeadTracker`).
+    heads: AtomicUsize,
+    /// The client opened with the HTTP/2 preface.
+    h2: AtomicBool,
 }
 
 impl ConnState {
@@ -46,6 +52,9 @@ impl ConnState {
             write_blocked_ms: AtomicU64::new(0),
             any_read: AtomicBool::new(false),
             in_flight: AtomicUsize::new(0),
+            started: AtomicUsize::new(0),
+            heads: AtomicUsize::new(0),
+            h2: AtomicBool::new(false),
         })
     }
 
@@ -61,7 +70,24 @@ impl ConnState {
     /// Counts a request as in flight until the guard is dropped.
     pub fn request(self: &Arc<Self>) -> RequestGuard {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
-        RequestGuard(self.clone())
+        let n = self.started.fetch_add(1, Ordering::Relaxed) + 1;
+        RequestGuard(self.clone(), n)
+    }
+
+    /// HTTP/2, as far as the first bytes tell.
+    pub fn is_h2(&self) -> bool {
+        self.h2.load(Ordering::Relaxed)
+    }
+
+    /// Requests already received (whole heads on the wire) beyond the first `n`: a pipelined
+    /// request queued behind request `n`.
+    pub fn queued_after(&self, n: usize) -> bool {
+        self.heads.load(Ordering::Relaxed) > n
+    }
+
+    /// Nothing to finish: no request being handled or written, none received and waiting.
+    pub fn drained(&self) -> bool {
+        !self.busy() && !self.queued_after(self.started.load(Ordering::Relaxed))
     }
 
     /// A request is being handled or a response cannot be written.
@@ -71,8 +97,15 @@ impl ConnState {
     }
 }
 
-/// See `ConnState::request`.
-pub struct RequestGuard(Arc<ConnState>);
+/// See `ConnState::request`; `.1` is the request's number on its connection (from 1).
+pub struct RequestGuard(Arc<ConnState>, usize);
+
+impl RequestGuard {
+    /// This request's number on its connection (the first is 1).
+    pub fn number(&self) -> usize {
+        self.1
+    }
+}
 
 impl Drop for RequestGuard {
     fn drop(&mut self) {
@@ -81,15 +114,25 @@ impl Drop for RequestGuard {
     }
 }
 
-/// A socket that reports its progress to a `ConnState`.
+/// A socket that reports its progress to a `ConnState`, and gives the bodiless 4xx that
+/// hyper writes on its own (a request it cannot parse, headers too large) an nginx-shaped
+/// body, as GitLab's front end has.
 pub struct Watched<T> {
     inner: T,
     state: Arc<ConnState>,
+    /// A replacement answer still to be written (see `protocol_error_page`).
+    pending: Vec<u8>,
+    heads: HeadTracker,
 }
 
 impl<T> Watched<T> {
     pub fn new(inner: T, state: Arc<ConnState>) -> Self {
-        Watched { inner, state }
+        Watched {
+            inner,
+            state,
+            pending: Vec::new(),
+            heads: HeadTracker::default(),
+        }
     }
 
     fn wrote(&self, r: &Poll<io::Result<usize>>) {
@@ -120,10 +163,39 @@ impl<T: AsyncRead + Unpin> AsyncRead for Watched<T> {
         let before = buf.filled().len();
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
         if matches!(r, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            self.state.any_read.store(true, Ordering::Relaxed);
-            self.state.touched();
+            let this = &mut *self;
+            if !this.state.any_read.swap(true, Ordering::Relaxed)
+                && buf.filled()[before..].starts_with(b"PRI * HTTP/2")
+            {
+                this.state.h2.store(true, Ordering::Relaxed);
+                this.heads.dead = true;
+            }
+            let done = this.heads.feed(&buf.filled()[before..]);
+            if done > 0 {
+                this.state.heads.fetch_add(done, Ordering::Relaxed);
+            }
+            this.state.touched();
         }
         r
+    }
+}
+
+impl<T: AsyncWrite + Unpin> Watched<T> {
+    /// Writes what is left of a replacement answer; `Ready(Ok)` once it is all out.
+    fn drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while !self.pending.is_empty() {
+            let r = Pin::new(&mut self.inner).poll_write(cx, &self.pending);
+            self.wrote(&r);
+            match r {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => {
+                    self.pending.drain(..n);
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -133,6 +205,21 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        if let Some(page) = protocol_error_page(buf) {
+            // Taken whole: hyper writes nothing after its error answer but the close.
+            self.pending = page;
+            return match self.drain(cx) {
+                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                _ => Poll::Ready(Ok(buf.len())),
+            };
+        }
+        if !self.pending.is_empty() {
+            return match self.drain(cx) {
+                Poll::Ready(Ok(())) => Poll::Ready(Ok(buf.len())),
+                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                Poll::Pending => Poll::Pending,
+            };
+        }
         let r = Pin::new(&mut self.inner).poll_write(cx, buf);
         self.wrote(&r);
         r
@@ -143,6 +230,13 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        if bufs
+            .first()
+            .is_some_and(|b| protocol_error_page(b).is_some())
+        {
+            let all: Vec<u8> = bufs.iter().flat_map(|b| b.iter().copied()).collect();
+            return self.poll_write(cx, &all);
+        }
         let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
         self.wrote(&r);
         r
@@ -153,11 +247,214 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
+        match self.drain(cx) {
+            Poll::Ready(Ok(())) => Pin::new(&mut self.inner).poll_flush(cx),
+            other => other,
+        }
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
+        match self.drain(cx) {
+            Poll::Ready(Ok(())) => Pin::new(&mut self.inner).poll_shutdown(cx),
+            other => other,
+        }
+    }
+}
+
+/// If `buf` is hyper's own bodiless 4xx (every answer glmock builds carries `x-request-id`),
+/// the same status with the HTML page nginx, GitLab's front end, sends for it.
+fn protocol_error_page(buf: &[u8]) -> Option<Vec<u8>> {
+    let head_end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&buf[..head_end])
+        .ok()?
+        .to_ascii_lowercase();
+    let rest = head.strip_prefix("http/1.")?;
+    let status: u16 = rest.get(2..5)?.parse().ok()?;
+    if !(400..500).contains(&status)
+        || head.contains("\r\nx-request-id:")
+        || !head.contains("\r\ncontent-length: 0")
+        || buf.len() != head_end + 4
+    {
+        return None;
+    }
+    let (title, detail) = match status {
+        431 => (
+            "400 Bad Request",
+            Some("Request Header Or Cookie Too Large"),
+        ),
+        414 => ("414 Request-URI Too Large", None),
+        413 => ("413 Request Entity Too Large", None),
+        408 => ("408 Request Time-out", None),
+        _ => ("400 Bad Request", None),
+    };
+    let mut body = format!(
+        "<html>\r\n<head><title>{}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n",
+        detail
+            .map(|d| format!("400 {d}"))
+            .unwrap_or_else(|| title.to_owned())
+    );
+    if let Some(d) = detail {
+        body.push_str(&format!("<center>{d}</center>\r\n"));
+    }
+    body.push_str("<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n");
+    let reason = match status {
+        431 => "Request Header Fields Too Large",
+        414 => "URI Too Long",
+        413 => "Payload Too Large",
+        408 => "Request Timeout",
+        _ => "Bad Request",
+    };
+    Some(
+        format!(
+            "HTTP/1.1 {status} {reason}\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes(),
+    )
+}
+
+/// Counts complete HTTP/1 request heads in the bytes read, skipping `Content-Length`
+/// bodies, so that shutdown knows whether a pipelined request is already waiting. It gives
+/// up (stops counting) on what it cannot follow: chunked bodies, huge heads, HTTP/2.
+#[derive(Default)]
+struct HeadTracker {
+    head: Vec<u8>,
+    body_left: u64,
+    dead: bool,
+}
+
+impl HeadTracker {
+    const MAX_HEAD: usize = 256 * 1024;
+
+    /// Feeds bytes; returns the heads completed in them.
+    fn feed(&mut self, data: &[u8]) -> usize {
+        let mut done = 0;
+        let mut data = data;
+        let mut carry: Vec<u8>;
+        loop {
+            if self.dead || data.is_empty() {
+                return done;
+            }
+            if self.body_left > 0 {
+                let k = (self.body_left as usize).min(data.len());
+                data = &data[k..];
+                self.body_left -= k as u64;
+                continue;
+            }
+            let from = self.head.len().saturating_sub(3);
+            self.head.extend_from_slice(data);
+            let Some(end) = self.head[from..]
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map(|p| from + p)
+            else {
+                if self.head.len() > Self::MAX_HEAD {
+                    self.dead = true;
+                }
+                return done;
+            };
+            let head = std::mem::take(&mut self.head);
+            let text = String::from_utf8_lossy(&head[..end]).to_ascii_lowercase();
+            // Blank lines before a request line are not a request.
+            if !text.trim().is_empty() {
+                done += 1;
+                for line in text.split("\r\n").skip(1) {
+                    let Some((name, value)) = line.split_once(':') else {
+                        continue;
+                    };
+                    match name.trim() {
+                        "content-length" => self.body_left = value.trim().parse().unwrap_or(0),
+                        "transfer-encoding" => self.dead = true,
+                        _ => {}
+                    }
+                }
+            }
+            carry = head[end + 4..].to_vec();
+            data = &carry;
+        }
+    }
+}
+
+/// Where the server is in its life, for the connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Running,
+    /// Stopping: finish what was received, then close.
+    Draining,
+    /// The grace is over: close now.
+    Kill,
+}
+
+/// Runs one connection to its end: closed by the client, by the watchdog, or by the
+/// server's shutdown. Draining, an HTTP/1 connection is left to finish the requests it has
+/// received (the last answer carries `Connection: close`); an idle one, and HTTP/2 (GOAWAY,
+/// streams in flight finish), are shut down gracefully at once.
+pub async fn drive<C>(
+    conn: C,
+    state: &ConnState,
+    limits: Limits,
+    mut phases: tokio::sync::watch::Receiver<Phase>,
+) where
+    C: std::future::Future<Output = Result<(), Box<dyn std::error::Error + Send + Sync>>>
+        + GracefulConn,
+{
+    let mut conn = std::pin::pin!(conn);
+    let mut draining = false;
+    let mut shut = false;
+    loop {
+        tokio::select! {
+            r = conn.as_mut() => {
+                if let Err(e) = r {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                }
+                return;
+            }
+            reason = watchdog(state, limits), if !draining => {
+                tracing::debug!(reason, "closing connection");
+                return;
+            }
+            changed = phases.changed() => {
+                match (changed, *phases.borrow_and_update()) {
+                    (Err(_), _) | (_, Phase::Kill) => return,
+                    (_, Phase::Draining) => draining = true,
+                    (_, Phase::Running) => {}
+                }
+            }
+            _ = tokio::time::sleep(Duration::from_millis(5)), if draining && !shut => {}
+        }
+        // A head the tracker counted but hyper never handed over (it cannot follow every
+        // framing) must not hold the connection open: quiet for a moment is drained too.
+        let quiet = state
+            .now_ms()
+            .saturating_sub(state.last_io_ms.load(Ordering::Relaxed))
+            > 500;
+        if draining && !shut && (state.is_h2() || state.drained() || (quiet && !state.busy())) {
+            GracefulConn::graceful_shutdown(conn.as_mut());
+            shut = true;
+        }
+    }
+}
+
+/// hyper-util's connections, which can be asked to finish gracefully.
+pub trait GracefulConn {
+    fn graceful_shutdown(self: Pin<&mut Self>);
+}
+
+impl<I, S, E, B> GracefulConn for hyper_util::server::conn::auto::UpgradeableConnection<'_, I, S, E>
+where
+    S: hyper::service::Service<
+            hyper::Request<hyper::body::Incoming>,
+            Response = hyper::Response<B>,
+        >,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    S::Future: 'static,
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    B: hyper::body::Body + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    E: hyper::rt::bounds::Http2ServerConnExec<S::Future, B>,
+{
+    fn graceful_shutdown(self: Pin<&mut Self>) {
+        hyper_util::server::conn::auto::UpgradeableConnection::graceful_shutdown(self)
     }
 }
 

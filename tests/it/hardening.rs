@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -320,14 +320,15 @@ async fn shutdown_closes_keep_alive_with_connection_close_and_reports_cut_respon
     let got = read_to_close(&mut inflight, Duration::from_secs(5))
         .await
         .expect("closed after its answer");
-    let text = String::from_utf8_lossy(&got);
-    assert!(text.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{text}");
-    assert!(
-        text.to_ascii_lowercase()
-            .contains("\r\nconnection: close\r\n"),
-        "the last answer says the connection closes (the pipelined GET is refused): {text}"
-    );
-    assert_eq!(text.matches("HTTP/1.1 ").count(), 1, "{text}");
+    // Both answered (the pipelined GET too: 404 without a token); only the last says the
+    // connection closes.
+    let text = String::from_utf8_lossy(&got).to_ascii_lowercase();
+    let answers: Vec<&str> = text.split("http/1.1 ").skip(1).collect();
+    assert_eq!(answers.len(), 2, "{text}");
+    assert!(answers[0].starts_with("400 bad request\r\n"), "{text}");
+    assert!(!answers[0].contains("\r\nconnection: close\r\n"), "{text}");
+    assert!(answers[1].starts_with("404 not found\r\n"), "{text}");
+    assert!(answers[1].contains("\r\nconnection: close\r\n"), "{text}");
     let idle_got = read_to_close(&mut idle, Duration::from_secs(5)).await;
     assert!(
         idle_got.is_some(),
@@ -514,4 +515,322 @@ fn log_file_in_a_scenario_given_as_text_is_refused() {
         err.contains("inline.yaml:7:57: projects[0].pipelines[0].jobs[0].log_file: log_file \"/etc/passwd\" cannot be read: this scenario was given as text"),
         "{err}"
     );
+}
+
+// ----------------------------------------------------------------------------------------
+// `glmock record`: secrets the redaction used to miss
+
+/// A fake GitLab on loopback: fixed answers per path, some echoing what the client sent.
+async fn leaky_upstream() -> String {
+    use http_body_util::BodyExt;
+    use hyper::server::conn::http1;
+    use hyper::service::service_fn;
+    use hyper_util::rt::TokioIo;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let service = service_fn(|req: hyper::Request<hyper::body::Incoming>| async move {
+                let path = req.uri().path().to_owned();
+                let token = req
+                    .headers()
+                    .get("private-token")
+                    .map(|v| v.to_str().unwrap().to_owned())
+                    .unwrap_or_default();
+                let body = req.into_body().collect().await.unwrap().to_bytes();
+                let (ct, text) = match path.as_str() {
+                    "/api/v4/projects/1/settings" => (
+                        "application/json",
+                        json!({"name": "kept", "api_key": "k-api-123456", "authToken": "t-auth-123456",
+                               "secret_value": "s-value-123456", "credentials": {"pass": "p-pass-123456"},
+                               "token_expires_at": "2030-01-01"})
+                        .to_string(),
+                    ),
+                    "/api/v4/projects/1/pipelines/1/variables" => (
+                        "application/json",
+                        json!([{"variable_type": "env_var", "key": "AWS_ACCESS_KEY_ID", "value": "AKIAIOSFODNN7EXAMPLE"},
+                               {"variable_type": "env_var", "key": "RUBY_VERSION", "value": "3.3.0-custom"}])
+                        .to_string(),
+                    ),
+                    "/api/v4/echo" => {
+                        let encoded: String =
+                            form_urlencoded::byte_serialize(token.as_bytes()).collect();
+                        let lower = percent_encoding::utf8_percent_encode(
+                            &token,
+                            percent_encoding::NON_ALPHANUMERIC,
+                        )
+                        .to_string()
+                        .replace("%2B", "%2b");
+                        let sent: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                        (
+                            "application/json",
+                            json!({"message": format!("bad token {encoded} ({lower})"),
+                                   "saw": format!("body token {}", sent["private_token"].as_str().unwrap_or(""))})
+                            .to_string(),
+                        )
+                    }
+                    _ => ("text/plain", json!({"token": "plain-json-secret-1", "id": 7}).to_string()),
+                };
+                let mut resp =
+                    hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(text)));
+                resp.headers_mut()
+                    .insert("content-type", ct.parse().unwrap());
+                Ok::<_, std::convert::Infallible>(resp)
+            });
+            tokio::spawn(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
+        }
+    });
+    url
+}
+
+/// Sends `requests` through a recording proxy to the leaky upstream; the cassette as JSON.
+async fn record_through_proxy(
+    requests: impl FnOnce(String, reqwest::Client) -> futures_like::BoxFuture,
+) -> (glmock::__internal::record::cassette::Cassette, String) {
+    let upstream = leaky_upstream().await;
+    let handle = glmock::__internal::record::proxy(
+        &glmock::__internal::record::ProxyOptions::new(&upstream, "127.0.0.1:0"),
+        None,
+    )
+    .await
+    .unwrap();
+    requests(handle.url(), reqwest::Client::new()).await;
+    let cassette = handle.stop().await;
+    let text = serde_json::to_string(&cassette).unwrap();
+    (cassette, text)
+}
+
+mod futures_like {
+    pub type BoxFuture = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+}
+
+fn response_json(c: &glmock::__internal::record::cassette::Cassette, i: usize) -> Value {
+    match &c.exchanges[i].response.body {
+        Some(glmock::__internal::record::cassette::Body::Json(v)) => v.clone(),
+        Some(glmock::__internal::record::cassette::Body::Text(t)) => serde_json::from_str(t).unwrap(),
+        None => panic!("no body"),
+    }
+}
+
+#[tokio::test]
+async fn regression_issue_14_record_redacts_secret_looking_keys() {
+    let (c, text) = record_through_proxy(|base, client| {
+        Box::pin(async move {
+            client
+                .get(format!("{base}/api/v4/projects/1/settings"))
+                .header("PRIVATE-TOKEN", "glpat-client-aaaaaa")
+                .send()
+                .await
+                .unwrap();
+        })
+    })
+    .await;
+    assert_eq!(
+        response_json(&c, 0),
+        json!({"name": "kept", "api_key": "[REDACTED]", "authToken": "[REDACTED]",
+               "secret_value": "[REDACTED]", "credentials": {"pass": "[REDACTED]"},
+               "token_expires_at": "2030-01-01"})
+    );
+    assert!(!text.contains("123456"), "{text}");
+}
+
+#[tokio::test]
+async fn regression_issue_14_record_redacts_every_pipeline_variable_value() {
+    let (c, text) = record_through_proxy(|base, client| {
+        Box::pin(async move {
+            client
+                .get(format!("{base}/api/v4/projects/1/pipelines/1/variables"))
+                .header("PRIVATE-TOKEN", "glpat-client-aaaaaa")
+                .send()
+                .await
+                .unwrap();
+        })
+    })
+    .await;
+    assert_eq!(
+        response_json(&c, 0),
+        json!([{"variable_type": "env_var", "key": "AWS_ACCESS_KEY_ID", "value": "[REDACTED]"},
+               {"variable_type": "env_var", "key": "RUBY_VERSION", "value": "[REDACTED]"}])
+    );
+    assert!(
+        !text.contains("AKIAIOSFODNN7EXAMPLE") && !text.contains("3.3.0-custom"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn regression_issue_14_record_scrubs_tokens_echoed_percent_encoded() {
+    // Not GitLab-shaped (no `glpat-`), with characters that percent-encoding changes.
+    let token = "my+odd/token=42xyz";
+    let (c, text) = record_through_proxy(move |base, client| {
+        Box::pin(async move {
+            client
+                .get(format!("{base}/api/v4/echo"))
+                .header("PRIVATE-TOKEN", token)
+                .send()
+                .await
+                .unwrap();
+        })
+    })
+    .await;
+    assert_eq!(
+        response_json(&c, 0)["message"],
+        "bad token [REDACTED] ([REDACTED])"
+    );
+    for spelling in [
+        "my+odd/token",
+        "my%2Bodd%2Ftoken",
+        "my%2bodd%2ftoken",
+        "odd%2Ftoken",
+        "odd%2ftoken",
+    ] {
+        assert!(!text.contains(spelling), "{spelling} in {text}");
+    }
+}
+
+#[tokio::test]
+async fn regression_issue_14_record_scrubs_a_token_sent_in_a_json_body() {
+    let (c, text) = record_through_proxy(|base, client| {
+        Box::pin(async move {
+            client
+                .post(format!("{base}/api/v4/echo"))
+                .header("content-type", "application/json")
+                .body(json!({"private_token": "body-token-77777", "ref": "main"}).to_string())
+                .send()
+                .await
+                .unwrap();
+        })
+    })
+    .await;
+    assert_eq!(response_json(&c, 0)["saw"], "body token [REDACTED]");
+    assert!(!text.contains("body-token-77777"), "{text}");
+}
+
+#[tokio::test]
+async fn regression_issue_14_record_scrubs_json_served_as_text() {
+    let (c, text) = record_through_proxy(|base, client| {
+        Box::pin(async move {
+            client
+                .get(format!("{base}/api/v4/other"))
+                .header("PRIVATE-TOKEN", "glpat-client-aaaaaa")
+                .send()
+                .await
+                .unwrap();
+        })
+    })
+    .await;
+    assert!(
+        matches!(
+            &c.exchanges[0].response.body,
+            Some(glmock::__internal::record::cassette::Body::Text(_))
+        ),
+        "kept as the text it was served as"
+    );
+    assert_eq!(
+        response_json(&c, 0),
+        json!({"token": "[REDACTED]", "id": 7})
+    );
+    assert!(!text.contains("plain-json-secret-1"), "{text}");
+}
+
+// ----------------------------------------------------------------------------------------
+// Protocol errors hyper answers itself
+
+#[tokio::test]
+async fn protocol_errors_get_nginx_shaped_bodies() {
+    let s = TestServer::default_scenario().await;
+    let send = |bytes: Vec<u8>| {
+        let a = addr(&s);
+        async move {
+            let mut c = TcpStream::connect(a).await.unwrap();
+            let _ = c.write_all(&bytes).await;
+            let got = read_to_close(&mut c, Duration::from_secs(5)).await.unwrap();
+            String::from_utf8_lossy(&got).into_owned()
+        }
+    };
+    let bad_line = send(b"GET /api/v4/user HTTP/1.1 extra\r\nHost: x\r\n\r\n".to_vec()).await;
+    assert!(
+        bad_line.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+        "{bad_line}"
+    );
+    assert!(
+        bad_line.contains("\r\ncontent-type: text/html\r\n"),
+        "{bad_line}"
+    );
+    assert!(
+        bad_line.contains("<center><h1>400 Bad Request</h1></center>"),
+        "{bad_line}"
+    );
+    let mut big = b"GET /api/v4/user HTTP/1.1\r\nHost: x\r\n".to_vec();
+    for i in 0..200 {
+        big.extend_from_slice(format!("X-Filler-{i}: {}\r\n", "a".repeat(2000)).as_bytes());
+    }
+    big.extend_from_slice(b"\r\n");
+    let too_big = send(big).await;
+    assert!(
+        too_big.starts_with("HTTP/1.1 431 Request Header Fields Too Large\r\n"),
+        "{too_big}"
+    );
+    assert!(
+        too_big.contains("<center>Request Header Or Cookie Too Large</center>"),
+        "{too_big}"
+    );
+    let r = s.get("/projects/1", Some(ROOT)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+#[tokio::test]
+async fn a_body_that_stops_arriving_ends_the_request() {
+    let s = server_with(quick()).await;
+    let mut c = TcpStream::connect(addr(&s)).await.unwrap();
+    let head = format!(
+        "POST /api/v4/projects/1/pipeline HTTP/1.1\r\nHost: x\r\nPRIVATE-TOKEN: {ROOT}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nref="
+    );
+    c.write_all(head.as_bytes()).await.unwrap();
+    let got = read_to_close(&mut c, Duration::from_secs(5))
+        .await
+        .expect("answered and closed, not held");
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{text}");
+    assert!(
+        text.ends_with("{\"message\":\"400 Bad request - could not read the request body\"}"),
+        "{text}"
+    );
+}
+
+#[test]
+fn accept_errors_at_the_file_limit_are_logged_once_per_interval() {
+    // 48 descriptors: the runtime takes a few, the rest fill with connections, and every
+    // further accept fails with EMFILE.
+    let bin = env!("CARGO_BIN_EXE_glmock");
+    let mut child = std::process::Command::new("sh")
+        .args([
+            "-c",
+            &format!("ulimit -n 48 && exec '{bin}' serve --listen 127.0.0.1:0"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut url,
+    )
+    .unwrap();
+    let a = url.trim().trim_start_matches("http://").to_owned();
+    let conns: Vec<_> = (0..120)
+        .filter_map(|_| std::net::TcpStream::connect(&a).ok())
+        .collect();
+    std::thread::sleep(Duration::from_secs(2));
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    drop(conns);
+    let out = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stderr);
+    let lines = log.lines().filter(|l| l.contains("accept failed")).count();
+    assert_eq!(lines, 1, "one line per 5 s, with a count:\n{log}");
 }
