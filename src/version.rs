@@ -1,6 +1,6 @@
 //! GitLab version profiles: which fields and behaviours the emulated version has.
-//! Versions from `gitlab/fields.json`; where its dates are approximate the earliest
-//! plausible minor is used and the README says so.
+//! Versions from GitLab's entities and models (docs/versions.md); where GitLab's history
+//! only gives a range the earliest plausible minor is used and the README says so.
 
 use std::fmt;
 

@@ -1,5 +1,5 @@
 //! Job and pipeline statuses, their groups, and GitLab's composite-status rules
-//! (`lib/gitlab/ci/status/composite.rb`, see `status-machine.md` §5).
+//! (`lib/gitlab/ci/status/composite.rb`, see docs/status-machine.md §5).
 
 use std::fmt;
 

@@ -7,7 +7,7 @@
 //! - a string is `format: date-time` only when every string seen there is an RFC 3339
 //!   timestamp;
 //! - every object is closed (`additionalProperties: false`): the entities are complete in
-//!   `gitlab/fields.json`, so an extra or misspelt key in a response is a finding. The
+//!   GitLab's entity classes, so an extra or misspelt key in a response is a finding. The
 //!   overlay reopens the free-form objects.
 //!
 //! Enumerations never come from here: a value list comes from the overlay's documented
