@@ -161,10 +161,9 @@ async fn accept_loop(listener: TcpListener, app: Arc<App>, mut stopped: oneshot:
                 // faults (#10): the stream's switch for reset/close rules, on every request.
                 let (stream, ctl) = crate::faults::Conn::new(stream, peer.ip());
                 let app = app.clone();
-                let service = service_fn(move |mut req: hyper::Request<Incoming>| {
-                    req.extensions_mut().insert(ctl.clone());
-                    let app = app.clone();
-                    async move { Ok::<_, Infallible>(serve(&app, req).await) }
+                let service = service_fn(move |req| {
+                    let (app, ctl) = (app.clone(), ctl.clone());
+                    async move { Ok::<_, Infallible>(serve(&app, req, &ctl).await) }
                 });
                 let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
                 let conn = graceful.watch(conn.into_owned());
@@ -200,9 +199,13 @@ fn header<'a>(req: &'a hyper::Request<Incoming>, name: &str) -> Option<&'a str> 
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Reply> {
+/// Serves one request; `conn` is its connection's switch for reset/close fault rules.
+async fn serve(
+    app: &App,
+    req: hyper::Request<Incoming>,
+    conn: &crate::faults::ConnCtl,
+) -> hyper::Response<Reply> {
     let started = Instant::now();
-    let conn = req.extensions().get::<crate::faults::ConnCtl>().cloned();
     let mut plan = crate::faults::Plan::default();
     let method = req.method().clone();
     let raw_path = req.uri().path().to_owned();
@@ -287,7 +290,7 @@ async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Repl
                 );
                 // --- faults hook (#10): rules and rate limits may delay the request or
                 // answer instead of the handler.
-                plan = crate::faults::decide(&app.sessions, &api_req, conn.as_ref());
+                plan = crate::faults::decide(&app.sessions, &api_req, Some(conn));
                 plan.wait().await;
                 let faulted = plan.answer();
                 // --- end of faults hook
