@@ -88,21 +88,32 @@ assert len(added) == 100, len(added)
 PY
 
 cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+# core0_ticks: "busy total" ticks of core 0, to see how much else ran there.
+core0_ticks() { awk '$1 == "cpu0" { busy = $2 + $3 + $4 + $7 + $8 + $9; print busy, busy + $5 + $6 }' /proc/stat; }
 CLK_TCK=$(getconf CLK_TCK)
 
 # measure NAME: one wrk run; appends "µs_per_request req_per_s" to $WORK/NAME.runs.
 measure() {
-    local name=$1 url pid before after out reqs rps
+    local name=$1 url pid before after out reqs rps c0_before c0_after
     pid=$2
     url=$3
     before=$(cpu_ticks "$pid")
+    c0_before=$(core0_ticks)
     out=$(taskset -c 1 wrk -t1 -c"$CONNS" -d"${SECONDS_RUN}s" -H "PRIVATE-TOKEN: $TOKEN" "$url/api/v4/projects/1/jobs")
     after=$(cpu_ticks "$pid")
+    c0_after=$(core0_ticks)
     reqs=$(awk '/requests in/ { print $1 }' <<<"$out")
     rps=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
     grep -q "Non-2xx" <<<"$out" && die "$name answered non-2xx: $out"
-    python3 -c "print(f'{($after - $before) / $CLK_TCK * 1e6 / $reqs:.2f} $rps')" >>"$WORK/$name.runs"
-    log "$name: $(tail -n1 "$WORK/$name.runs") (µs CPU/request, req/s)"
+    python3 - "$before" "$after" "$c0_before" "$c0_after" "$reqs" "$rps" "$CLK_TCK" >>"$WORK/$name.runs" <<'PY'
+import sys
+b, a, c0b, c0a, reqs, rps, tck = sys.argv[1:]
+(b0, t0), (b1, t1) = map(float, c0b.split()), map(float, c0a.split())
+srv = float(a) - float(b)
+others = max(0.0, (b1 - b0) - srv) / max(1.0, t1 - t0) * 100
+print(f"{srv / float(tck) * 1e6 / float(reqs):.2f} {rps} {others:.0f}")
+PY
+    log "$name: $(tail -n1 "$WORK/$name.runs") (µs CPU/request, req/s, % of core 0 used by other processes)"
 }
 
 for url_pid in "$URL_none $PID_none" "$URL_rules $PID_rules"; do
@@ -119,8 +130,8 @@ python3 - "$WORK/none.runs" "$WORK/rules.runs" "$REPEATS" "$SECONDS_RUN" "$CONNS
 import statistics, sys
 def load(p):
     rows = [tuple(map(float, l.split())) for l in open(p)]
-    return statistics.median(r[0] for r in rows), statistics.median(r[1] for r in rows)
-(cn, rn), (cr, rr) = load(sys.argv[1]), load(sys.argv[2])
+    return tuple(statistics.median(r[i] for r in rows) for i in range(3))
+(cn, rn, on), (cr, rr, orr) = load(sys.argv[1]), load(sys.argv[2])
 print(f"Fault matching cost, `GET /api/v4/projects/1/jobs` (20 jobs), glmock {sys.argv[6]}: "
       f"medians of {sys.argv[3]} alternating {sys.argv[4]} s wrk runs, {sys.argv[5]} connections, "
       "server on core 0, wrk on core 1.\n")
@@ -129,4 +140,6 @@ print("|---|---:|---:|")
 print(f"| none | {cn:.2f} | {rn:.0f} |")
 print(f"| 100 that match nothing | {cr:.2f} | {rr:.0f} |")
 print(f"| ratio | {cr / cn:.3f} | {rr / rn:.3f} |")
+print(f"\nOther processes used a median {on:.0f} % / {orr:.0f} % of core 0 during the runs "
+      "(above a few %, the figures are disturbed).")
 PY
