@@ -218,15 +218,14 @@ async fn accept_loop(
                 let app = app.clone();
                 let conn_state = state.clone();
                 let stopping_now = stopping.clone();
-                let service = service_fn(move |mut req: hyper::Request<Incoming>| {
-                    req.extensions_mut().insert(ctl.clone());
-                    let app = app.clone();
+                let service = service_fn(move |req: hyper::Request<Incoming>| {
+                    let (app, ctl) = (app.clone(), ctl.clone());
                     let guard = conn_state.request();
                     let stopping = stopping_now.clone();
                     let state = conn_state.clone();
                     async move {
                         let http1 = req.version() < hyper::Version::HTTP_2;
-                        let mut resp = serve(&app, req).await;
+                        let mut resp = serve(&app, req, &ctl).await;
                         let n = guard.number();
                         drop(guard);
                         // Stopping: requests already received behind this one are still
@@ -314,9 +313,13 @@ fn header<'a>(req: &'a hyper::Request<Incoming>, name: &str) -> Option<&'a str> 
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Reply> {
+/// Serves one request; `conn` is its connection's switch for reset/close fault rules.
+async fn serve(
+    app: &App,
+    req: hyper::Request<Incoming>,
+    conn: &crate::faults::ConnCtl,
+) -> hyper::Response<Reply> {
     let started = Instant::now();
-    let conn = req.extensions().get::<crate::faults::ConnCtl>().cloned();
     let mut plan = crate::faults::Plan::default();
     let method = req.method().clone();
     let raw_path = req.uri().path().to_owned();
@@ -413,7 +416,7 @@ async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Repl
                 );
                 // --- faults hook (#10): rules and rate limits may delay the request or
                 // answer instead of the handler.
-                plan = crate::faults::decide(&app.sessions, &api_req, conn.as_ref());
+                plan = crate::faults::decide(&app.sessions, &api_req, Some(conn));
                 plan.wait().await;
                 let faulted = plan.answer();
                 // --- end of faults hook

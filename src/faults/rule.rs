@@ -462,6 +462,40 @@ mod tests {
         );
     }
 
+    fn armed(json: serde_json::Value) -> Armed {
+        let spec: RuleSpec = serde_json::from_value(json).expect("a rule");
+        let rule = Rule::compile(spec, "r".into()).expect("valid");
+        Armed::new(Arc::new(rule), Timestamp::UNIX_EPOCH)
+    }
+
+    #[test]
+    fn seeded_delays_repeat_and_follow_their_distribution() {
+        let draws = |seed: u64| {
+            let a = armed(serde_json::json!({"delay": {"uniform_ms": [100, 200]}, "seed": seed}));
+            (0..200)
+                .map(|_| a.draw_delay().expect("a delay").as_millis() as u64)
+                .collect::<Vec<_>>()
+        };
+        let (a, b) = (draws(5), draws(5));
+        assert_eq!(a, b);
+        assert_ne!(a, draws(6));
+        assert!(a.iter().all(|d| (100..=200).contains(d)));
+        assert!(
+            a.iter().any(|d| *d < 110) && a.iter().any(|d| *d > 190),
+            "the range is covered"
+        );
+
+        let ln = armed(
+            serde_json::json!({"delay": {"log_normal": {"median_ms": 200, "sigma": 0.5, "max_ms": 1000}}, "seed": 1}),
+        );
+        let mut xs: Vec<u128> = (0..1001)
+            .map(|_| ln.draw_delay().expect("a delay").as_millis())
+            .collect();
+        xs.sort();
+        assert!((170..=230).contains(&xs[500]), "median {}", xs[500]);
+        assert!(*xs.last().expect("draws") <= 1000, "max_ms caps it");
+    }
+
     #[test]
     fn globs_keep_single_stars_inside_a_segment() {
         assert!(glob(b"/api/v4/projects/*/jobs", b"/api/v4/projects/1/jobs"));

@@ -962,7 +962,12 @@ fn serde_node<T: serde::de::DeserializeOwned>(ctx: &mut Ctx, n: &Node, path: &st
         Ok(v) => Some(v),
         Err(e) => {
             let message = e.to_string();
-            let name = message.split('`').nth(1);
+            // serde names the culprit in backticks (a field, a variant) or quotes a string.
+            let name = message.split('`').nth(1).or_else(|| {
+                message
+                    .split_once("string \"")
+                    .and_then(|(_, rest)| rest.split('"').next())
+            });
             let (loc, at) = locate(n, path, "", name);
             ctx.error(loc, &at, message);
             None

@@ -197,7 +197,7 @@ async fn limits_are_off_unless_configured() {
 async fn bad_limits_and_rules_in_a_scenario_name_file_line_and_field() {
     let yaml = scenario(
         "    authenticated_api: {requests_per_period: 3, period_in_seconds: 0}\n    project_jobs_api: {requests: 3}",
-    ) + "faults:\n  - match: {route: /projects/:id/issues}\n    then: reset\n  - when: {tmes: 1}\n    then: reset\n";
+    ) + "faults:\n  - match: {route: /projects/:id/issues}\n    then: reset\n  - when: {tmes: 1}\n    then: reset\n  - when: {times: \"often\"}\n    then: reset\n";
     let err = glmock::__internal::scenario::build(
         &[glmock::__internal::scenario::Source {
             name: "limits.yaml".into(),
@@ -220,6 +220,12 @@ async fn bad_limits_and_rules_in_a_scenario_name_file_line_and_field() {
     assert!(
         text.contains(
             "limits.yaml:23:12: faults[1].when.tmes: unknown field `tmes`, expected one of `times`"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "limits.yaml:25:19: faults[2].when.times: invalid type: string \"often\", expected u64"
         ),
         "{text}"
     );

@@ -2,6 +2,8 @@
 # Smoke test with real clients: starts glmock on the showcase scenario and drives it with
 # python-gitlab (tests/smoke/python_gitlab_smoke.py), then, against the same server, with
 # @gitbeaker/rest (tests/smoke/gitbeaker/smoke.mjs, Node.js 18+; it uses its own sessions).
+# After each client's smoke test, its retry logic meets fault rules
+# (python_gitlab_faults.py, gitbeaker/faults.mjs; each in sessions of its own).
 #
 #   bash tests/smoke/run.sh [path/to/glmock]      (default: target/release/glmock)
 #
@@ -88,6 +90,10 @@ echo "::: glmock $("$bin" --version | awk '{print $2}') listening on $url"
 # --- python-gitlab -------------------------------------------------------------------------
 rc=0
 "$venv/bin/python" "$here/python_gitlab_smoke.py" "$url" || rc=$?
+# python-gitlab's retries against fault rules (its own sessions; Retry-After of 1 s at most).
+faults_rc=0
+"$venv/bin/python" "$here/python_gitlab_faults.py" "$url" || faults_rc=$?
+if [[ $faults_rc -gt $rc ]]; then rc=$faults_rc; fi
 
 # --- @gitbeaker/rest, same server ---------------------------------------------------------
 gitbeaker="$here/gitbeaker"
@@ -110,6 +116,10 @@ if [[ "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ]]; then
 fi
 gb_rc=0
 (cd "$gitbeaker" && node smoke.mjs "$url") || gb_rc=$?
+# gitbeaker's retries against fault rules (its own sessions).
+gb_faults_rc=0
+(cd "$gitbeaker" && node faults.mjs "$url") || gb_faults_rc=$?
+if [[ $gb_faults_rc -gt $gb_rc ]]; then gb_rc=$gb_faults_rc; fi
 
 if [[ $rc -ne 0 || $gb_rc -ne 0 ]]; then
     show_server_log
