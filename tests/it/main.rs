@@ -13,5 +13,6 @@ mod lifecycle_full;
 mod pipelines;
 mod record;
 mod roundtrip;
+mod scale;
 mod scenario_format;
 mod verify;
