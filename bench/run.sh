@@ -12,6 +12,8 @@
 #   BENCH_REPEATS      measured wrk runs per target; the fastest is kept (default 3)
 #   CARGO_TARGET_DIR   cargo target dir (default /work/target-bench if it exists, else ./target)
 #   BENCH_NO_BUILD=1   skip cargo build (use existing binaries)
+#   BENCH_PARTS        "base scale" (default), "base" or "scale": which sections run
+#   BENCH_MUTATIONS    retry -> cancel pairs for the mutation latency (default 300)
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,6 +24,7 @@ CONNS=${BENCH_CONNECTIONS:-32}
 STARTUP_RUNS=${BENCH_STARTUP_RUNS:-20}
 LAT_REPS=${BENCH_LATENCY_REPS:-50}
 REPEATS=${BENCH_REPEATS:-3}
+PARTS=${BENCH_PARTS:-base scale}
 TOKEN=glpat-bench
 SCENARIO=$BENCH_DIR/scenario.yaml
 RESULTS=$BENCH_DIR/results.md
@@ -101,7 +104,7 @@ start_server() {
     "$@" >"$out" 2>"$WORK/$name.err" &
     SERVER_PID=$!
     PIDS+=("$SERVER_PID")
-    local deadline=$((SECONDS + 10))
+    local deadline=$((SECONDS + ${START_TIMEOUT:-10}))
     SERVER_URL=
     while ((SECONDS < deadline)); do
         if [[ -s $out ]] && SERVER_URL=$(head -n1 "$out") && [[ $SERVER_URL == http://* ]]; then
@@ -111,7 +114,7 @@ start_server() {
             die "$name exited before printing its URL; stderr: $(cat "$WORK/$name.err")"
         sleep 0.02
     done
-    die "$name did not print its URL within 10 s; stderr: $(cat "$WORK/$name.err")"
+    die "$name did not print its URL within ${START_TIMEOUT:-10} s; stderr: $(cat "$WORK/$name.err")"
 }
 
 stop_server() {
@@ -219,101 +222,7 @@ if bad:
 print(f"{statistics.median(float(t) for _, t in rows) * 1000:.2f}")'
 }
 
-# ---------------------------------------------------------------- start-up time
-# startup.py MODE RUNS PATH TOKEN -- CMD... : exec -> first 200 on PATH, RUNS times.
-cat >"$WORK/startup.py" <<'PY'
-import http.client, os, select, signal, statistics, subprocess, sys, time
-
-runs, path, token = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-cmd = sys.argv[5:]
-samples, rss = [], []
-for _ in range(runs):
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    try:
-        ready, _, _ = select.select([p.stdout], [], [], 10)
-        if not ready:
-            sys.exit(f"no URL printed within 10 s by {cmd}")
-        url = p.stdout.readline().decode().strip()
-        if not url.startswith("http://"):
-            sys.exit(f"unexpected first stdout line {url!r} from {cmd}")
-        host = url[len("http://"):]
-        while True:
-            if time.perf_counter() - t0 > 10:
-                sys.exit(f"no 200 on {path} within 10 s")
-            try:
-                c = http.client.HTTPConnection(host, timeout=10)
-                c.request("GET", path, headers={"PRIVATE-TOKEN": token})
-                r = c.getresponse()
-                body = r.read()
-                c.close()
-            except OSError:
-                time.sleep(0.0005)
-                continue
-            if r.status == 200:
-                samples.append((time.perf_counter() - t0) * 1000)
-                break
-            sys.exit(f"GET {path} answered {r.status}: {body[:2000].decode(errors='replace')}")
-        with open(f"/proc/{p.pid}/status") as f:
-            rss += [int(l.split()[1]) for l in f if l.startswith("VmRSS:")]
-    finally:
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(5)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-print("%.1f %.1f %.1f" % (statistics.median(samples), max(samples), statistics.median(rss) / 1024))
-PY
-startup() { # RUNS PATH TOKEN CMD... -> "median max rss"
-    python3 "$WORK/startup.py" "$1" "$2" "$3" -- "${@:4}"
-}
-
-log "start-up, embedded default scenario ($STARTUP_RUNS runs each)"
-read -r SU_H_MED SU_H_MAX _ < <(startup "$STARTUP_RUNS" /-/glmock/health glpat-root "$GLMOCK" serve --listen 127.0.0.1:0) ||
-    die "start-up measurement failed"
-read -r SU_J_MED SU_J_MAX SU_RSS < <(startup "$STARTUP_RUNS" /api/v4/projects/1/jobs glpat-root "$GLMOCK" serve --listen 127.0.0.1:0) ||
-    die "start-up measurement failed"
-log "start-up, bench scenario with 100,000 jobs ($STARTUP_RUNS runs each)"
-read -r LD_H_MED LD_H_MAX _ < <(startup "$STARTUP_RUNS" /-/glmock/health "$TOKEN" "$GLMOCK" serve --listen 127.0.0.1:0 --scenario "$SCENARIO") ||
-    die "load-time measurement failed"
-read -r LD_J_MED LD_J_MAX LD_RSS < <(startup "$STARTUP_RUNS" /api/v4/projects/1/jobs "$TOKEN" "$GLMOCK" serve --listen 127.0.0.1:0 --scenario "$SCENARIO") ||
-    die "load-time measurement failed"
-
-# ---------------------------------------------------------------- glmock throughput
-log "throughput: $PINNING; wrk -t1 -c$CONNS -d${SECONDS_RUN}s (+${WARMUP}s warm-up)"
-start_server glmock "${PIN_SERVER[@]}" "$GLMOCK" serve --listen 127.0.0.1:0 --scenario "$SCENARIO"
-GL_PID=$SERVER_PID
-GL_URL=$SERVER_URL
-LIST_URL=$GL_URL/api/v4/projects/1/jobs
-JOB_URL=$GL_URL/api/v4/projects/1/jobs/$SINGLE_JOB_ID
-fetch "$LIST_URL" "$WORK/list.body" "$WORK/list.headers"
-fetch "$JOB_URL" "$WORK/job.body" "$WORK/job.headers"
-RSS_LOADED=$(rss_kib "$GL_PID")
-LIST_N=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$WORK/list.body")
-((LIST_N == 20)) || die "the jobs page has $LIST_N jobs, expected 20"
-
-# Keyset latency: first page vs the last page (cursor after job 21 -> jobs 20..1),
-# and offset pagination first vs last page for comparison.
 cursor() { python3 -c 'import base64,json,sys; print(base64.urlsafe_b64encode(json.dumps({"id":sys.argv[1],"_kd":"n"},separators=(",",":")).encode()).decode().rstrip("="))' "$1"; }
-DEEP_CURSOR=$(cursor 21)
-KS_FIRST_URL="$LIST_URL?pagination=keyset&per_page=20"
-KS_DEEP_URL="$LIST_URL?pagination=keyset&per_page=20&cursor=$DEEP_CURSOR"
-fetch "$KS_DEEP_URL" "$WORK/deep.body" "$WORK/deep.headers"
-DEEP_IDS=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%s..%s, %d jobs" % (d[0]["id"], d[-1]["id"], len(d)) if d else "empty")' "$WORK/deep.body")
-log "keyset/offset latency ($LAT_REPS requests each; deep keyset page = jobs $DEEP_IDS)"
-LAT_KS_FIRST=$(latency_ms "$KS_FIRST_URL")
-LAT_KS_DEEP=$(latency_ms "$KS_DEEP_URL")
-LAT_OFF_FIRST=$(latency_ms "$LIST_URL?page=1&per_page=20")
-LAT_OFF_DEEP=$(latency_ms "$LIST_URL?page=2500&per_page=20")
-
-wrk_run glmock-list "$LIST_URL" "$GL_PID"
-wrk_run glmock-job "$JOB_URL" "$GL_PID"
-RSS_AFTER=$(rss_kib "$GL_PID")
-stop_server "$GL_PID"
-
-# ---------------------------------------------------------------- bare hyper, same bytes
-# Same body and the same response headers (minus date/content-length, which hyper sets).
 bare_args() { # HEADERS_FILE -> --content-type X --header 'N: v' ... (NUL-separated)
     python3 - "$1" <<'PY'
 import sys
@@ -332,6 +241,109 @@ for line in open(sys.argv[1], encoding="latin-1").read().splitlines()[1:]:
 sys.stdout.write("".join(a + "\0" for a in args))
 PY
 }
+ratio() { python3 -c "print(f'{float(\"$1\") / float(\"$2\"):.2f}')"; }
+verdict() { # VALUE OP LIMIT
+    python3 -c "import operator as o; print('✅' if getattr(o, '$2')(float('$1'), float('$3')) else '❌')"
+}
+
+# ---------------------------------------------------------------- start-up time
+# startup.py MODE RUNS PATH TOKEN -- CMD... : exec -> first 200 on PATH, RUNS times.
+cat >"$WORK/startup.py" <<'PY'
+import http.client, os, select, signal, statistics, subprocess, sys, time
+
+runs, path, token = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+cmd = sys.argv[5:]
+samples, rss, cpu = [], [], []
+for _ in range(runs):
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        ready, _, _ = select.select([p.stdout], [], [], 120)
+        if not ready:
+            sys.exit(f"no URL printed within 120 s by {cmd}")
+        url = p.stdout.readline().decode().strip()
+        if not url.startswith("http://"):
+            sys.exit(f"unexpected first stdout line {url!r} from {cmd}")
+        host = url[len("http://"):]
+        while True:
+            if time.perf_counter() - t0 > 120:
+                sys.exit(f"no 200 on {path} within 120 s")
+            try:
+                c = http.client.HTTPConnection(host, timeout=10)
+                c.request("GET", path, headers={"PRIVATE-TOKEN": token})
+                r = c.getresponse()
+                body = r.read()
+                c.close()
+            except OSError:
+                time.sleep(0.0005)
+                continue
+            if r.status == 200:
+                samples.append((time.perf_counter() - t0) * 1000)
+                with open(f"/proc/{p.pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                cpu.append((int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK"))
+                break
+            sys.exit(f"GET {path} answered {r.status}: {body[:2000].decode(errors='replace')}")
+        with open(f"/proc/{p.pid}/status") as f:
+            rss += [int(l.split()[1]) for l in f if l.startswith("VmRSS:")]
+    finally:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+print("%.1f %.1f %.1f %.0f" % (statistics.median(samples), max(samples), statistics.median(rss) / 1024, statistics.median(cpu)))
+PY
+startup() { # RUNS PATH TOKEN CMD... -> "median max rss cpu_ms" (cpu: the server's CPU time until then)
+    python3 "$WORK/startup.py" "$1" "$2" "$3" -- "${@:4}"
+}
+
+if [[ " $PARTS " == *" base "* ]]; then
+log "start-up, embedded default scenario ($STARTUP_RUNS runs each)"
+read -r SU_H_MED SU_H_MAX _ < <(startup "$STARTUP_RUNS" /-/glmock/health glpat-root "$GLMOCK" serve --listen 127.0.0.1:0) ||
+    die "start-up measurement failed"
+read -r SU_J_MED SU_J_MAX SU_RSS _ < <(startup "$STARTUP_RUNS" /api/v4/projects/1/jobs glpat-root "$GLMOCK" serve --listen 127.0.0.1:0) ||
+    die "start-up measurement failed"
+log "start-up, bench scenario with 100,000 jobs ($STARTUP_RUNS runs each)"
+read -r LD_H_MED LD_H_MAX _ < <(startup "$STARTUP_RUNS" /-/glmock/health "$TOKEN" "$GLMOCK" serve --listen 127.0.0.1:0 --scenario "$SCENARIO") ||
+    die "load-time measurement failed"
+read -r LD_J_MED LD_J_MAX LD_RSS _ < <(startup "$STARTUP_RUNS" /api/v4/projects/1/jobs "$TOKEN" "$GLMOCK" serve --listen 127.0.0.1:0 --scenario "$SCENARIO") ||
+    die "load-time measurement failed"
+
+# ---------------------------------------------------------------- glmock throughput
+log "throughput: $PINNING; wrk -t1 -c$CONNS -d${SECONDS_RUN}s (+${WARMUP}s warm-up)"
+start_server glmock "${PIN_SERVER[@]}" "$GLMOCK" serve --listen 127.0.0.1:0 --scenario "$SCENARIO"
+GL_PID=$SERVER_PID
+GL_URL=$SERVER_URL
+LIST_URL=$GL_URL/api/v4/projects/1/jobs
+JOB_URL=$GL_URL/api/v4/projects/1/jobs/$SINGLE_JOB_ID
+fetch "$LIST_URL" "$WORK/list.body" "$WORK/list.headers"
+fetch "$JOB_URL" "$WORK/job.body" "$WORK/job.headers"
+RSS_LOADED=$(rss_kib "$GL_PID")
+LIST_N=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$WORK/list.body")
+((LIST_N == 20)) || die "the jobs page has $LIST_N jobs, expected 20"
+
+# Keyset latency: first page vs the last page (cursor after job 21 -> jobs 20..1),
+# and offset pagination first vs last page for comparison.
+DEEP_CURSOR=$(cursor 21)
+KS_FIRST_URL="$LIST_URL?pagination=keyset&per_page=20"
+KS_DEEP_URL="$LIST_URL?pagination=keyset&per_page=20&cursor=$DEEP_CURSOR"
+fetch "$KS_DEEP_URL" "$WORK/deep.body" "$WORK/deep.headers"
+DEEP_IDS=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%s..%s, %d jobs" % (d[0]["id"], d[-1]["id"], len(d)) if d else "empty")' "$WORK/deep.body")
+log "keyset/offset latency ($LAT_REPS requests each; deep keyset page = jobs $DEEP_IDS)"
+LAT_KS_FIRST=$(latency_ms "$KS_FIRST_URL")
+LAT_KS_DEEP=$(latency_ms "$KS_DEEP_URL")
+LAT_OFF_FIRST=$(latency_ms "$LIST_URL?page=1&per_page=20")
+LAT_OFF_DEEP=$(latency_ms "$LIST_URL?page=2500&per_page=20")
+
+wrk_run glmock-list "$LIST_URL" "$GL_PID"
+wrk_run glmock-job "$JOB_URL" "$GL_PID"
+RSS_AFTER=$(rss_kib "$GL_PID")
+stop_server "$GL_PID"
+
+# ---------------------------------------------------------------- bare hyper, same bytes
+# Same body and the same response headers (minus date/content-length, which hyper sets).
 for target in list job; do
     mapfile -d '' -t EXTRA < <(bare_args "$WORK/$target.headers")
     start_server "bare-$target" "${PIN_SERVER[@]}" "$BARE" --listen 127.0.0.1:0 --body "$WORK/$target.body" "${EXTRA[@]}"
@@ -342,10 +354,6 @@ for target in list job; do
 done
 
 # ---------------------------------------------------------------- report
-ratio() { python3 -c "print(f'{float(\"$1\") / float(\"$2\"):.2f}')"; }
-verdict() { # VALUE OP LIMIT
-    python3 -c "import operator as o; print('✅' if getattr(o, '$2')(float('$1'), float('$3')) else '❌')"
-}
 CPU_R_LIST=$(ratio "${CPU_US[glmock-list]}" "${CPU_US[bare-list]}")
 CPU_R_JOB=$(ratio "${CPU_US[glmock-job]}" "${CPU_US[bare-job]}")
 RPS_R_LIST=$(ratio "${RPS[glmock-list]}" "${RPS[bare-list]}")
@@ -359,7 +367,7 @@ JOB_BYTES=$(wc -c <"$WORK/job.body")
     echo
     echo "Machine: $NPROC cores, $CPU_MODEL, Linux $(uname -r); glmock $GIT_REV; $(wrk --version 2>&1 | head -n1 | awk '{print $1, $2}')."
     echo "Pinning: $PINNING. wrk -t1 -c$CONNS -d${SECONDS_RUN}s after a ${WARMUP}s warm-up, best of $REPEATS runs by req/s; header PRIVATE-TOKEN."
-    echo "Scenario: bench/scenario.yaml (1 project, 500 pipelines × 200 jobs = 100,000 jobs)."
+    echo "Scenario: bench/scenario.yaml (1 project, 500 pipelines × 200 jobs = 100,000 jobs; 250 pipelines of mixed statuses, 250 all successful)."
     echo
     echo "### Start-up and load ($STARTUP_RUNS runs each, exec → first HTTP 200)"
     echo
@@ -400,4 +408,207 @@ JOB_BYTES=$(wc -c <"$WORK/job.body")
     echo "| CPU µs/request | $CPU_R_LIST $(verdict "$CPU_R_LIST" le 2) | $CPU_R_JOB $(verdict "$CPU_R_JOB" le 2) | ≤ 2× |"
     echo "| req/s | $RPS_R_LIST $(verdict "$RPS_R_LIST" ge 0.5) | $RPS_R_JOB $(verdict "$RPS_R_JOB" ge 0.5) | ≥ 0.5× |"
 } | tee "$RESULTS"
+fi
+
+# ================================================================ scale (issue #13)
+if [[ " $PARTS " == *" scale "* ]]; then
+SMALL=$BENCH_DIR/scenario-20.yaml
+HUGE=$BENCH_DIR/scenario-1m.yaml
+"$GLMOCK" check "$SMALL" >/dev/null || die "bench scenario $SMALL does not load"
+
+# mutate.py URL TOKEN JOB REPS -> "retry_ms cancel_ms": sequential retry -> cancel chain on
+# one keep-alive connection (each retry answers a new job, which is then canceled and
+# retried); medians of per-request wall time.
+cat >"$WORK/mutate.py" <<'PY'
+import http.client, json, statistics, sys, time
+url, token, job, reps = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+host = url[len("http://"):]
+c = http.client.HTTPConnection(host, timeout=30)
+def post(path):
+    t0 = time.perf_counter()
+    c.request("POST", path, headers={"PRIVATE-TOKEN": token, "Content-Length": "0"})
+    r = c.getresponse()
+    body = r.read()
+    dt = (time.perf_counter() - t0) * 1000
+    if r.status != 201:
+        sys.exit(f"POST {path}: {r.status} {body[:300]!r}")
+    return dt, json.loads(body)
+retry, cancel = [], []
+for _ in range(reps):
+    dt, j = post(f"/api/v4/projects/1/jobs/{job}/retry")
+    retry.append(dt)
+    job = j["id"]
+    dt, _ = post(f"/api/v4/projects/1/jobs/{job}/cancel")
+    cancel.append(dt)
+print(f"{statistics.median(retry):.3f} {statistics.median(cancel):.3f}")
+PY
+
+# The mutating workload for wrk: each thread (one connection) retries its job, cancels the
+# new job, retries that one, and so on.
+cat >"$WORK/mutate.lua" <<'LUA'
+local threads = {}
+local starts = {}
+for s in string.gmatch(os.getenv("BENCH_JOBS") or "1", "%d+") do starts[#starts + 1] = s end
+local n = 0
+function setup(thread)
+    n = n + 1
+    thread:set("job", starts[(n - 1) % #starts + 1])
+end
+local phase = "retry"
+function request()
+    local path = "/api/v4/projects/1/jobs/" .. job .. "/" .. phase
+    return wrk.format("POST", path, { ["PRIVATE-TOKEN"] = "glpat-bench", ["Content-Length"] = "0" })
+end
+function response(status, headers, body)
+    if phase == "retry" then
+        local id = string.match(body, '^{"id":(%d+)')
+        if id then job = id end
+        phase = "cancel"
+    else
+        phase = "retry"
+    end
+end
+LUA
+
+# wrk_mutate NAME SCENARIO JOBS : BENCH_REPEATS runs of the mutating workload (one thread and
+# connection per job), each on a freshly started server (a run retries the jobs it starts
+# from); keeps the medians. Sets RPS (mutations/s) and CPU_US (server CPU µs per mutation).
+wrk_mutate() {
+    local name=$1 scen=$2 jobs=$3 rep threads
+    threads=$(wc -w <<<"$jobs")
+    local -a rates=() cpus=()
+    for ((rep = 1; rep <= REPEATS; rep++)); do
+        start_server "$name-$rep" "${PIN_SERVER[@]}" "$GLMOCK" serve --listen 127.0.0.1:0 --scenario "$scen"
+        local pid=$SERVER_PID out=$WORK/wrkm-$name-$rep.txt before after reqs rps non
+        before=$(cpu_ticks "$pid")
+        BENCH_JOBS="$jobs" "${PIN_CLIENT[@]}" wrk -t"$threads" -c"$threads" -d"${SECONDS_RUN}s" -s "$WORK/mutate.lua" "$SERVER_URL" >"$out"
+        after=$(cpu_ticks "$pid")
+        stop_server "$pid"
+        reqs=$(awk '/requests in/ { print $1 }' "$out")
+        rps=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+        non=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$out")
+        ((${non:-0} == 0)) || die "$name had $non non-2xx responses: the retry -> cancel chain broke"
+        rates+=("$rps")
+        cpus+=("$(python3 -c "print(f'{($after - $before) / $CLK_TCK * 1e6 / $reqs:.1f}')")")
+        log "$name run $rep/$REPEATS: $rps mutations/s, ${cpus[-1]} µs CPU/mutation"
+    done
+    RPS[$name]=$(printf '%s\n' "${rates[@]}" | python3 -c 'import statistics,sys; print(f"{statistics.median(float(l) for l in sys.stdin):.1f}")')
+    CPU_US[$name]=$(printf '%s\n' "${cpus[@]}" | python3 -c 'import statistics,sys; print(f"{statistics.median(float(l) for l in sys.stdin):.1f}")')
+}
+
+# sessions.py URL N JOB : one retry in each of N new sessions.
+cat >"$WORK/sessions.py" <<'PY'
+import http.client, sys
+url, n, job = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+c = http.client.HTTPConnection(url[len("http://"):], timeout=30)
+for i in range(n):
+    c.request("POST", f"/-/sessions/m{i}/api/v4/projects/1/jobs/{job}/retry",
+              headers={"PRIVATE-TOKEN": "glpat-bench", "Content-Length": "0"})
+    r = c.getresponse()
+    r.read()
+    if r.status != 201:
+        sys.exit(f"session m{i}: {r.status}")
+PY
+
+MUT_REPS=${BENCH_MUTATIONS:-300}
+declare -A RETRY_MS CANCEL_MS
+for size in small big; do
+    if [[ $size == small ]]; then scen=$SMALL job=1 jobs="1 2 4 5"; else scen=$SCENARIO job=50001 jobs="50001 50201 50601 50801"; fi
+    log "mutations, $size scenario"
+    start_server "mut-$size" "${PIN_SERVER[@]}" "$GLMOCK" serve --listen 127.0.0.1:0 --scenario "$scen"
+    read -r RETRY_MS[$size] CANCEL_MS[$size] < <("${PIN_CLIENT[@]}" python3 "$WORK/mutate.py" "$SERVER_URL" "$TOKEN" "$job" "$MUT_REPS") ||
+        die "mutation latency failed"
+    stop_server "$SERVER_PID"
+    wrk_mutate "mut-$size" "$scen" "$jobs"
+done
+
+log "1,000 sessions with one mutation each (100k jobs)"
+start_server sessions "${PIN_SERVER[@]}" "$GLMOCK" serve --listen 127.0.0.1:0 --scenario "$SCENARIO"
+fetch "$SERVER_URL/api/v4/projects/1/jobs" "$WORK/s.body" "$WORK/s.headers"
+RSS_S0=$(rss_kib "$SERVER_PID")
+"${PIN_CLIENT[@]}" python3 "$WORK/sessions.py" "$SERVER_URL" 1000 50001 || die "sessions run failed"
+RSS_S1=$(rss_kib "$SERVER_PID")
+stop_server "$SERVER_PID"
+
+log "lists: pipelines vs jobs, filtered vs unfiltered, 2- and 20-job pages (100k jobs)"
+start_server lists "${PIN_SERVER[@]}" "$GLMOCK" serve --listen 127.0.0.1:0 --scenario "$SCENARIO"
+L=$SERVER_URL/api/v4/projects/1
+P100="$L/pipelines?per_page=100"
+J100="$L/jobs?per_page=100"
+PF="$L/pipelines?status=success&order_by=updated_at&per_page=20"
+PU="$L/pipelines?per_page=20"
+J2="$L/jobs?per_page=2"
+J20="$L/jobs?per_page=20"
+fetch "$J2" "$WORK/j2.body" "$WORK/j2.headers"
+fetch "$J20" "$WORK/j20.body" "$WORK/j20.headers"
+fetch "$PF" "$WORK/pf.body" "$WORK/pf.headers"
+N_PF=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$WORK/pf.body")
+((N_PF == 20)) || die "the filtered pipelines page has $N_PF items, expected 20"
+for t in P100 J100 PF PU J2 J20; do wrk_run "$t" "${!t}" "$SERVER_PID"; done
+stop_server "$SERVER_PID"
+for target in j2 j20; do
+    mapfile -d '' -t EXTRA < <(bare_args "$WORK/$target.headers")
+    start_server "bare-$target" "${PIN_SERVER[@]}" "$BARE" --listen 127.0.0.1:0 --body "$WORK/$target.body" "${EXTRA[@]}"
+    wrk_run "bare-$target" "$SERVER_URL/api/v4/projects/1/jobs" "$SERVER_PID"
+    stop_server "$SERVER_PID"
+done
+
+log "1,000,000 jobs: load, RSS, keyset first page vs near the end"
+read -r LD1_MED LD1_MAX LD1_RSS LD1_CPU < <(startup 3 /api/v4/projects/1/jobs "$TOKEN" "$GLMOCK" serve --listen 127.0.0.1:0 --scenario "$HUGE") ||
+    die "1M load measurement failed"
+START_TIMEOUT=120 start_server huge "${PIN_SERVER[@]}" "$GLMOCK" serve --listen 127.0.0.1:0 --scenario "$HUGE"
+H=$SERVER_URL/api/v4/projects/1/jobs
+HK1="$H?pagination=keyset&per_page=20"
+HKD="$H?pagination=keyset&per_page=20&cursor=$(cursor 21)"
+fetch "$HKD" "$WORK/hkd.body" "$WORK/hkd.headers"
+H_FIRST=$(latency_ms "$HK1")
+H_DEEP=$(latency_ms "$HKD")
+wrk_run HK1 "$HK1" "$SERVER_PID"
+wrk_run HKD "$HKD" "$SERVER_PID"
+H_RSS=$(rss_kib "$SERVER_PID")
+stop_server "$SERVER_PID"
+
+r() { ratio "$1" "$2"; }
+R_RETRY=$(r "${RETRY_MS[big]}" "${RETRY_MS[small]}")
+R_CANCEL=$(r "${CANCEL_MS[big]}" "${CANCEL_MS[small]}")
+R_MUTCPU=$(r "${CPU_US[mut-big]}" "${CPU_US[mut-small]}")
+R_MUTRATE=$(r "${RPS[mut-big]}" "${RPS[mut-small]}")
+S_ADDED=$(python3 -c "print(f'{($RSS_S1 - $RSS_S0) / 1024:.1f}')")
+R_P100=$(r "${CPU_US[P100]}" "${CPU_US[J100]}")
+R_PF=$(r "${CPU_US[PF]}" "${CPU_US[PU]}")
+R_J2=$(r "${CPU_US[J2]}" "${CPU_US[bare-j2]}")
+R_J20=$(r "${CPU_US[J20]}" "${CPU_US[bare-j20]}")
+R_HK=$(r "$H_DEEP" "$H_FIRST")
+R_HKCPU=$(r "${CPU_US[HKD]}" "${CPU_US[HK1]}")
+{
+    echo
+    echo "## Scale (issue #13) — $(date -u +%Y-%m-%dT%H:%MZ), glmock $GIT_REV"
+    echo
+    echo "Same machine and pinning as above (server on core 0, clients on core 1). Every ratio compares two"
+    echo "figures of this run. Medians: $REPEATS wrk runs of ${SECONDS_RUN}s for the mutating workload, $MUT_REPS retry → cancel"
+    echo "pairs for latency, $LAT_REPS curl requests for the 1M-job pages. Small scenario: bench/scenario-20.yaml"
+    echo "(20 jobs); big: bench/scenario.yaml (100,000 jobs); huge: bench/scenario-1m.yaml (1,000,000 jobs)."
+    echo
+    echo "| Measure | 20 jobs | 100,000 jobs | ratio | target | before (issue) |"
+    echo "|---|---:|---:|---:|---|---|"
+    echo "| retry, median latency (1 connection) | ${RETRY_MS[small]} ms | ${RETRY_MS[big]} ms | $R_RETRY $(verdict "$R_RETRY" le 1.5) | ≤ 1.5× | 0.47 ms vs 14.8–36 ms (≈ 31×) |"
+    echo "| cancel, median latency (1 connection) | ${CANCEL_MS[small]} ms | ${CANCEL_MS[big]} ms | $R_CANCEL $(verdict "$R_CANCEL" le 1.5) | ≤ 1.5× | |"
+    echo "| retry → cancel loop, 4 connections: mutations/s | ${RPS[mut-small]} | ${RPS[mut-big]} | $R_MUTRATE $(verdict "$R_MUTRATE" ge 0.8) | ≥ 0.8× | 612/s vs 35/s (0.06×) |"
+    echo "| same, server CPU µs per mutation | ${CPU_US[mut-small]} | ${CPU_US[mut-big]} | $R_MUTCPU | | |"
+    echo
+    echo "| Measure | value | target | before (issue) |"
+    echo "|---|---:|---|---|"
+    echo "| 1,000 sessions × 1 retry on 100k jobs: RSS added | $S_ADDED MiB ($(python3 -c "print(f'{$RSS_S0/1024:.0f} → {$RSS_S1/1024:.0f}')") MiB) $(verdict "$S_ADDED" le 50) | ≤ 50 MiB | 3.7 GB |"
+    echo "| \`pipelines?per_page=100\` / \`jobs?per_page=100\`, CPU µs/request | ${CPU_US[P100]} / ${CPU_US[J100]} = $R_P100 $(verdict "$R_P100" le 1.2) | ≤ 1.2× | ≈ 850 / 105 µs (8×) |"
+    echo "| \`pipelines?status=success&order_by=updated_at&per_page=20\` / \`pipelines?per_page=20\`, CPU µs | ${CPU_US[PF]} / ${CPU_US[PU]} = $R_PF $(verdict "$R_PF" le 1.5) | ≤ 1.5× | 245 µs filtered |"
+    echo "| 2-job page / bare hyper (same bytes), CPU µs/request | ${CPU_US[J2]} / ${CPU_US[bare-j2]} = $R_J2 $(verdict "$R_J2" le 2) | ≤ 2× | ≈ 3.6× |"
+    echo "| 20-job page / bare hyper (same bytes), CPU µs/request | ${CPU_US[J20]} / ${CPU_US[bare-j20]} = $R_J20 $(verdict "$R_J20" le 1.5) | ≤ 1.5× | 1.7–2.7× |"
+    echo "| 1,000,000 jobs: exec → first 200 on the jobs list (median of 3) | $LD1_MED ms (max $LD1_MAX) wall, $LD1_CPU ms server CPU $(verdict "$LD1_CPU" le 2000) | ≤ 2 s | |"
+    echo "| 1,000,000 jobs: RSS after load / after the page benchmarks | $LD1_RSS MiB / $(python3 -c "print(f'{$H_RSS/1024:.0f}')") MiB $(verdict "$(python3 -c "print($H_RSS/1024)")" le 1024) | ≤ 1 GB | |"
+    echo "| 1,000,000 jobs: keyset page near the end / first page, curl median | $H_DEEP / $H_FIRST ms = $R_HK $(verdict "$R_HK" le 1.2) | ≤ 1.2× | |"
+    echo "| 1,000,000 jobs: same, server CPU µs/request | ${CPU_US[HKD]} / ${CPU_US[HK1]} = $R_HKCPU $(verdict "$R_HKCPU" le 1.2) | ≤ 1.2× | |"
+    echo
+    echo "Reference, bare hyper on the 2-job and 20-job bodies: ${RPS[bare-j2]} and ${RPS[bare-j20]} req/s; glmock: ${RPS[J2]} and ${RPS[J20]} req/s."
+} | if [[ " $PARTS " == *" base "* ]]; then tee -a "$RESULTS"; else tee "$RESULTS"; fi
+fi
 log "written to $RESULTS"

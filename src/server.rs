@@ -588,19 +588,23 @@ fn to_hyper(resp: Response, head: bool) -> hyper::Response<Reply> {
     if let Some(ct) = content_type {
         h.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
     }
+    // Header names as constants: a `&str` name is parsed again on every response.
     h.insert(
-        "cache-control",
+        hyper::header::CACHE_CONTROL,
         HeaderValue::from_static("max-age=0, private, must-revalidate"),
     );
     h.insert(
-        "x-content-type-options",
+        hyper::header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert("x-frame-options", HeaderValue::from_static("SAMEORIGIN"));
-    h.insert("vary", HeaderValue::from_static("Origin"));
+    h.insert(
+        hyper::header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("SAMEORIGIN"),
+    );
+    h.insert(hyper::header::VARY, HeaderValue::from_static("Origin"));
     let id = REQUEST_IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     h.insert(
-        "x-request-id",
+        hyper::header::HeaderName::from_static("x-request-id"),
         HeaderValue::from_str(&format!("glmock-{id:016x}")).expect("hex is a valid header value"),
     );
     for (name, value) in resp.headers {

@@ -28,8 +28,9 @@ pub struct Request {
     pub prefix: String,
     pub session: String,
     pub query: Params,
-    /// Query and body merged (see `Request::new`).
-    params: Params,
+    /// Query and body merged (see `Request::new`); `None` when the body has no parameters
+    /// (the query is the merged set, and is not copied).
+    params: Option<Params>,
     pub headers: HeaderMap,
     /// `scheme://host[:port]` used for absolute `Link` URLs.
     pub link_base: String,
@@ -48,8 +49,11 @@ impl Request {
         headers: HeaderMap,
         link_base: String,
     ) -> Self {
-        let mut params = query.clone();
-        params.extend(body);
+        let params = (!body.is_empty()).then(|| {
+            let mut params = query.clone();
+            params.extend(body);
+            params
+        });
         Request {
             method,
             path,
@@ -68,7 +72,7 @@ impl Request {
 
     /// Query and body parameters merged, body winning (as Grape merges them).
     pub fn params(&self) -> &Params {
-        &self.params
+        self.params.as_ref().unwrap_or(&self.query)
     }
 }
 

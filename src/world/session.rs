@@ -288,4 +288,23 @@ mod tests {
         assert_eq!(base.projects[&1].builds.len(), 1);
         assert_eq!(changed.projects[&1].builds.len(), 2);
     }
+
+    #[test]
+    fn eviction_reports_the_least_recently_used_idle_session() {
+        let sessions = Sessions::bounded(world(), 2);
+        let evicted = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = evicted.clone();
+        assert!(sessions.set_on_evict(move |name| seen.lock().unwrap().push(name.to_owned())));
+        sessions.write("a", |_| ());
+        sessions.write("b", |_| ());
+        // Reading "a" makes "b" the least recently used.
+        let _ = sessions.snapshot("a");
+        sessions.write("c", |_| ());
+        assert_eq!(sessions.names(), ["a", "c"]);
+        assert_eq!(*evicted.lock().unwrap(), ["b"]);
+        // A read of an unknown session creates nothing and evicts nothing.
+        let _ = sessions.snapshot("d");
+        assert_eq!(sessions.names(), ["a", "c"]);
+        assert_eq!(evicted.lock().unwrap().len(), 1);
+    }
 }

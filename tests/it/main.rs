@@ -23,6 +23,7 @@ mod rate_limits;
 mod record;
 mod roundtrip;
 mod scenario_errors;
+mod scale;
 mod scenario_format;
 mod spec_jobs;
 mod spec_pipelines;

@@ -1,0 +1,284 @@
+//! Scale: parallel writes to one session while readers page through it, the bound on
+//! sessions (least recently used idle session evicted), and sessions created by writes only.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use glmock::__internal::ServerOptions;
+use glmock::__internal::scenario::{Overrides, Source};
+use serde_json::json;
+
+use crate::support::TestServer;
+
+const TOKEN: &str = "tok-root";
+
+fn scenario(pipelines: u64, jobs: u64) -> String {
+    format!(
+        r#"
+gitlab: {{version: "18.5", base_url: "https://gitlab.test"}}
+users:
+  - {{id: 1, username: root, tokens: [tok-root]}}
+projects:
+  - id: 1
+    path: group/project
+    members: {{root: owner}}
+    generate:
+      - {{pipelines: {pipelines}, jobs_per_pipeline: {jobs}, statuses: [failed, success, canceled]}}
+"#
+    )
+}
+
+async fn server(pipelines: u64, jobs: u64, max_sessions: Option<usize>) -> TestServer {
+    let mut options = ServerOptions {
+        listen: ([127, 0, 0, 1], 0).into(),
+        contract: glmock::__internal::contract::Mode::Strict,
+        ..ServerOptions::default()
+    };
+    if let Some(max) = max_sessions {
+        options.max_sessions = max;
+    }
+    TestServer::start(
+        vec![Source {
+            name: "scale.yaml".into(),
+            text: scenario(pipelines, jobs),
+            dir: None,
+        }],
+        Overrides::default(),
+        options,
+    )
+    .await
+}
+
+async fn sessions(s: &TestServer) -> serde_json::Value {
+    let r = s
+        .send(reqwest::Method::GET, "/-/glmock/sessions", None, None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.json()["sessions"].clone()
+}
+
+/// Walks every keyset page of the session's jobs list; checks each page is ordered, and
+/// returns the ids seen.
+async fn walk(s: &TestServer, session: &str) -> Vec<u64> {
+    let mut url = s.session_url(session, "/projects/1/jobs?pagination=keyset&per_page=50");
+    let mut seen = Vec::new();
+    loop {
+        let r = s.get(&url, Some(TOKEN)).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let ids = r.ids();
+        assert!(
+            ids.windows(2).all(|w| w[0] > w[1]),
+            "a page is newest first: {ids:?}"
+        );
+        if let (Some(last), Some(first)) = (seen.last(), ids.first()) {
+            assert!(first < last, "pages follow each other: {last} then {first}");
+        }
+        seen.extend(ids);
+        match r.next_link() {
+            Some(next) => url = next,
+            None => return seen,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_retries_in_one_session_lose_no_update_while_readers_page() {
+    let s = Arc::new(server(20, 30, None).await);
+    let session = "busy";
+    let before = walk(&s, session).await;
+    assert_eq!(before.len(), 600);
+    // Every job of the generated scenario is failed, success or canceled: all retryable.
+    let targets: Vec<u64> = before.iter().copied().step_by(7).take(60).collect();
+    let mut tasks = Vec::new();
+    for id in targets.clone() {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let r = s
+                .send(
+                    reqwest::Method::POST,
+                    &s.session_url(session, &format!("/projects/1/jobs/{id}/retry")),
+                    Some(TOKEN),
+                    None,
+                )
+                .await;
+            assert_eq!(r.status, 201, "retry of {id}: {}", r.text);
+            r.json()["id"].as_u64().expect("new id")
+        }));
+    }
+    let mut readers = Vec::new();
+    for _ in 0..4 {
+        let s = s.clone();
+        readers.push(tokio::spawn(async move {
+            for _ in 0..3 {
+                let ids = walk(&s, session).await;
+                let unique: HashSet<u64> = ids.iter().copied().collect();
+                assert_eq!(unique.len(), ids.len(), "no job twice in one walk");
+                assert!(ids.len() >= 600 && ids.len() <= 660, "{} jobs", ids.len());
+            }
+        }));
+    }
+    let mut new_ids = HashSet::new();
+    for t in tasks {
+        assert!(new_ids.insert(t.await.expect("retry task")));
+    }
+    for r in readers {
+        r.await.expect("reader task");
+    }
+    assert_eq!(new_ids.len(), targets.len(), "one new job per retry");
+    let after = walk(&s, session).await;
+    assert_eq!(after.len(), 600 + targets.len(), "no retry lost");
+    let after: HashSet<u64> = after.into_iter().collect();
+    assert!(new_ids.iter().all(|id| after.contains(id)));
+    // Every original is marked retried.
+    for id in targets {
+        let again = s
+            .send(
+                reqwest::Method::POST,
+                &s.session_url(session, &format!("/projects/1/jobs/{id}/retry")),
+                Some(TOKEN),
+                None,
+            )
+            .await;
+        assert_eq!(again.status, 403, "a retried job is not retryable again");
+    }
+    // The base world and other sessions are untouched.
+    assert_eq!(walk(&s, "other").await.len(), 600);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_cancels_and_pipeline_list_stay_consistent() {
+    let s = Arc::new(server(10, 10, None).await);
+    let session = "lists";
+    // Retry one job per pipeline, in parallel: each pipeline gets a pending job.
+    let mut tasks = Vec::new();
+    for p in 1..=10u64 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let job = (p - 1) * 10 + 1;
+            let r = s
+                .send(
+                    reqwest::Method::POST,
+                    &s.session_url(session, &format!("/projects/1/jobs/{job}/retry")),
+                    Some(TOKEN),
+                    None,
+                )
+                .await;
+            assert_eq!(r.status, 201, "{}", r.text);
+        }));
+    }
+    for t in tasks {
+        t.await.expect("retry task");
+    }
+    let r = s
+        .get(
+            &s.session_url(
+                session,
+                "/projects/1/pipelines?per_page=100&order_by=updated_at",
+            ),
+            Some(TOKEN),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let statuses: Vec<String> = r
+        .json()
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|p| p["status"].as_str().expect("status").to_owned())
+        .collect();
+    assert_eq!(statuses.len(), 10);
+    assert!(
+        statuses.iter().all(|s| s == "pending" || s == "running"),
+        "every pipeline follows its retried job: {statuses:?}"
+    );
+    // The base world still has no active pipeline.
+    let base = s
+        .get(
+            "/projects/1/pipelines?per_page=100&scope=pending",
+            Some(TOKEN),
+        )
+        .await;
+    assert_eq!(base.ids(), Vec::<u64>::new());
+}
+
+#[tokio::test]
+async fn sessions_beyond_the_bound_evict_the_least_recently_used() {
+    let s = server(1, 5, Some(3)).await;
+    let retry = |session: &str, job: u64| {
+        (
+            reqwest::Method::POST,
+            s.session_url(session, &format!("/projects/1/jobs/{job}/retry")),
+        )
+    };
+    let mut new_job = std::collections::HashMap::new();
+    for name in ["s1", "s2", "s3"] {
+        let (m, url) = retry(name, 1);
+        let r = s.send(m, &url, Some(TOKEN), None).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        new_job.insert(name, r.json()["id"].as_u64().expect("id"));
+    }
+    assert_eq!(sessions(&s).await, json!(["s1", "s2", "s3"]));
+    // Reading s1 makes s2 the least recently used.
+    let r = s
+        .get(&s.session_url("s1", "/projects/1/jobs/1"), Some(TOKEN))
+        .await;
+    assert_eq!(r.status, 200);
+    let (m, url) = retry("s4", 2);
+    assert_eq!(s.send(m, &url, Some(TOKEN), None).await.status, 201);
+    assert_eq!(sessions(&s).await, json!(["s1", "s3", "s4"]));
+    // s2 restarts from the scenario: its retry is gone.
+    let gone = s
+        .get(
+            &s.session_url("s2", &format!("/projects/1/jobs/{}", new_job["s2"])),
+            Some(TOKEN),
+        )
+        .await;
+    assert_eq!(gone.status, 404);
+    let kept = s
+        .get(
+            &s.session_url("s1", &format!("/projects/1/jobs/{}", new_job["s1"])),
+            Some(TOKEN),
+        )
+        .await;
+    assert_eq!(kept.status, 200);
+    // Reading s2 did not create it again.
+    assert_eq!(sessions(&s).await, json!(["s1", "s3", "s4"]));
+}
+
+#[tokio::test]
+async fn requests_that_fail_authentication_or_only_read_create_no_session() {
+    let s = server(1, 5, None).await;
+    let unauthenticated = s
+        .send(
+            reqwest::Method::POST,
+            &s.session_url("intruder", "/projects/1/jobs/1/retry"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(unauthenticated.status, 401);
+    let bad_token = s
+        .send(
+            reqwest::Method::POST,
+            &s.session_url("intruder2", "/projects/1/jobs/1/retry"),
+            Some("glpat-nobody"),
+            None,
+        )
+        .await;
+    assert_eq!(bad_token.status, 401);
+    let read = s
+        .get(&s.session_url("reader", "/projects/1/jobs"), Some(TOKEN))
+        .await;
+    assert_eq!(read.status, 200);
+    assert_eq!(sessions(&s).await, json!([]));
+    let write = s
+        .send(
+            reqwest::Method::POST,
+            &s.session_url("writer", "/projects/1/jobs/1/retry"),
+            Some(TOKEN),
+            None,
+        )
+        .await;
+    assert_eq!(write.status, 201);
+    assert_eq!(sessions(&s).await, json!(["writer"]));
+}
