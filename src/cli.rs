@@ -179,6 +179,10 @@ pub struct ServeArgs {
     /// Directory of *.schema.json files to check against instead of the embedded schemas.
     #[arg(long, env = "GLMOCK_SCHEMAS")]
     pub schemas: Option<PathBuf>,
+    /// Host names the control API answers besides IP addresses, localhost, single-label
+    /// names (a Docker service alias) and the host of --base-url (comma-separated).
+    #[arg(long, env = "GLMOCK_CONTROL_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub control_allowed_hosts: Vec<String>,
     /// Requests kept in the journal (oldest dropped first).
     #[arg(long, env = "GLMOCK_JOURNAL_SIZE", default_value_t = 10_000)]
     pub journal_size: usize,

@@ -63,6 +63,7 @@ impl Config {
                 journal_size: a.journal_size,
                 contract: a.contract,
                 schemas_dir: a.schemas.clone(),
+                control_allowed_hosts: a.control_allowed_hosts.clone(),
                 ..ServerOptions::default()
             },
             scenarios: a.scenarios.clone(),

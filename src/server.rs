@@ -41,6 +41,9 @@ pub struct ServerOptions {
     pub contract: crate::contract::Mode,
     /// Schemas to check against instead of the embedded ones.
     pub schemas_dir: Option<std::path::PathBuf>,
+    /// Host names the control API answers besides IP literals, `localhost`, single-label
+    /// names and the host of `base_url`.
+    pub control_allowed_hosts: Vec<String>,
 }
 
 impl Default for ServerOptions {
@@ -54,6 +57,7 @@ impl Default for ServerOptions {
             shutdown_grace: Duration::from_secs(10),
             contract: crate::contract::Mode::Warn,
             schemas_dir: None,
+            control_allowed_hosts: Vec::new(),
         }
     }
 }
@@ -63,6 +67,8 @@ pub struct App {
     pub sessions: Sessions,
     pub journal: Journal,
     pub options: ServerOptions,
+    /// Which `Host` names the control API answers.
+    pub host_policy: control::HostPolicy,
 }
 
 /// A running server. Dropping it does not stop it; call `shutdown`.
@@ -88,9 +94,21 @@ impl Server {
         }
         let listener = TcpListener::bind(options.listen).await?;
         let addr = listener.local_addr()?;
+        if !addr.ip().is_loopback() && options.control_token.is_none() {
+            tracing::warn!(
+                %addr,
+                "glmock listens beyond loopback WITHOUT a control token: anyone who can reach \
+                 {addr} can reset sessions, move jobs and read the journal; set \
+                 --control-token (GLMOCK_CONTROL_TOKEN)"
+            );
+        }
         let app = Arc::new(App {
             sessions: Sessions::new(world),
             journal: Journal::new(options.journal_size),
+            host_policy: control::HostPolicy::new(
+                options.base_url.as_deref(),
+                &options.control_allowed_hosts,
+            ),
             options,
         });
         let (stop, stopped) = oneshot::channel();
@@ -224,19 +242,21 @@ async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full
     };
 
     if let Some(control_path) = path.strip_prefix("/-/glmock") {
-        let token = header(&req, "x-glmock-control-token").map(str::to_owned);
-        let resp = control::handle(
-            &app.sessions,
-            &app.journal,
-            app.options.control_token.as_deref(),
-            &ControlRequest {
-                method: &method,
-                path: control_path,
-                query: &query,
-                session: session_name.as_deref(),
-                token: token.as_deref(),
-            },
-        );
+        let (parts, body) = req.into_parts();
+        let resp = match read_body(body, app.options.max_body_bytes).await {
+            Err(e) => control::ControlError::new(e.status(), e.to_string()).into_response(),
+            Ok(bytes) => control::handle(
+                app,
+                &ControlRequest {
+                    method: &method,
+                    path: control_path,
+                    query: &query,
+                    headers: &parts.headers,
+                    url_session,
+                    body: &bytes,
+                },
+            ),
+        };
         return to_hyper(resp, method == Method::HEAD);
     }
 

@@ -10,6 +10,7 @@ mod import;
 mod jobs;
 mod lifecycle;
 mod lifecycle_full;
+mod observe;
 mod pipelines;
 mod record;
 mod roundtrip;
