@@ -183,9 +183,18 @@ pub struct ServeArgs {
     /// names (a Docker service alias) and the host of --base-url (comma-separated).
     #[arg(long, env = "GLMOCK_CONTROL_ALLOWED_HOSTS", value_delimiter = ',')]
     pub control_allowed_hosts: Vec<String>,
-    /// Requests kept in the journal (oldest dropped first).
+    /// Requests kept in the journal per session (its oldest dropped first).
     #[arg(long, env = "GLMOCK_JOURNAL_SIZE", default_value_t = 10_000)]
     pub journal_size: usize,
+    /// Memory the journal may use for all sessions together, in bytes (oldest dropped first).
+    #[arg(long, env = "GLMOCK_JOURNAL_MAX_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub journal_max_bytes: usize,
+    /// Bytes of each request and response body the journal keeps (0: no bodies).
+    #[arg(long, env = "GLMOCK_JOURNAL_BODY_BYTES", default_value_t = 16 * 1024)]
+    pub journal_body_bytes: usize,
+    /// Keep no journal (nothing to list or verify; the cheapest setting).
+    #[arg(long, env = "GLMOCK_NO_JOURNAL")]
+    pub no_journal: bool,
 }
 
 #[derive(Debug, clap::Args)]

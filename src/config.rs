@@ -60,7 +60,12 @@ impl Config {
                 base_url: base_url.clone(),
                 control_token: a.control_token.clone().filter(|t| !t.is_empty()),
                 max_body_bytes: a.max_body_bytes,
-                journal_size: a.journal_size,
+                journal: crate::journal::JournalOptions {
+                    enabled: !a.no_journal,
+                    per_session: a.journal_size,
+                    max_bytes: a.journal_max_bytes,
+                    body_bytes: a.journal_body_bytes,
+                },
                 contract: a.contract,
                 schemas_dir: a.schemas.clone(),
                 control_allowed_hosts: a.control_allowed_hosts.clone(),

@@ -12,7 +12,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::service::service_fn;
-use hyper::{Method, StatusCode};
+use hyper::{HeaderMap, Method, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -23,7 +23,7 @@ use tokio::task::JoinHandle;
 use crate::api::query::{self, Params};
 use crate::api::{self, ApiError, Body, Request, Response};
 use crate::control::{self, ControlRequest};
-use crate::journal::{Entry, Journal};
+use crate::journal::{Captured, Entry, Journal, JournalOptions};
 use crate::world::World;
 use crate::world::session::{self, Sessions};
 
@@ -35,7 +35,8 @@ pub struct ServerOptions {
     pub base_url: Option<String>,
     pub control_token: Option<String>,
     pub max_body_bytes: usize,
-    pub journal_size: usize,
+    /// What the journal keeps.
+    pub journal: JournalOptions,
     pub shutdown_grace: Duration,
     /// What a response that breaks its schema gets.
     pub contract: crate::contract::Mode,
@@ -53,7 +54,7 @@ impl Default for ServerOptions {
             base_url: None,
             control_token: None,
             max_body_bytes: 1024 * 1024,
-            journal_size: 10_000,
+            journal: JournalOptions::default(),
             shutdown_grace: Duration::from_secs(10),
             contract: crate::contract::Mode::Warn,
             schemas_dir: None,
@@ -104,7 +105,7 @@ impl Server {
         }
         let app = Arc::new(App {
             sessions: Sessions::new(world),
-            journal: Journal::new(options.journal_size),
+            journal: Journal::new(options.journal),
             host_policy: control::HostPolicy::new(
                 options.base_url.as_deref(),
                 &options.control_allowed_hosts,
@@ -278,51 +279,79 @@ async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full
             .to_ascii_lowercase()
     });
     let (parts, body) = req.into_parts();
-    let headers = parts.headers;
+    let mut request_body = Bytes::new();
+    let mut request_headers = HeaderMap::new();
     let mut resp = match read_body(body, app.options.max_body_bytes).await {
         Err(e) => e.into_response(),
-        Ok(bytes) => match parse_body(&method, content_type.as_deref(), &bytes) {
-            Err(e) => e.into_response(),
-            Ok(body) => {
-                let api_req = Request::new(
-                    method.clone(),
-                    path.clone(),
-                    prefix,
-                    session.clone(),
-                    query,
-                    body,
-                    headers,
-                    link_base,
-                );
-                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    api::handle(&app.sessions, &api_req)
-                })) {
-                    Ok(r) => r,
-                    Err(panic) => {
-                        let msg = panic
-                            .downcast_ref::<&str>()
-                            .map(|s| (*s).to_owned())
-                            .or_else(|| panic.downcast_ref::<String>().cloned());
-                        tracing::error!(method = %method, path = %path, panic = msg.as_deref().unwrap_or("?"), "handler panicked; answering 500");
-                        ApiError::Internal.into_response()
-                    }
+        Ok(bytes) => {
+            request_body = bytes;
+            match parse_body(&method, content_type.as_deref(), &request_body) {
+                Err(e) => e.into_response(),
+                Ok(body) => {
+                    let mut api_req = Request::new(
+                        method.clone(),
+                        path.clone(),
+                        prefix,
+                        session.clone(),
+                        query,
+                        body,
+                        parts.headers,
+                        link_base,
+                    );
+                    let resp = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        api::handle(&app.sessions, &api_req)
+                    })) {
+                        Ok(r) => r,
+                        Err(panic) => {
+                            let msg = panic
+                                .downcast_ref::<&str>()
+                                .map(|s| (*s).to_owned())
+                                .or_else(|| panic.downcast_ref::<String>().cloned());
+                            tracing::error!(method = %method, path = %path, panic = msg.as_deref().unwrap_or("?"), "handler panicked; answering 500");
+                            ApiError::Internal.into_response()
+                        }
+                    };
+                    request_headers = std::mem::take(&mut api_req.headers);
+                    resp
                 }
             }
-        },
+        }
     };
-    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-    tracing::debug!(method = %method, path = %path, session = %session, status = resp.status.as_u16(), duration_ms, "request");
-    app.journal.record(Entry {
-        seq: 0,
-        time: jiff::Timestamp::now(),
-        session,
-        method: method.to_string(),
-        path,
-        query: raw_query,
-        status: resp.status.as_u16(),
-        duration_ms,
-        violations: std::mem::take(&mut resp.violations),
-    });
+    let latency_us = started.elapsed().as_micros() as u64;
+    tracing::debug!(method = %method, path = %path, session = %session, status = resp.status.as_u16(), latency_us, "request");
+    let journal = &app.journal;
+    if journal.options().enabled {
+        let cap = journal.options().body_bytes;
+        let response_body = match &resp.body {
+            _ if cap == 0 => Captured::default(),
+            Body::Json(b) => Captured::of(std::slice::from_ref(b), cap),
+            Body::JsonParts(parts) => Captured::of(parts, cap),
+            Body::Text(b) => Captured::copied_if_cut(b, cap),
+            Body::Empty => Captured::default(),
+        };
+        let request_body = if cap == 0 {
+            Captured::default()
+        } else {
+            Captured::copied_if_cut(&request_body, cap)
+        };
+        journal.record(Entry {
+            seq: 0,
+            time: jiff::Timestamp::now(),
+            session,
+            method: method.clone(),
+            path,
+            query: raw_query,
+            route: resp.route,
+            status: resp.status.as_u16(),
+            latency_us,
+            request_headers,
+            request_body,
+            response_body,
+            violations: std::mem::take(&mut resp.violations),
+            faults: Vec::new(),
+            unimplemented: false,
+        });
+    }
     to_hyper(resp, method == Method::HEAD)
 }
 

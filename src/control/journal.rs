@@ -1,39 +1,75 @@
-//! The journal endpoints: list, clear, violations.
+//! The journal endpoints: list (filtered, paginated), clear, violations.
+
+use std::sync::Arc;
 
 use hyper::StatusCode;
 use serde::Serialize;
 
 use super::{ControlError, Ctx, json, no_content};
 use crate::api::Response;
-use crate::journal::{Entry, Filter};
+use crate::journal::{Entry, Filter, StatusFilter};
+
+/// Entries per page unless `limit` says otherwise, and the most a page holds.
+pub const DEFAULT_LIMIT: usize = 100;
+pub const MAX_LIMIT: usize = 1000;
+/// About the largest journal response, in bytes (a page stops early; `next_after` goes on).
+pub const MAX_PAGE_BYTES: usize = 8 * 1024 * 1024;
 
 #[derive(Serialize)]
-struct JournalPage {
-    entries: Vec<Entry>,
+struct JournalPage<'a> {
+    entries: Vec<&'a Entry>,
     dropped: u64,
+    next_after: Option<u64>,
 }
 
-fn page(ctx: &Ctx, violations_only: bool) -> Result<Response, ControlError> {
-    let filter = Filter {
+fn timestamp(ctx: &Ctx, key: &str) -> Result<Option<jiff::Timestamp>, ControlError> {
+    ctx.parsed(key, "an RFC 3339 timestamp such as 2024-06-01T12:00:00Z")
+}
+
+/// The filter a request's parameters describe.
+pub fn filter(ctx: &Ctx) -> Result<Filter, ControlError> {
+    Ok(Filter {
         session: ctx.session.clone(),
         path: ctx.param("path"),
         method: ctx.param("method"),
-        status: ctx.parsed("status", "an HTTP status code")?,
-        limit: ctx.parsed("limit", "a non-negative integer")?,
-        violations_only,
-    };
-    let (entries, dropped) = ctx.app.journal.list(&filter);
-    Ok(json(StatusCode::OK, &JournalPage { entries, dropped }))
+        route: ctx.param("route"),
+        status: ctx.parsed::<StatusFilter>("status", "an HTTP status code or a class like 4xx")?,
+        since: timestamp(ctx, "since")?,
+        until: timestamp(ctx, "until")?,
+        after: ctx.parsed("after", "a sequence number (the seq of an entry)")?,
+        violations_only: false,
+        unimplemented_only: false,
+    })
+}
+
+fn page(ctx: &Ctx, filter: Filter) -> Result<Response, ControlError> {
+    let limit = ctx
+        .parsed::<usize>("limit", "a non-negative integer")?
+        .unwrap_or(DEFAULT_LIMIT)
+        .min(MAX_LIMIT);
+    let page = ctx.app.journal.list(&filter, limit, MAX_PAGE_BYTES);
+    Ok(json(
+        StatusCode::OK,
+        &JournalPage {
+            entries: page.entries.iter().map(Arc::as_ref).collect(),
+            dropped: page.dropped,
+            next_after: page.next_after,
+        },
+    ))
 }
 
 /// `GET /journal`
 pub fn list(ctx: &Ctx) -> Result<Response, ControlError> {
-    page(ctx, false)
+    page(ctx, filter(ctx)?)
 }
 
 /// `GET /violations`
 pub fn violations(ctx: &Ctx) -> Result<Response, ControlError> {
-    page(ctx, true)
+    let filter = Filter {
+        violations_only: true,
+        ..filter(ctx)?
+    };
+    page(ctx, filter)
 }
 
 /// `DELETE /journal`

@@ -11,6 +11,7 @@ mod jobs;
 mod lifecycle;
 mod lifecycle_full;
 mod observe;
+mod observe_journal;
 mod pipelines;
 mod record;
 mod roundtrip;

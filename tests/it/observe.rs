@@ -45,7 +45,7 @@ pub async fn control_json(s: &TestServer, method: Method, path: &str, body: Valu
     .await
 }
 
-async fn job_status(s: &TestServer, session: &str, id: u64) -> String {
+pub async fn job_status(s: &TestServer, session: &str, id: u64) -> String {
     let r = s
         .get(
             &s.session_url(session, &format!("/projects/1/jobs/{id}")),
@@ -56,7 +56,7 @@ async fn job_status(s: &TestServer, session: &str, id: u64) -> String {
     r.json()["status"].as_str().unwrap().to_owned()
 }
 
-async fn with_options(options: ServerOptions) -> TestServer {
+pub async fn with_options(options: ServerOptions) -> TestServer {
     TestServer::start(
         vec![Source::embedded_default()],
         Overrides::default(),
