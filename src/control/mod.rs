@@ -11,6 +11,7 @@ mod basic;
 mod guard;
 mod journal;
 mod routes;
+mod verify;
 
 use bytes::Bytes;
 use hyper::{HeaderMap, Method, StatusCode};

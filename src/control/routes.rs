@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use hyper::{Method, StatusCode};
 
-use super::{ControlError, Ctx, basic, journal};
+use super::{ControlError, Ctx, basic, journal, verify};
 use crate::api::Response;
 
 pub type Handler = fn(&Ctx) -> Result<Response, ControlError>;
@@ -63,6 +63,7 @@ static TABLE: LazyLock<matchit::Router<Entry>> = LazyLock::new(|| {
         "/violations",
         vec![(Method::GET, params(journal::violations))],
     );
+    add("/verify", vec![(Method::POST, params(verify::verify))]);
     add(
         "/clock",
         vec![
