@@ -192,6 +192,13 @@ pub struct ServeArgs {
     /// Bytes of each request and response body the journal keeps (0: no bodies).
     #[arg(long, env = "GLMOCK_JOURNAL_BODY_BYTES", default_value_t = 16 * 1024)]
     pub journal_body_bytes: usize,
+    /// Log one info line per API request (method, path, session, status, µs); `false` turns
+    /// it off, as does --no-access-log.
+    #[arg(long, env = "GLMOCK_ACCESS_LOG", default_value_t = true, action = clap::ArgAction::Set, hide = true)]
+    pub access_log: bool,
+    /// No access log (the same as GLMOCK_ACCESS_LOG=false).
+    #[arg(long)]
+    pub no_access_log: bool,
     /// Keep no journal (nothing to list or verify; the cheapest setting).
     #[arg(long, env = "GLMOCK_NO_JOURNAL")]
     pub no_journal: bool,

@@ -69,6 +69,7 @@ impl Config {
                 contract: a.contract,
                 schemas_dir: a.schemas.clone(),
                 control_allowed_hosts: a.control_allowed_hosts.clone(),
+                access_log: a.access_log && !a.no_access_log,
                 ..ServerOptions::default()
             },
             scenarios: a.scenarios.clone(),

@@ -45,6 +45,8 @@ pub struct ServerOptions {
     /// Host names the control API answers besides IP literals, `localhost`, single-label
     /// names and the host of `base_url`.
     pub control_allowed_hosts: Vec<String>,
+    /// One `info` line per API request (method, path, session, status, µs).
+    pub access_log: bool,
 }
 
 impl Default for ServerOptions {
@@ -59,6 +61,7 @@ impl Default for ServerOptions {
             contract: crate::contract::Mode::Warn,
             schemas_dir: None,
             control_allowed_hosts: Vec::new(),
+            access_log: true,
         }
     }
 }
@@ -317,8 +320,21 @@ async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full
             }
         }
     };
+    let mut unimplemented = false;
+    if resp.route.is_none()
+        && resp.status == StatusCode::NOT_FOUND
+        && let Some(route) = api::routes::unimplemented(&method, &path)
+    {
+        unimplemented = true;
+        resp.route = Some(route);
+        resp.headers
+            .push(("X-Glmock-Unimplemented", "true".to_owned()));
+        tracing::warn!(method = %method, path = %path, route, session = %session, "glmock does not implement this GitLab endpoint; answered 404 with X-Glmock-Unimplemented");
+    }
     let latency_us = started.elapsed().as_micros() as u64;
-    tracing::debug!(method = %method, path = %path, session = %session, status = resp.status.as_u16(), latency_us, "request");
+    if app.options.access_log {
+        tracing::info!(target: "glmock::access", method = %method, path = %path, session = %session, status = resp.status.as_u16(), latency_us, "request");
+    }
     let journal = &app.journal;
     if journal.options().enabled {
         let cap = journal.options().body_bytes;
@@ -349,7 +365,7 @@ async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full
             response_body,
             violations: std::mem::take(&mut resp.violations),
             faults: Vec::new(),
-            unimplemented: false,
+            unimplemented,
         });
     }
     to_hyper(resp, method == Method::HEAD)

@@ -77,3 +77,27 @@ pub fn clear(ctx: &Ctx) -> Result<Response, ControlError> {
     ctx.app.journal.clear(ctx.session.as_deref());
     Ok(no_content())
 }
+
+#[derive(Serialize)]
+struct Unimplemented {
+    hits: Vec<crate::journal::Hit>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    known: Option<Vec<String>>,
+}
+
+/// `GET /unimplemented[?all=true]`: the unimplemented GitLab routes requested (per method
+/// and route, with counts), and with `all` every route glmock knows it does not implement.
+pub fn unimplemented(ctx: &Ctx) -> Result<Response, ControlError> {
+    let all = ctx
+        .param("all")
+        .is_some_and(|v| crate::api::query::coerce_bool(&v) == Some(true));
+    let mut hits = ctx.app.journal.unimplemented();
+    hits.sort_by(|a, b| b.count.cmp(&a.count).then(a.route.cmp(b.route)));
+    Ok(json(
+        StatusCode::OK,
+        &Unimplemented {
+            hits,
+            known: all.then(crate::api::routes::unimplemented_routes),
+        },
+    ))
+}

@@ -65,6 +65,10 @@ static TABLE: LazyLock<matchit::Router<Entry>> = LazyLock::new(|| {
     );
     add("/verify", vec![(Method::POST, params(verify::verify))]);
     add(
+        "/unimplemented",
+        vec![(Method::GET, params(journal::unimplemented))],
+    );
+    add(
         "/clock",
         vec![
             (Method::GET, params(basic::clock)),

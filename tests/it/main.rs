@@ -12,6 +12,7 @@ mod lifecycle;
 mod lifecycle_full;
 mod observe;
 mod observe_journal;
+mod observe_unimplemented;
 mod observe_verify;
 mod pipelines;
 mod record;
