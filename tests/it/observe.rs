@@ -426,3 +426,48 @@ fn listening_beyond_loopback_without_a_token_warns_loudly() {
     let local = first_stderr_lines(&["--listen", "127.0.0.1:0"]);
     assert!(!local.contains("WITHOUT a control token"), "{local}");
 }
+
+#[tokio::test]
+async fn the_documented_create_example_creates_pipeline_jobs_on_the_default_scenario() {
+    let s = TestServer::default_scenario().await;
+    let r = s.post("/projects/1/pipeline?ref=main", Some(ROOT)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let p = r.json();
+    assert_eq!(p["ref"], "main");
+    assert_eq!(p["status"], "pending");
+    let id = p["id"].as_u64().unwrap();
+    let jobs = s
+        .get(&format!("/projects/1/pipelines/{id}/jobs"), Some(ROOT))
+        .await
+        .json();
+    let names: Vec<(&str, &str)> = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| (j["name"].as_str().unwrap(), j["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("deploy", "created"),
+            ("rubocop", "pending"),
+            ("rspec", "pending")
+        ]
+    );
+    s.advance_clock("default", 20).await;
+    let p = s
+        .get(&format!("/projects/1/pipelines/{id}"), Some(ROOT))
+        .await
+        .json();
+    // The manual deploy (allow_failure by default) does not hold the pipeline back.
+    assert_eq!(p["status"], "success");
+    // The documented examples are still there.
+    for path in [
+        "/projects/1/pipelines/61",
+        "/projects/1/jobs/6",
+        "/projects/1/jobs/7",
+        "/projects/1/jobs/8",
+    ] {
+        assert_eq!(s.get(path, Some(ROOT)).await.status, 200, "{path}");
+    }
+}
