@@ -199,6 +199,10 @@ pub struct ServeArgs {
     /// No access log (the same as GLMOCK_ACCESS_LOG=false).
     #[arg(long)]
     pub no_access_log: bool,
+    /// Reload the --scenario files when they change (polled every second); a broken
+    /// change is logged and the old world keeps serving.
+    #[arg(long, env = "GLMOCK_WATCH")]
+    pub watch: bool,
     /// Keep no journal (nothing to list or verify; the cheapest setting).
     #[arg(long, env = "GLMOCK_NO_JOURNAL")]
     pub no_journal: bool,

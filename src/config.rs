@@ -70,6 +70,7 @@ impl Config {
                 schemas_dir: a.schemas.clone(),
                 control_allowed_hosts: a.control_allowed_hosts.clone(),
                 access_log: a.access_log && !a.no_access_log,
+                watch: a.watch.then_some(std::time::Duration::from_secs(1)),
                 ..ServerOptions::default()
             },
             scenarios: a.scenarios.clone(),

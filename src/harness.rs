@@ -76,8 +76,14 @@ impl MockGitlabBuilder {
             listen: ([127, 0, 0, 1], 0).into(),
             ..ServerOptions::default()
         };
+        let kept = crate::control::ScenarioSources {
+            sources,
+            overrides: self.overrides,
+            // Only `serve --watch` polls files.
+            files: Vec::new(),
+        };
         Ok(MockGitlab {
-            server: Server::start(world, options).await?,
+            server: Server::start_with(world, Some(kept), options).await?,
         })
     }
 }

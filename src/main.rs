@@ -54,8 +54,13 @@ fn init_logging(level: &str, format: LogFormat) {
 
 fn serve(config: Config) -> anyhow::Result<ExitCode> {
     init_logging(&config.log_level, config.log_format);
-    let world = match scenario::load_paths(&config.scenarios, &config.overrides) {
-        Ok(w) => w,
+    let loaded =
+        glmock::control::ScenarioSources::read(&config.scenarios, config.overrides.clone())
+            .and_then(|sources| {
+                scenario::build(&sources.sources, &sources.overrides).map(|world| (world, sources))
+            });
+    let (world, sources) = match loaded {
+        Ok(v) => v,
         Err(errors) => {
             eprint!("error: {errors}");
             return Ok(ExitCode::from(2));
@@ -67,7 +72,7 @@ fn serve(config: Config) -> anyhow::Result<ExitCode> {
         .context("starting the async runtime")?;
     runtime.block_on(async move {
         let gitlab_version = world.instance.version.clone();
-        let mut server = glmock::Server::start(world, config.server.clone())
+        let mut server = glmock::Server::start_with(world, Some(sources), config.server.clone())
             .await
             .with_context(|| format!("starting the server on {}", config.server.listen))?;
         let url = server.uri();

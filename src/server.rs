@@ -47,6 +47,8 @@ pub struct ServerOptions {
     pub control_allowed_hosts: Vec<String>,
     /// One `info` line per API request (method, path, session, status, µs).
     pub access_log: bool,
+    /// Poll the scenario files this often and reload them when they change (`--watch`).
+    pub watch: Option<Duration>,
 }
 
 impl Default for ServerOptions {
@@ -62,6 +64,7 @@ impl Default for ServerOptions {
             schemas_dir: None,
             control_allowed_hosts: Vec::new(),
             access_log: true,
+            watch: None,
         }
     }
 }
@@ -73,6 +76,8 @@ pub struct App {
     pub options: ServerOptions,
     /// Which `Host` names the control API answers.
     pub host_policy: control::HostPolicy,
+    /// The loaded scenario's sources, per-version worlds and contracts.
+    pub scenario: control::ScenarioStore,
 }
 
 /// A running server. Dropping it does not stop it; call `shutdown`.
@@ -81,21 +86,30 @@ pub struct Server {
     app: Arc<App>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    /// Polls the scenario files (`--watch`).
+    watcher: Option<JoinHandle<()>>,
 }
 
 impl Server {
-    /// Binds (port 0 allowed) and starts serving in the background.
-    pub async fn start(mut world: World, options: ServerOptions) -> std::io::Result<Server> {
-        if options.contract != crate::contract::Mode::Off {
-            let version = world.instance.profile.version;
-            let contract = crate::contract::Contract::load(
-                options.schemas_dir.as_deref(),
-                version,
-                options.contract,
-            )
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{e:#}")))?;
-            world.attach_contract(contract);
-        }
+    /// Binds (port 0 allowed) and starts serving in the background. The scenario cannot be
+    /// merged into or served in other GitLab versions (its sources are unknown); see
+    /// `start_with`.
+    pub async fn start(world: World, options: ServerOptions) -> std::io::Result<Server> {
+        Self::start_with(world, None, options).await
+    }
+
+    /// Like `start`, keeping the sources `world` was built from, for live scenario changes,
+    /// `--watch` and sessions in other GitLab versions.
+    pub async fn start_with(
+        mut world: World,
+        scenario: Option<control::ScenarioSources>,
+        options: ServerOptions,
+    ) -> std::io::Result<Server> {
+        let store =
+            control::ScenarioStore::new(scenario, options.contract, options.schemas_dir.clone());
+        store
+            .attach(&mut world)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
         let listener = TcpListener::bind(options.listen).await?;
         let addr = listener.local_addr()?;
         if !addr.ip().is_loopback() && options.control_token.is_none() {
@@ -113,8 +127,13 @@ impl Server {
                 options.base_url.as_deref(),
                 &options.control_allowed_hosts,
             ),
+            scenario: store,
             options,
         });
+        let watcher = app
+            .options
+            .watch
+            .and_then(|every| control::Watcher::spawn(Arc::downgrade(&app), every));
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(accept_loop(listener, app.clone(), stopped));
         Ok(Server {
@@ -122,6 +141,7 @@ impl Server {
             app,
             stop: Some(stop),
             task: Some(task),
+            watcher,
         })
     }
 
@@ -140,6 +160,9 @@ impl Server {
 
     /// Stops accepting, lets in-flight requests finish (bounded), and returns.
     pub async fn shutdown(mut self) {
+        if let Some(w) = self.watcher.take() {
+            w.abort();
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -265,6 +288,17 @@ async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full
     }
 
     let session = session_name.unwrap_or_else(|| session::DEFAULT.to_owned());
+    // A session's first request may choose the GitLab version it emulates.
+    if let Some(v) = header(&req, "x-glmock-gitlab-version")
+        && !app.sessions.exists(&session)
+    {
+        let created = control::parse_version(v)
+            .map_err(control::ControlError::bad_request)
+            .and_then(|v| control::create_versioned(app, &session, v));
+        if let Err(e) = created {
+            return to_hyper(ApiError::Validation(e.message).into_response(), false);
+        }
+    }
     let link_base = match &app.options.base_url {
         Some(b) => b.clone(),
         None => {

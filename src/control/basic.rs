@@ -3,8 +3,11 @@
 use hyper::StatusCode;
 use serde::Serialize;
 
+use super::scenario::{BuildError, restore_versioned};
 use super::{ControlError, Ctx, json, routes};
 use crate::api::Response;
+use crate::server::App;
+use crate::version::{self, Version};
 use crate::world::progress::Cause;
 use crate::world::status::Status;
 
@@ -49,7 +52,47 @@ struct SessionState {
     gitlab_version: String,
 }
 
-/// `POST /sessions {"name"}`: creates a session now (it would be created on first use).
+/// Parses a `major.minor` GitLab version within the supported range.
+pub fn parse_version(v: &str) -> Result<Version, String> {
+    match Version::parse(v) {
+        Some(p) if p >= version::OLDEST && p <= version::NEWEST => Ok(p),
+        _ => Err(format!(
+            "gitlab_version {v:?} is not supported (allowed: {} to {}, as major.minor)",
+            version::OLDEST,
+            version::NEWEST
+        )),
+    }
+}
+
+/// Creates session `name` emulating `version` (the scenario's when it is the same).
+/// Returns the version it emulates.
+pub fn create_versioned(app: &App, name: &str, v: Version) -> Result<String, ControlError> {
+    let base = app.sessions.base();
+    if v == base.instance.profile.version {
+        return Ok(app.sessions.snapshot(name).instance.version.clone());
+    }
+    let world = app
+        .scenario
+        .versioned_base(v)
+        .map_err(BuildError::into_control)?;
+    let emulated = world.instance.version.clone();
+    if !app.sessions.create(name, world) {
+        let current = app.sessions.snapshot(name).instance.version.clone();
+        if current != emulated {
+            return Err(ControlError::new(
+                StatusCode::CONFLICT,
+                format!(
+                    "session {name} exists and emulates GitLab {current}: reset it first to give it another version"
+                ),
+            ));
+        }
+    }
+    app.scenario.set_session_version(name, v);
+    Ok(emulated)
+}
+
+/// `POST /sessions {"name","gitlab_version"}`: creates a session now (it would be created
+/// on first use), optionally emulating another GitLab version.
 pub fn create_session(ctx: &Ctx) -> Result<Response, ControlError> {
     let name = ctx
         .param("name")
@@ -60,12 +103,18 @@ pub fn create_session(ctx: &Ctx) -> Result<Response, ControlError> {
             "invalid session name {name:?} (use 1-64 of A-Z a-z 0-9 _ . -)"
         )));
     }
-    let world = ctx.app.sessions.snapshot(&name);
+    let gitlab_version = match ctx.param("gitlab_version") {
+        Some(v) => {
+            let v = parse_version(&v).map_err(ControlError::bad_request)?;
+            create_versioned(ctx.app, &name, v)?
+        }
+        None => ctx.app.sessions.snapshot(&name).instance.version.clone(),
+    };
     Ok(json(
         StatusCode::CREATED,
         &SessionState {
             name,
-            gitlab_version: world.instance.version.clone(),
+            gitlab_version,
         },
     ))
 }
@@ -82,12 +131,14 @@ pub fn reset(ctx: &Ctx) -> Result<Response, ControlError> {
         Some(s) => {
             app.sessions.reset(s);
             app.journal.clear(Some(s));
+            restore_versioned(app, Some(s));
             vec![s.clone()]
         }
         None => {
             let names = app.sessions.names();
             app.sessions.reset_all();
             app.journal.clear(None);
+            restore_versioned(app, None);
             names
         }
     };

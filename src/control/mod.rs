@@ -11,6 +11,7 @@ mod basic;
 mod guard;
 mod journal;
 mod routes;
+mod scenario;
 mod verify;
 
 use bytes::Bytes;
@@ -22,7 +23,9 @@ use crate::api::{Body, Response};
 use crate::server::App;
 use crate::world::session;
 
+pub use basic::{create_versioned, parse_version};
 pub use guard::{HostPolicy, tokens_equal};
+pub use scenario::{ScenarioSources, ScenarioStore, Watcher, read_sources};
 
 /// A control request, already split from the API traffic.
 pub struct ControlRequest<'a> {

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 use hyper::{Method, StatusCode};
 
-use super::{ControlError, Ctx, basic, journal, verify};
+use super::{ControlError, Ctx, basic, journal, scenario, verify};
 use crate::api::Response;
 
 pub type Handler = fn(&Ctx) -> Result<Response, ControlError>;
@@ -29,7 +29,6 @@ fn params(handler: Handler) -> Route {
     }
 }
 
-#[allow(dead_code)] // the scenario routes use it
 fn document(handler: Handler) -> Route {
     Route {
         handler,
@@ -82,6 +81,17 @@ static TABLE: LazyLock<matchit::Router<Entry>> = LazyLock::new(|| {
     add(
         "/jobs/{job_id}/status",
         vec![(Method::POST, params(basic::job_status))],
+    );
+    add(
+        "/scenario",
+        vec![
+            (Method::GET, params(scenario::show)),
+            (Method::PUT, document(scenario::replace)),
+        ],
+    );
+    add(
+        "/scenario/merge",
+        vec![(Method::POST, document(scenario::merge))],
     );
     r
 });

@@ -47,6 +47,25 @@ impl Sessions {
             .clone()
     }
 
+    /// Creates a session that starts from `world` instead of the base (a session emulating
+    /// another GitLab version); false, and nothing changes, if the session exists.
+    pub fn create(&self, name: &str, world: Arc<World>) -> bool {
+        let mut map = self.map.write().expect("sessions lock poisoned");
+        if map.contains_key(name) {
+            return false;
+        }
+        map.insert(name.to_owned(), Arc::new(Mutex::new(world)));
+        true
+    }
+
+    /// Does the session exist (has it been used since its last reset)?
+    pub fn exists(&self, name: &str) -> bool {
+        self.map
+            .read()
+            .expect("sessions lock poisoned")
+            .contains_key(name)
+    }
+
     /// A consistent view of a session, to read without holding a lock.
     pub fn snapshot(&self, name: &str) -> Arc<World> {
         self.slot(name)

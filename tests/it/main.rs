@@ -12,6 +12,8 @@ mod lifecycle;
 mod lifecycle_full;
 mod observe;
 mod observe_journal;
+mod observe_live;
+mod observe_readme;
 mod observe_unimplemented;
 mod observe_verify;
 mod pipelines;
