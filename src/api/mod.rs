@@ -178,6 +178,15 @@ pub fn handle(sessions: &crate::world::session::Sessions, req: &Request) -> Resp
         Err(e) => e.into_response(),
     };
     resp.route = Some(params.pattern());
+    if resp.status == StatusCode::OK && matches!(req.method, Method::GET | Method::HEAD) {
+        crate::world::progress::count_polls(
+            sessions,
+            &req.session,
+            &ctx.world,
+            params.pattern(),
+            &params,
+        );
+    }
     enforce(contract.as_deref(), req, Some(params.pattern()), resp)
 }
 

@@ -1078,6 +1078,7 @@ fn build_job(
             .map(|v| (v.key.clone(), v.value.clone()))
             .collect(),
         timeline: j.timeline.clone().into(),
+        polls: 0,
         step: 0,
         // Jobs already waiting for or on a runner start their timeline when the scenario
         // loads; finished ones only when retried, manual ones when played, created ones when
@@ -1210,6 +1211,7 @@ fn generate(
                 environment: None,
                 variables: Vec::new(),
                 timeline: Arc::from(Vec::new()),
+                polls: 0,
                 step: 0,
                 step_since: None,
                 rendered: OnceLock::new(),

@@ -354,8 +354,11 @@ pub struct Job {
     pub archived: bool,
     pub environment: Option<Environment>,
     pub variables: Vec<(String, String)>,
-    /// Steps the job takes by itself: `(seconds after the previous step, status)`.
+    /// Steps the job takes by itself: `(seconds after the previous step, status)`; a
+    /// negative number `-N` waits for N polls instead (`after_polls: N`, see `progress.rs`).
     pub timeline: Arc<[(f64, Status)]>,
+    /// Polls (GETs of the job, its trace or its pipeline) since the current step began.
+    pub polls: u32,
     /// Fields replacing rendered ones (the scenario's `override:`).
     pub overrides: Option<Arc<serde_json::Map<String, serde_json::Value>>>,
     /// The next step of `timeline` to take.
@@ -399,6 +402,7 @@ impl Clone for Job {
             environment: self.environment.clone(),
             variables: self.variables.clone(),
             timeline: self.timeline.clone(),
+            polls: self.polls,
             overrides: self.overrides.clone(),
             step: self.step,
             step_since: self.step_since,
@@ -411,6 +415,9 @@ impl Job {
     /// When the next timeline step is due, if one is waiting.
     pub fn next_step_at(&self) -> Option<Timestamp> {
         let (after, _) = self.timeline.get(self.step)?;
+        if *after < 0.0 {
+            return None; // counted in polls, not seconds
+        }
         let since = self.step_since?;
         Some(
             since

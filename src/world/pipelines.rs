@@ -98,6 +98,7 @@ impl World {
                 environment: None,
                 variables: Vec::new(),
                 timeline: t.timeline.clone(),
+                polls: 0,
                 step: 0,
                 step_since: (status == Status::Pending && !t.timeline.is_empty()).then_some(now),
                 rendered: OnceLock::new(),

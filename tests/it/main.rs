@@ -13,6 +13,7 @@ mod lifecycle_full;
 mod observe;
 mod observe_journal;
 mod observe_live;
+mod observe_polls;
 mod observe_readme;
 mod observe_unimplemented;
 mod observe_verify;
