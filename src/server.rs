@@ -269,7 +269,14 @@ async fn serve(app: &App, req: hyper::Request<Incoming>) -> hyper::Response<Full
     };
 
     if let Some(control_path) = path.strip_prefix("/-/glmock") {
-        let (parts, body) = req.into_parts();
+        let (mut parts, body) = req.into_parts();
+        // HTTP/2 names the host in `:authority`; the control API's Host rules apply to it.
+        if !parts.headers.contains_key(hyper::header::HOST)
+            && let Some(a) = parts.uri.authority()
+            && let Ok(v) = HeaderValue::from_str(a.as_str())
+        {
+            parts.headers.insert(hyper::header::HOST, v);
+        }
         let resp = match read_body(body, app.options.max_body_bytes).await {
             Err(e) => control::ControlError::new(e.status(), e.to_string()).into_response(),
             Ok(bytes) => control::handle(

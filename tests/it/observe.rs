@@ -471,3 +471,27 @@ async fn the_documented_create_example_creates_pipeline_jobs_on_the_default_scen
         assert_eq!(s.get(path, Some(ROOT)).await.status, 200, "{path}");
     }
 }
+
+#[tokio::test]
+async fn over_http2_the_authority_is_the_host() {
+    let s = TestServer::default_scenario().await;
+    let h2 = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let host = s.url.trim_start_matches("http://").to_owned();
+    let r = s
+        .raw(
+            h2.get(format!("{}/-/glmock/health", s.url))
+                .header("Origin", format!("http://{host}")),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = s
+        .raw(
+            h2.get(format!("{}/-/glmock/health", s.url))
+                .header("Origin", "https://evil.example"),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+}
