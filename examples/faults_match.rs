@@ -87,10 +87,14 @@ fn main() {
     let (mut d0, mut d1, mut h) = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
     for _ in 0..5 {
         d0 = d0.min(best(100_000, 5, || {
-            drop(black_box(glmock::__internal::faults::decide(&none, &req, None)))
+            drop(black_box(glmock::__internal::faults::decide(
+                &none, &req, None,
+            )))
         }));
         d1 = d1.min(best(100_000, 5, || {
-            drop(black_box(glmock::__internal::faults::decide(&rules, &req, None)))
+            drop(black_box(glmock::__internal::faults::decide(
+                &rules, &req, None,
+            )))
         }));
         h = h.min(best(2_000, 5, || drop(black_box(api::handle(&none, &req)))));
     }

@@ -201,7 +201,11 @@ pub struct ServeArgs {
     /// Directory of *.schema.json files to check against instead of the embedded schemas.
     #[arg(long, env = "GLMOCK_SCHEMAS")]
     pub schemas: Option<PathBuf>,
-    /// Requests kept in the journal (oldest dropped first).
+    /// Host names the control API answers besides IP addresses, localhost, single-label
+    /// names (a Docker service alias) and the host of --base-url (comma-separated).
+    #[arg(long, env = "GLMOCK_CONTROL_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub control_allowed_hosts: Vec<String>,
+    /// Requests kept in the journal per session (its oldest dropped first).
     #[arg(long, env = "GLMOCK_JOURNAL_SIZE", default_value_t = 10_000)]
     pub journal_size: usize,
     /// Open connections at most; a client past the cap gets a 503 and is closed.
@@ -215,6 +219,26 @@ pub struct ServeArgs {
     /// session, which restarts from the scenario on its next use.
     #[arg(long, env = "GLMOCK_MAX_SESSIONS", default_value_t = crate::world::session::DEFAULT_MAX, value_parser = clap::value_parser!(usize))]
     pub max_sessions: usize,
+    /// Memory the journal may use for all sessions together, in bytes (oldest dropped first).
+    #[arg(long, env = "GLMOCK_JOURNAL_MAX_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub journal_max_bytes: usize,
+    /// Bytes of each request and response body the journal keeps (0: no bodies).
+    #[arg(long, env = "GLMOCK_JOURNAL_BODY_BYTES", default_value_t = 16 * 1024)]
+    pub journal_body_bytes: usize,
+    /// Log one info line per API request (method, path, session, status, µs); `false` turns
+    /// it off, as does --no-access-log.
+    #[arg(long, env = "GLMOCK_ACCESS_LOG", default_value_t = true, action = clap::ArgAction::Set, hide = true)]
+    pub access_log: bool,
+    /// No access log (the same as GLMOCK_ACCESS_LOG=false).
+    #[arg(long)]
+    pub no_access_log: bool,
+    /// Reload the --scenario files when they change (polled every second); a broken
+    /// change is logged and the old world keeps serving.
+    #[arg(long, env = "GLMOCK_WATCH")]
+    pub watch: bool,
+    /// Keep no journal (nothing to list or verify; the cheapest setting).
+    #[arg(long, env = "GLMOCK_NO_JOURNAL")]
+    pub no_journal: bool,
 }
 
 #[derive(Debug, clap::Args)]

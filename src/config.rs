@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 
 use crate::cli::{ImportArgs, LogFormat, RecordArgs, ReportFormat, ServeArgs, VerifyArgs};
-use crate::scenario::{self, Overrides, ScenarioErrors, Source};
+use crate::scenario::{Overrides, ScenarioErrors, Source};
 use crate::server::ServerOptions;
 use crate::version::{self, Version};
 
@@ -63,12 +63,20 @@ impl Config {
                 base_url: base_url.clone(),
                 control_token: a.control_token.clone().filter(|t| !t.is_empty()),
                 max_body_bytes: a.max_body_bytes,
-                journal_size: a.journal_size,
+                journal: crate::journal::JournalOptions {
+                    enabled: !a.no_journal,
+                    per_session: a.journal_size,
+                    max_bytes: a.journal_max_bytes,
+                    body_bytes: a.journal_body_bytes,
+                },
                 contract: a.contract,
                 schemas_dir: a.schemas.clone(),
                 max_connections: a.max_connections as usize,
                 idle_timeout: std::time::Duration::from_secs(a.idle_timeout),
                 max_sessions: a.max_sessions.max(1),
+                control_allowed_hosts: a.control_allowed_hosts.clone(),
+                access_log: a.access_log && !a.no_access_log,
+                watch: a.watch.then_some(std::time::Duration::from_secs(1)),
                 ..ServerOptions::default()
             },
             scenarios: scenario_files(&a.scenarios, a.scenario_dir.as_deref())?,
@@ -149,29 +157,22 @@ pub fn import_options(a: &ImportArgs) -> crate::import::Options {
 }
 
 impl Config {
-    /// The world `serve` starts with: the scenario files, then `--scenario-yaml`; the
-    /// embedded default scenario when there is neither.
-    pub fn load_world(&self) -> Result<crate::world::World, ScenarioErrors> {
-        let Some(yaml) = &self.scenario_yaml else {
-            return scenario::load_paths(&self.scenarios, &self.overrides);
-        };
-        let mut sources = Vec::new();
-        let mut errors = Vec::new();
-        for p in &self.scenarios {
-            match Source::read(p) {
-                Ok(s) => sources.push(s),
-                Err(e) => errors.push(e),
+    /// The scenario sources `serve` starts with: the scenario files (the embedded default
+    /// scenario when there are none), then `--scenario-yaml`, which replaces the default.
+    pub fn scenario_sources(&self) -> Result<crate::control::ScenarioSources, ScenarioErrors> {
+        let mut loaded =
+            crate::control::ScenarioSources::read(&self.scenarios, self.overrides.clone())?;
+        if let Some(yaml) = &self.scenario_yaml {
+            if self.scenarios.is_empty() {
+                loaded.sources.clear();
             }
+            loaded.sources.push(Source {
+                name: "GLMOCK_SCENARIO_YAML".into(),
+                text: yaml.clone(),
+                dir: None,
+            });
         }
-        if !errors.is_empty() {
-            return Err(ScenarioErrors(errors));
-        }
-        sources.push(Source {
-            name: "GLMOCK_SCENARIO_YAML".into(),
-            text: yaml.clone(),
-            dir: None,
-        });
-        scenario::build(&sources, &self.overrides)
+        Ok(loaded)
     }
 }
 

@@ -468,6 +468,7 @@ impl MockGitlabBuilder {
         if !errors.is_empty() {
             return Err(StartError::Scenario(errors));
         }
+        let kept = backend::kept_sources(&sources, version);
         let world = backend::build_world(sources, version).map_err(StartError::Scenario)?;
         let addr = self.listen;
         let options = backend::server_options(addr, self.contract, shared);
@@ -495,7 +496,7 @@ impl MockGitlabBuilder {
                     }
                 };
                 runtime.block_on(async move {
-                    match backend::start(world, options).await {
+                    match backend::start(world, kept, options).await {
                         Ok(server) => {
                             let _ = ready_tx.send(Ok(backend::parts(&server)));
                             let _ = stopped.await;
@@ -887,14 +888,42 @@ mod backend {
             contract,
             // A test's drop should not wait long for a client that keeps a request open.
             shutdown_grace: Duration::from_secs(2),
-            // The shared server's journal serves many tests at once.
-            journal_size: if shared { 100_000 } else { 10_000 },
+            journal: crate::journal::JournalOptions {
+                per_session: 10_000,
+                // The shared server's journal serves many tests at once.
+                max_bytes: if shared { 256 } else { 64 } * 1024 * 1024,
+                ..crate::journal::JournalOptions::default()
+            },
             ..ServerOptions::default()
         }
     }
 
-    pub(super) async fn start(world: World, options: ServerOptions) -> std::io::Result<Server> {
-        Server::start(world, options).await
+    /// What `GET /-/glmock/scenario` shows and `POST /-/glmock/scenario/merge` builds on.
+    pub(super) fn kept_sources(
+        sources: &[Source],
+        version: Option<crate::version::Version>,
+    ) -> crate::control::ScenarioSources {
+        let mut sources = sources.to_vec();
+        if sources.is_empty() {
+            sources.push(Source::embedded_default());
+        }
+        crate::control::ScenarioSources {
+            sources,
+            overrides: Overrides {
+                base_url: None,
+                version,
+            },
+            // Only `serve --watch` polls files.
+            files: Vec::new(),
+        }
+    }
+
+    pub(super) async fn start(
+        world: World,
+        kept: crate::control::ScenarioSources,
+        options: ServerOptions,
+    ) -> std::io::Result<Server> {
+        Server::start_with(world, Some(kept), options).await
     }
 
     pub(super) fn parts(server: &Server) -> (Arc<App>, SocketAddr) {
@@ -960,14 +989,14 @@ mod backend {
             session: Some(session.to_owned()),
             ..Filter::default()
         };
-        let (entries, _dropped) = app.journal.list(&filter);
-        entries
+        let page = app.journal.list(&filter, usize::MAX, usize::MAX);
+        page.entries
             .into_iter()
             .map(|e| JournalEntry {
                 seq: e.seq,
-                method: e.method,
-                path: e.path,
-                query: e.query,
+                method: e.method.to_string(),
+                path: e.path.clone(),
+                query: e.query.clone(),
                 status: e.status,
                 violations: e
                     .violations

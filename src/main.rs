@@ -63,8 +63,11 @@ fn init_logging(level: &str, format: LogFormat) {
 
 fn serve(config: Config) -> anyhow::Result<ExitCode> {
     init_logging(&config.log_level, config.log_format);
-    let world = match config.load_world() {
-        Ok(w) => w,
+    let loaded = config.scenario_sources().and_then(|sources| {
+        scenario::build(&sources.sources, &sources.overrides).map(|world| (world, sources))
+    });
+    let (world, sources) = match loaded {
+        Ok(v) => v,
         Err(errors) => {
             eprint!("error: {errors}");
             return Ok(ExitCode::from(2));
@@ -76,9 +79,10 @@ fn serve(config: Config) -> anyhow::Result<ExitCode> {
         .context("starting the async runtime")?;
     runtime.block_on(async move {
         let gitlab_version = world.instance.version.clone();
-        let mut server = glmock::__internal::Server::start(world, config.server.clone())
-            .await
-            .with_context(|| format!("starting the server on {}", config.server.listen))?;
+        let mut server =
+            glmock::__internal::Server::start_with(world, Some(sources), config.server.clone())
+                .await
+                .with_context(|| format!("starting the server on {}", config.server.listen))?;
         let url = server.uri();
         tracing::info!(%url, gitlab_version, "glmock listening");
         println!("{url}");

@@ -12,7 +12,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{CONNECTION, CONTENT_TYPE, HeaderValue};
 use hyper::service::service_fn;
-use hyper::{Method, StatusCode};
+use hyper::{HeaderMap, Method, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
@@ -22,7 +22,7 @@ use tokio::task::JoinHandle;
 use crate::api::query::{self, Params};
 use crate::api::{self, ApiError, Body, Request, Response};
 use crate::control::{self, ControlRequest};
-use crate::journal::{Entry, Journal};
+use crate::journal::{Captured, Entry, Journal, JournalOptions};
 use crate::world::World;
 use crate::world::session::{self, Sessions};
 
@@ -36,7 +36,8 @@ pub struct ServerOptions {
     pub base_url: Option<String>,
     pub control_token: Option<String>,
     pub max_body_bytes: usize,
-    pub journal_size: usize,
+    /// What the journal keeps.
+    pub journal: JournalOptions,
     pub shutdown_grace: Duration,
     /// Open connections at most; a client past the cap gets a 503 and is closed.
     pub max_connections: usize,
@@ -54,6 +55,13 @@ pub struct ServerOptions {
     pub schemas_dir: Option<std::path::PathBuf>,
     /// Sessions kept at once; one more evicts the least recently used idle one.
     pub max_sessions: usize,
+    /// Host names the control API answers besides IP literals, `localhost`, single-label
+    /// names and the host of `base_url`.
+    pub control_allowed_hosts: Vec<String>,
+    /// One `info` line per API request (method, path, session, status, µs).
+    pub access_log: bool,
+    /// Poll the scenario files this often and reload them when they change (`--watch`).
+    pub watch: Option<Duration>,
 }
 
 impl Default for ServerOptions {
@@ -63,7 +71,7 @@ impl Default for ServerOptions {
             base_url: None,
             control_token: None,
             max_body_bytes: 1024 * 1024,
-            journal_size: 10_000,
+            journal: JournalOptions::default(),
             shutdown_grace: Duration::from_secs(10),
             max_connections: 1024,
             first_byte_timeout: Duration::from_secs(10),
@@ -72,6 +80,9 @@ impl Default for ServerOptions {
             contract: crate::contract::Mode::Warn,
             schemas_dir: None,
             max_sessions: crate::world::session::DEFAULT_MAX,
+            control_allowed_hosts: Vec::new(),
+            access_log: true,
+            watch: None,
         }
     }
 }
@@ -81,6 +92,10 @@ pub struct App {
     pub sessions: Sessions,
     pub journal: Journal,
     pub options: ServerOptions,
+    /// Which `Host` names the control API answers.
+    pub host_policy: control::HostPolicy,
+    /// The loaded scenario's sources, per-version worlds and contracts.
+    pub scenario: control::ScenarioStore,
 }
 
 /// A running server. Dropping it does not stop it; call `shutdown`.
@@ -89,28 +104,61 @@ pub struct Server {
     app: Arc<App>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<ShutdownReport>>,
+    /// Polls the scenario files (`--watch`).
+    watcher: Option<JoinHandle<()>>,
 }
 
 impl Server {
-    /// Binds (port 0 allowed) and starts serving in the background.
-    pub async fn start(mut world: World, options: ServerOptions) -> std::io::Result<Server> {
-        if options.contract != crate::contract::Mode::Off {
-            let version = world.instance.profile.version;
-            let contract = crate::contract::Contract::load(
-                options.schemas_dir.as_deref(),
-                version,
-                options.contract,
-            )
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{e:#}")))?;
-            world.attach_contract(contract);
-        }
+    /// Binds (port 0 allowed) and starts serving in the background. The scenario cannot be
+    /// merged into or served in other GitLab versions (its sources are unknown); see
+    /// `start_with`.
+    pub async fn start(world: World, options: ServerOptions) -> std::io::Result<Server> {
+        Self::start_with(world, None, options).await
+    }
+
+    /// Like `start`, keeping the sources `world` was built from, for live scenario changes,
+    /// `--watch` and sessions in other GitLab versions.
+    pub async fn start_with(
+        mut world: World,
+        scenario: Option<control::ScenarioSources>,
+        options: ServerOptions,
+    ) -> std::io::Result<Server> {
+        let store =
+            control::ScenarioStore::new(scenario, options.contract, options.schemas_dir.clone());
+        store
+            .attach(&mut world)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
         let listener = TcpListener::bind(options.listen).await?;
         let addr = listener.local_addr()?;
+        if !addr.ip().is_loopback() && options.control_token.is_none() {
+            tracing::warn!(
+                %addr,
+                "glmock listens beyond loopback WITHOUT a control token: anyone who can reach \
+                 {addr} can reset sessions, move jobs and read the journal; set \
+                 --control-token (GLMOCK_CONTROL_TOKEN)"
+            );
+        }
         let app = Arc::new(App {
             sessions: Sessions::bounded(world, options.max_sessions),
-            journal: Journal::new(options.journal_size),
+            journal: Journal::new(options.journal),
+            host_policy: control::HostPolicy::new(
+                options.base_url.as_deref(),
+                &options.control_allowed_hosts,
+            ),
+            scenario: store,
             options,
         });
+        // An evicted session's journal goes with it (memory stays bounded with the sessions).
+        let journal_of = Arc::downgrade(&app);
+        app.sessions.set_on_evict(move |name| {
+            if let Some(app) = journal_of.upgrade() {
+                app.journal.clear(Some(name));
+            }
+        });
+        let watcher = app
+            .options
+            .watch
+            .and_then(|every| control::Watcher::spawn(Arc::downgrade(&app), every));
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(accept_loop(listener, app.clone(), stopped));
         Ok(Server {
@@ -118,6 +166,7 @@ impl Server {
             app,
             stop: Some(stop),
             task: Some(task),
+            watcher,
         })
     }
 
@@ -137,6 +186,9 @@ impl Server {
     /// Stops accepting, lets in-flight requests finish (bounded by the grace), and says
     /// how many responses were cut at the deadline.
     pub async fn shutdown(mut self) -> ShutdownReport {
+        if let Some(w) = self.watcher.take() {
+            w.abort();
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -351,35 +403,44 @@ async fn serve(
     };
 
     if let Some(control_path) = path.strip_prefix("/-/glmock") {
-        let token = header(&req, "x-glmock-control-token").map(str::to_owned);
-        // The control API's JSON bodies (`POST /-/glmock/faults`).
-        let body = match read_body(
-            req.into_body(),
-            app.options.max_body_bytes,
-            app.options.idle_timeout,
-        )
-        .await
+        let (mut parts, body) = req.into_parts();
+        // HTTP/2 names the host in `:authority`; the control API's Host rules apply to it.
+        if !parts.headers.contains_key(hyper::header::HOST)
+            && let Some(a) = parts.uri.authority()
+            && let Ok(v) = HeaderValue::from_str(a.as_str())
         {
-            Ok(b) => b,
-            Err(e) => return to_hyper(e.into_response(), false),
+            parts.headers.insert(hyper::header::HOST, v);
+        }
+        let resp = match read_body(body, app.options.max_body_bytes, app.options.idle_timeout).await
+        {
+            Err(e) => control::ControlError::new(e.status(), e.to_string()).into_response(),
+            Ok(bytes) => control::handle(
+                app,
+                &ControlRequest {
+                    method: &method,
+                    path: control_path,
+                    query: &query,
+                    headers: &parts.headers,
+                    url_session,
+                    body: &bytes,
+                },
+            ),
         };
-        let resp = control::handle(
-            &app.sessions,
-            &app.journal,
-            app.options.control_token.as_deref(),
-            &ControlRequest {
-                method: &method,
-                path: control_path,
-                query: &query,
-                session: session_name.as_deref(),
-                token: token.as_deref(),
-                body: &body,
-            },
-        );
         return to_hyper(resp, method == Method::HEAD);
     }
 
     let session = session_name.unwrap_or_else(|| session::DEFAULT.to_owned());
+    // A session's first request may choose the GitLab version it emulates.
+    if let Some(v) = header(&req, "x-glmock-gitlab-version")
+        && !app.sessions.exists(&session)
+    {
+        let created = control::parse_version(v)
+            .map_err(control::ControlError::bad_request)
+            .and_then(|v| control::create_versioned(app, &session, v));
+        if let Err(e) = created {
+            return to_hyper(ApiError::Validation(e.message).into_response(), false);
+        }
+    }
     let link_base = match &app.options.base_url {
         Some(b) => b.clone(),
         None => {
@@ -397,61 +458,101 @@ async fn serve(
             .to_ascii_lowercase()
     });
     let (parts, body) = req.into_parts();
-    let headers = parts.headers;
+    let mut request_body = Bytes::new();
+    let mut request_headers = HeaderMap::new();
     let mut resp = match read_body(body, app.options.max_body_bytes, app.options.idle_timeout).await
     {
         Err(e) => e.into_response(),
-        Ok(bytes) => match parse_body(&method, content_type.as_deref(), &bytes) {
-            Err(e) => e.into_response(),
-            Ok(body) => {
-                let api_req = Request::new(
-                    method.clone(),
-                    path.clone(),
-                    prefix,
-                    session.clone(),
-                    query,
-                    body,
-                    headers,
-                    link_base,
-                );
-                // --- faults hook (#10): rules and rate limits may delay the request or
-                // answer instead of the handler.
-                plan = crate::faults::decide(&app.sessions, &api_req, Some(conn));
-                plan.wait().await;
-                let faulted = plan.answer();
-                // --- end of faults hook
-                match faulted.map(Ok).unwrap_or_else(|| {
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        api::handle(&app.sessions, &api_req)
-                    }))
-                }) {
-                    Ok(r) => r,
-                    Err(panic) => {
-                        let msg = panic
-                            .downcast_ref::<&str>()
-                            .map(|s| (*s).to_owned())
-                            .or_else(|| panic.downcast_ref::<String>().cloned());
-                        tracing::error!(method = %method, path = %path, panic = msg.as_deref().unwrap_or("?"), "handler panicked; answering 500");
-                        ApiError::Internal.into_response()
-                    }
+        Ok(bytes) => {
+            request_body = bytes;
+            match parse_body(&method, content_type.as_deref(), &request_body) {
+                Err(e) => e.into_response(),
+                Ok(body) => {
+                    let mut api_req = Request::new(
+                        method.clone(),
+                        path.clone(),
+                        prefix,
+                        session.clone(),
+                        query,
+                        body,
+                        parts.headers,
+                        link_base,
+                    );
+                    // --- faults hook (#10): rules and rate limits may delay the request or
+                    // answer instead of the handler.
+                    plan = crate::faults::decide(&app.sessions, &api_req, Some(conn));
+                    plan.wait().await;
+                    let faulted = plan.answer();
+                    // --- end of faults hook
+                    let resp = match faulted.map(Ok).unwrap_or_else(|| {
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            api::handle(&app.sessions, &api_req)
+                        }))
+                    }) {
+                        Ok(r) => r,
+                        Err(panic) => {
+                            let msg = panic
+                                .downcast_ref::<&str>()
+                                .map(|s| (*s).to_owned())
+                                .or_else(|| panic.downcast_ref::<String>().cloned());
+                            tracing::error!(method = %method, path = %path, panic = msg.as_deref().unwrap_or("?"), "handler panicked; answering 500");
+                            ApiError::Internal.into_response()
+                        }
+                    };
+                    request_headers = std::mem::take(&mut api_req.headers);
+                    resp
                 }
             }
-        },
+        }
     };
-    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-    tracing::debug!(method = %method, path = %path, session = %session, status = resp.status.as_u16(), duration_ms, "request");
-    app.journal.record(Entry {
-        seq: 0,
-        time: jiff::Timestamp::now(),
-        session,
-        method: method.to_string(),
-        path,
-        query: raw_query,
-        status: plan.journal_status(resp.status.as_u16()),
-        duration_ms,
-        violations: std::mem::take(&mut resp.violations),
-        faults: plan.ids(),
-    });
+    let mut unimplemented = false;
+    if resp.route.is_none()
+        && resp.status == StatusCode::NOT_FOUND
+        && let Some(route) = api::routes::unimplemented(&method, &path)
+    {
+        unimplemented = true;
+        resp.route = Some(route);
+        resp.headers
+            .push(("X-Glmock-Unimplemented", "true".to_owned()));
+        tracing::warn!(method = %method, path = %path, route, session = %session, "glmock does not implement this GitLab endpoint; answered 404 with X-Glmock-Unimplemented");
+    }
+    let latency_us = started.elapsed().as_micros() as u64;
+    if app.options.access_log {
+        tracing::info!(target: "glmock::access", method = %method, path = %path, session = %session, status = resp.status.as_u16(), latency_us, "request");
+    }
+    let journal = &app.journal;
+    if journal.options().enabled {
+        let cap = journal.options().body_bytes;
+        let response_body = match &resp.body {
+            _ if cap == 0 => Captured::default(),
+            Body::Json(b) => Captured::of(std::slice::from_ref(b), cap),
+            Body::JsonParts(parts) => Captured::of(parts, cap),
+            Body::Text(b) => Captured::copied_if_cut(b, cap),
+            Body::Empty => Captured::default(),
+        };
+        let request_body = if cap == 0 {
+            Captured::default()
+        } else {
+            Captured::copied_if_cut(&request_body, cap)
+        };
+        journal.record(Entry {
+            seq: 0,
+            time: jiff::Timestamp::now(),
+            session,
+            method: method.clone(),
+            path,
+            query: raw_query,
+            route: resp.route,
+            status: plan.journal_status(resp.status.as_u16()),
+            latency_us,
+            request_headers,
+            request_body,
+            response_body,
+            violations: std::mem::take(&mut resp.violations),
+            faults: plan.ids(),
+            unimplemented,
+        });
+    }
     plan.apply(to_hyper(resp, method == Method::HEAD))
 }
 

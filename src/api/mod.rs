@@ -109,6 +109,8 @@ pub struct Response {
     pub checked: Option<Vec<crate::contract::Violation>>,
     /// The contract's verdict, for the journal.
     pub violations: Vec<crate::contract::Violation>,
+    /// The route template that answered, for the journal (`None`: no route matched).
+    pub route: Option<&'static str>,
 }
 
 impl Response {
@@ -120,6 +122,7 @@ impl Response {
             shape: None,
             checked: None,
             violations: Vec::new(),
+            route: None,
         }
     }
 
@@ -182,10 +185,20 @@ pub fn handle(sessions: &crate::world::session::Sessions, req: &Request) -> Resp
         sessions,
         route: &params,
     };
-    let resp = match handler(&ctx) {
+    let mut resp = match handler(&ctx) {
         Ok(resp) => resp,
         Err(e) => e.into_response(),
     };
+    resp.route = Some(params.pattern());
+    if resp.status == StatusCode::OK && matches!(req.method, Method::GET | Method::HEAD) {
+        crate::world::progress::count_polls(
+            sessions,
+            &req.session,
+            &ctx.world,
+            params.pattern(),
+            &params,
+        );
+    }
     enforce(contract.as_deref(), req, Some(params.pattern()), resp)
 }
 
@@ -228,6 +241,7 @@ fn enforce(
                 crate::contract::strict_body(&violations),
             );
             failed.violations = violations;
+            failed.route = resp.route;
             failed
         }
         _ => {

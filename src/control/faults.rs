@@ -69,6 +69,11 @@ fn parse(body: &[u8]) -> Result<(Vec<RuleSpec>, bool), String> {
     Ok((specs, list))
 }
 
+/// The control route: `/faults` and `/faults/ID` in the session the request names.
+pub fn route(ctx: &super::Ctx) -> Result<Response, super::ControlError> {
+    Ok(handle(&ctx.app.sessions, ctx.req, ctx.session.clone()))
+}
+
 /// Serves `/faults` and `/faults/ID`.
 pub fn handle(sessions: &Sessions, req: &ControlRequest, session: Option<String>) -> Response {
     let name = session.unwrap_or_else(|| session::DEFAULT.to_owned());

@@ -1,19 +1,33 @@
 //! The control API under `/-/glmock/` (never under `/api/v4`): health, sessions, reset,
-//! the request journal and the clock. Optionally protected by a token
-//! (`X-Glmock-Control-Token`).
+//! the request journal and verification, the clock, job statuses and live scenarios.
+//!
+//! Requests are routed by a matchit table (`routes.rs`) with a handler per method, so a
+//! known path with another method is 405 with `Allow`. Every endpoint reads its parameters
+//! from the query string and from a JSON body (the body wins). Errors are JSON:
+//! `{"error": "..."}`. Before anything runs, `guard.rs` refuses foreign `Host` / `Origin`
+//! headers, simple cross-site requests, a wrong token and a request naming two sessions.
+
+mod basic;
+mod guard;
+mod journal;
+mod routes;
+mod scenario;
+mod verify;
 
 mod faults;
 
 use bytes::Bytes;
-use hyper::{Method, StatusCode};
+use hyper::{HeaderMap, Method, StatusCode};
 use serde::Serialize;
 
-use crate::api::query::{Params, scalar};
-use crate::api::{ApiError, Body, Response};
-use crate::journal::{Entry, Filter, Journal};
-use crate::world::progress::Cause;
-use crate::world::session::{self, Sessions};
-use crate::world::status::Status;
+use crate::api::query::{self, Param, Params, scalar};
+use crate::api::{Body, Response};
+use crate::server::App;
+use crate::world::session;
+
+pub use basic::{create_versioned, parse_version};
+pub use guard::{HostPolicy, tokens_equal};
+pub use scenario::{ScenarioSources, ScenarioStore, Watcher, read_sources};
 
 /// A control request, already split from the API traffic.
 pub struct ControlRequest<'a> {
@@ -21,274 +35,141 @@ pub struct ControlRequest<'a> {
     /// Path below `/-/glmock`.
     pub path: &'a str,
     pub query: &'a Params,
-    /// Session named by the URL prefix or header, if any.
-    pub session: Option<&'a str>,
-    pub token: Option<&'a str>,
-    /// The request body (JSON for the endpoints that take one).
-    pub body: &'a [u8],
+    pub headers: &'a HeaderMap,
+    /// Session named by the `/-/sessions/NAME` URL prefix, if any.
+    pub url_session: Option<&'a str>,
+    /// The raw request body.
+    pub body: &'a Bytes,
 }
 
-fn json<T: Serialize>(status: StatusCode, v: &T) -> Response {
+/// What a handler sees: the request, its merged parameters and its one session.
+pub struct Ctx<'a> {
+    pub app: &'a App,
+    pub req: &'a ControlRequest<'a>,
+    /// Query and JSON body parameters, the body winning.
+    pub params: Params,
+    /// The session the request names (prefix, header, `session` parameter), if any.
+    pub session: Option<String>,
+}
+
+impl Ctx<'_> {
+    /// A scalar parameter.
+    pub fn param(&self, key: &str) -> Option<String> {
+        self.params.get(key).and_then(scalar)
+    }
+
+    /// The named session, or `default`.
+    pub fn session_or_default(&self) -> String {
+        self.session
+            .clone()
+            .unwrap_or_else(|| session::DEFAULT.to_owned())
+    }
+
+    /// A parameter that must parse, when present.
+    pub fn parsed<T: std::str::FromStr>(
+        &self,
+        key: &str,
+        what: &str,
+    ) -> Result<Option<T>, ControlError> {
+        match self.param(key) {
+            None => Ok(None),
+            Some(v) => v
+                .parse::<T>()
+                .map(Some)
+                .map_err(|_| ControlError::bad_request(format!("{key} must be {what}"))),
+        }
+    }
+}
+
+/// A control API error: a status and a message, sent as `{"error": message}`.
+#[derive(Debug, Clone)]
+pub struct ControlError {
+    pub status: StatusCode,
+    pub message: String,
+    /// Extra headers (`Allow` on 405).
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl ControlError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        ControlError {
+            status,
+            message: message.into(),
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    pub fn into_response(self) -> Response {
+        #[derive(Serialize)]
+        struct ErrorBody<'a> {
+            error: &'a str,
+        }
+        let mut resp = json(
+            self.status,
+            &ErrorBody {
+                error: &self.message,
+            },
+        );
+        resp.headers = self.headers;
+        resp
+    }
+}
+
+/// A JSON response from a serde value.
+pub fn json<T: Serialize>(status: StatusCode, v: &T) -> Response {
     Response::json(
         status,
         Bytes::from(serde_json::to_vec(v).expect("control bodies serialize")),
     )
 }
 
-#[derive(Serialize)]
-struct Health<'a> {
-    status: &'static str,
-    glmock: &'static str,
-    gitlab_version: &'a str,
-}
-
-#[derive(Serialize)]
-struct SessionList {
-    sessions: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct ResetResult {
-    reset: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct JournalPage {
-    entries: Vec<Entry>,
-    dropped: u64,
-}
-
-#[derive(Serialize)]
-struct ClockState {
-    session: String,
-    now: String,
-    frozen: bool,
-}
-
-#[derive(Serialize)]
-struct JobState {
-    session: String,
-    id: u64,
-    status: &'static str,
-    pipeline_id: u64,
-    pipeline_status: &'static str,
-}
-
-#[derive(Serialize)]
-struct ControlError<'a> {
-    error: &'a str,
-}
-
-fn bad(status: StatusCode, msg: &str) -> Response {
-    json(status, &ControlError { error: msg })
-}
-
-fn q(query: &Params, key: &str) -> Option<String> {
-    query.get(key).and_then(scalar)
+/// 204 with no body.
+pub fn no_content() -> Response {
+    Response::new(StatusCode::NO_CONTENT, Body::Empty)
 }
 
 /// Serves one control request.
-pub fn handle(
-    sessions: &Sessions,
-    journal: &Journal,
-    token: Option<&str>,
-    req: &ControlRequest,
-) -> Response {
-    if let Some(expected) = token
-        && req.token != Some(expected)
-    {
-        return bad(
-            StatusCode::UNAUTHORIZED,
-            "control API token missing or wrong (send X-Glmock-Control-Token)",
-        );
+pub fn handle(app: &App, req: &ControlRequest) -> Response {
+    match run(app, req) {
+        Ok(resp) => resp,
+        Err(e) => e.into_response(),
     }
-    let session = q(req.query, "session").or_else(|| req.session.map(str::to_owned));
-    if let Some(s) = &session
-        && !session::valid_name(s)
-    {
-        return bad(
-            StatusCode::BAD_REQUEST,
-            "invalid session name (use 1-64 of A-Z a-z 0-9 _ . -)",
-        );
+}
+
+fn run(app: &App, req: &ControlRequest) -> Result<Response, ControlError> {
+    guard::host_and_origin(&app.host_policy, req.headers)?;
+    guard::token(app.options.control_token.as_deref(), req.headers)?;
+    let route = routes::find(req.method, req.path)?;
+    guard::content_type(req.method, req.headers, req.body, route.raw_body)?;
+    let mut params = req.query.clone();
+    if !route.raw_body {
+        params.extend(body_params(req.body)?);
     }
-    let m = req.method;
-    match req.path {
-        "/health" if m == Method::GET || m == Method::HEAD => {
-            let base = sessions.base();
-            json(
-                StatusCode::OK,
-                &Health {
-                    status: "ok",
-                    glmock: env!("CARGO_PKG_VERSION"),
-                    gitlab_version: &base.instance.version,
-                },
-            )
-        }
-        "/sessions" if m == Method::GET => json(
-            StatusCode::OK,
-            &SessionList {
-                sessions: sessions.names(),
-            },
-        ),
-        "/reset" if m == Method::POST => {
-            let reset = match &session {
-                Some(s) => {
-                    sessions.reset(s);
-                    faults::reset(sessions, Some(s));
-                    journal.clear(Some(s));
-                    vec![s.clone()]
-                }
-                None => {
-                    let names = sessions.names();
-                    sessions.reset_all();
-                    faults::reset(sessions, None);
-                    journal.clear(None);
-                    names
-                }
-            };
-            json(StatusCode::OK, &ResetResult { reset })
-        }
-        "/journal" | "/violations" if m == Method::GET => {
-            let status = match q(req.query, "status").map(|s| s.parse::<u16>()) {
-                Some(Ok(s)) => Some(s),
-                Some(Err(_)) => {
-                    return bad(
-                        StatusCode::BAD_REQUEST,
-                        "status must be an HTTP status code",
-                    );
-                }
-                None => None,
-            };
-            let limit = match q(req.query, "limit").map(|s| s.parse::<usize>()) {
-                Some(Ok(l)) => Some(l),
-                Some(Err(_)) => {
-                    return bad(
-                        StatusCode::BAD_REQUEST,
-                        "limit must be a non-negative integer",
-                    );
-                }
-                None => None,
-            };
-            let filter = Filter {
-                session,
-                path: q(req.query, "path"),
-                method: q(req.query, "method"),
-                status,
-                limit,
-                violations_only: req.path == "/violations",
-            };
-            let (entries, dropped) = journal.list(&filter);
-            json(StatusCode::OK, &JournalPage { entries, dropped })
-        }
-        "/journal" if m == Method::DELETE => {
-            journal.clear(session.as_deref());
-            Response::new(StatusCode::NO_CONTENT, Body::Empty)
-        }
-        "/clock" | "/clock/advance" if m == Method::GET || m == Method::POST => {
-            let name = session.unwrap_or_else(|| session::DEFAULT.to_owned());
-            let by = if m == Method::POST && req.path == "/clock/advance" {
-                match q(req.query, "seconds").map(|s| s.parse::<f64>()) {
-                    Some(Ok(s)) if s.is_finite() => Some(s),
-                    _ => {
-                        return bad(
-                            StatusCode::BAD_REQUEST,
-                            "seconds is required: a number of seconds to move the clock by",
-                        );
-                    }
-                }
-            } else {
-                None
-            };
-            let (now, frozen) = sessions.write(&name, |w| {
-                if let Some(s) = by {
-                    w.clock.advance(jiff::SignedDuration::from_millis(
-                        (s * 1000.0).round() as i64
-                    ));
-                }
-                w.advance();
-                (w.now(), w.clock.is_frozen())
-            });
-            json(
-                StatusCode::OK,
-                &ClockState {
-                    session: name,
-                    now: format!("{now:.3}"),
-                    frozen,
-                },
-            )
-        }
-        p if p.starts_with("/jobs/") && p.ends_with("/status") => {
-            if m != Method::POST {
-                return ApiError::MethodNotAllowed {
-                    allow: "POST".into(),
-                }
-                .into_response();
-            }
-            let Ok(id) = p
-                .trim_start_matches("/jobs/")
-                .trim_end_matches("/status")
-                .parse::<u64>()
-            else {
-                return bad(
-                    StatusCode::BAD_REQUEST,
-                    "the job id must be a number: /-/glmock/jobs/ID/status?status=success",
-                );
-            };
-            let Some(status) = q(req.query, "status").and_then(|s| Status::parse(&s)) else {
-                let names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
-                return bad(
-                    StatusCode::BAD_REQUEST,
-                    &format!("status is required, one of: {}", names.join(", ")),
-                );
-            };
-            let name = session.unwrap_or_else(|| session::DEFAULT.to_owned());
-            let result = sessions.write(&name, |w| {
-                w.advance();
-                let project = w
-                    .projects
-                    .iter()
-                    .find(|(_, p)| p.job(id).is_some())
-                    .map(|(pid, _)| *pid)?;
-                let now = w.now();
-                let job = w
-                    .set_job_status(project, id, status, now, Cause::External)
-                    .ok()?;
-                let pipeline = w.pipeline(project, job.pipeline_id)?.status;
-                Some((job.status, job.pipeline_id, pipeline))
-            });
-            match result {
-                Some((status, pipeline_id, pipeline_status)) => json(
-                    StatusCode::OK,
-                    &JobState {
-                        session: name,
-                        id,
-                        status: status.as_str(),
-                        pipeline_id,
-                        pipeline_status: pipeline_status.as_str(),
-                    },
-                ),
-                None => bad(
-                    StatusCode::NOT_FOUND,
-                    &format!("no job {id} in session {name}"),
-                ),
-            }
-        }
-        p if p == "/faults" || p.starts_with("/faults/") => faults::handle(sessions, req, session),
-        "/health" | "/sessions" | "/reset" | "/journal" | "/violations" | "/clock"
-        | "/clock/advance" => ApiError::MethodNotAllowed {
-            allow: match req.path {
-                "/reset" | "/clock/advance" => "POST",
-                "/journal" => "GET, DELETE",
-                "/violations" => "GET",
-                "/clock" => "GET, POST",
-                _ => "GET, HEAD",
-            }
-            .into(),
-        }
-        .into_response(),
-        _ => bad(
-            StatusCode::NOT_FOUND,
-            "unknown control endpoint (see the README: health, sessions, reset, journal, violations, clock, jobs/ID/status)",
-        ),
+    let session = guard::one_session(req, &params)?;
+    let ctx = Ctx {
+        app,
+        req,
+        params,
+        session,
+    };
+    (route.handler)(&ctx)
+}
+
+/// A JSON object body as parameters (empty when there is no body).
+fn body_params(body: &Bytes) -> Result<Params, ControlError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Params::new());
+    }
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ControlError::bad_request(format!("invalid JSON in request body: {e}")))?;
+    match query::from_json(value).map_err(|e| ControlError::bad_request(e.to_string()))? {
+        Param::Hash(h) => Ok(h),
+        _ => Err(ControlError::bad_request(
+            "the request body must be a JSON object",
+        )),
     }
 }

@@ -1213,6 +1213,7 @@ fn build_job(
             .collect(),
         debug_trace_enabled: j.debug_trace_enabled,
         timeline: j.timeline.clone().into(),
+        polls: 0,
         step: 0,
         // Jobs already waiting for or on a runner start their timeline when the scenario
         // loads; finished ones only when retried, manual ones when played, created ones when
@@ -1346,6 +1347,7 @@ fn generate(
                 variables: Vec::new(),
                 debug_trace_enabled: false,
                 timeline: Arc::from(Vec::new()),
+                polls: 0,
                 step: 0,
                 step_since: None,
                 rendered: Default::default(),

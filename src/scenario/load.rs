@@ -716,10 +716,36 @@ fn read_project(ctx: &mut Ctx, n: &Node, path: &str) -> Option<ProjectDef> {
 
 fn read_step(ctx: &mut Ctx, n: &Node, path: &str) -> Option<(f64, Status)> {
     let mut o = Obj::new(ctx, n, path)?;
-    let after = o.req(ctx, "after", d::seconds);
+    // `after_polls: N` instead of `after`: N GETs of the job, its trace or its pipeline
+    // (stored as -N; see world/progress.rs).
+    let polls = o.opt(ctx, "after_polls", d::u64_);
+    let after = match polls {
+        Some(_) => None,
+        None => o.req(ctx, "after", d::seconds),
+    };
     let to = o.req(ctx, "status", status);
     o.finish(ctx);
-    Some((after?, to?))
+    if let Some(p) = polls {
+        if p == 0 || p > 1_000_000 {
+            ctx.error(
+                n.loc,
+                &format!("{path}.after_polls"),
+                format!("expected a number of polls from 1 to 1000000, found {p}"),
+            );
+            return None;
+        }
+        return Some((-(p as f64), to?));
+    }
+    let after = after?;
+    if after < 0.0 || !after.is_finite() {
+        ctx.error(
+            n.loc,
+            &format!("{path}.after"),
+            format!("expected seconds ≥ 0, found {after}"),
+        );
+        return None;
+    }
+    Some((after, to?))
 }
 
 /// `timeline: [{after: 2, status: running}, {after: 10, status: success}]`: each step

@@ -420,8 +420,11 @@ pub struct Job {
     pub variables: Vec<(String, String)>,
     /// The runner's `debug_trace_enabled` job metadata: a debug trace whatever the variables.
     pub debug_trace_enabled: bool,
-    /// Steps the job takes by itself: `(seconds after the previous step, status)`.
+    /// Steps the job takes by itself: `(seconds after the previous step, status)`; a
+    /// negative number `-N` waits for N polls instead (`after_polls: N`, see `progress.rs`).
     pub timeline: Arc<[(f64, Status)]>,
+    /// Polls (GETs of the job, its trace or its pipeline) since the current step began.
+    pub polls: u32,
     /// Fields replacing rendered ones (the scenario's `override:`).
     pub overrides: Option<Arc<serde_json::Map<String, serde_json::Value>>>,
     /// The next step of `timeline` to take.
@@ -466,6 +469,7 @@ impl Clone for Job {
             variables: self.variables.clone(),
             debug_trace_enabled: self.debug_trace_enabled,
             timeline: self.timeline.clone(),
+            polls: self.polls,
             overrides: self.overrides.clone(),
             step: self.step,
             step_since: self.step_since,
@@ -478,6 +482,9 @@ impl Job {
     /// When the next timeline step is due, if one is waiting.
     pub fn next_step_at(&self) -> Option<Timestamp> {
         let (after, _) = self.timeline.get(self.step)?;
+        if *after < 0.0 {
+            return None; // counted in polls, not seconds
+        }
         let since = self.step_since?;
         Some(
             since

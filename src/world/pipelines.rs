@@ -110,6 +110,7 @@ impl World {
                 variables: Vec::new(),
                 debug_trace_enabled: false,
                 timeline: t.timeline.clone(),
+                polls: 0,
                 step: 0,
                 step_since: (status == Status::Pending && !t.timeline.is_empty()).then_some(now),
                 rendered: RenderCache::default(),

@@ -1,6 +1,8 @@
-//! Jobs that move on by themselves: timeline steps due by the session's clock, and
-//! GitLab's stage processing (a stage starts when the stages before it are complete;
-//! after a real failure later `on_success` jobs are skipped).
+//! Jobs that move on by themselves: timeline steps due by the session's clock or by polls
+//! (`after_polls: N`: the step is taken once the job, its trace or its pipeline has been
+//! fetched N times since the step began), and GitLab's stage processing (a stage starts
+//! when the stages before it are complete; after a real failure later `on_success` jobs
+//! are skipped).
 
 use std::sync::Arc;
 
@@ -55,6 +57,29 @@ impl World {
         }
     }
 
+    /// Counts one poll of a job; takes its step when the step's polls are reached.
+    pub fn poll(&mut self, project_id: u64, job_id: u64) {
+        let Some(job) = self
+            .projects
+            .get(&project_id)
+            .and_then(|p| p.job(job_id))
+            .cloned()
+        else {
+            return;
+        };
+        let Some(wanted) = polls_wanted(&job) else {
+            return;
+        };
+        let mut j = (*job).clone();
+        j.polls += 1;
+        let status = j.timeline[j.step].1;
+        let due = j.polls >= wanted;
+        if self.put_job(j).is_ok() && due {
+            let now = self.now();
+            let _ = self.set_job_status(project_id, job_id, status, now, Cause::Timeline);
+        }
+    }
+
     /// Moves a job to `status` at `at`, with the timestamps GitLab would set, then lets the
     /// pipeline's later stages start and recomputes its status.
     pub fn set_job_status(
@@ -85,6 +110,7 @@ impl World {
             }
             Cause::External => j.step = j.timeline.len(),
         }
+        j.polls = 0;
         let pipeline_id = j.pipeline_id;
         let job = self.put_job(j)?;
         self.process_stages(project_id, pipeline_id, at);
@@ -172,4 +198,60 @@ fn apply_status(j: &mut Job, status: Status, at: Timestamp) {
             .or_else(|| Some("script_failure".into())),
         _ => None,
     };
+}
+
+/// The polls a job's current step waits for, if it waits for polls and has begun.
+pub fn polls_wanted(j: &Job) -> Option<u32> {
+    let (after, _) = j.timeline.get(j.step)?;
+    (*after < 0.0 && j.step_since.is_some()).then_some((-after) as u32)
+}
+
+/// After a successful GET: counts a poll for the jobs it returned that wait for polls
+/// (`route` is the matched template; only the job, its trace, its pipeline and the
+/// pipeline's jobs count).
+pub fn count_polls(
+    sessions: &super::session::Sessions,
+    session: &str,
+    world: &World,
+    route: &str,
+    params: &crate::api::routes::RouteParams,
+) {
+    let mut polled: Vec<(u64, u64)> = Vec::new();
+    match route {
+        "/api/v4/projects/{id}/jobs/{job_id}" | "/api/v4/projects/{id}/jobs/{job_id}/trace" => {
+            let Ok(id) = params.get("job_id").parse::<u64>() else {
+                return;
+            };
+            for (pid, p) in &world.projects {
+                if let Some(j) = p.job(id) {
+                    if polls_wanted(j).is_some() {
+                        polled.push((*pid, id));
+                    }
+                    break;
+                }
+            }
+        }
+        "/api/v4/projects/{id}/pipelines/{pipeline_id}"
+        | "/api/v4/projects/{id}/pipelines/{pipeline_id}/jobs" => {
+            let Ok(id) = params.get("pipeline_id").parse::<u64>() else {
+                return;
+            };
+            for (pid, p) in &world.projects {
+                polled.extend(
+                    p.pipeline_jobs(id)
+                        .filter(|j| polls_wanted(j).is_some())
+                        .map(|j| (*pid, j.id)),
+                );
+            }
+        }
+        _ => return,
+    }
+    if polled.is_empty() {
+        return;
+    }
+    sessions.write(session, |w| {
+        for (project, job) in polled {
+            w.poll(project, job);
+        }
+    });
 }

@@ -117,13 +117,13 @@ impl Sessions {
 
     /// The session's slot, created from `world` (the base when `None`) if it does not
     /// exist, evicting the least recently used idle session when the map is full.
-    fn slot(&self, name: &str, world: Option<World>) -> Arc<Slot> {
+    fn slot(&self, name: &str, world: Option<Arc<World>>) -> Arc<Slot> {
         let replace = world.is_some();
         if !replace && let Some(slot) = self.existing(name) {
             return slot;
         }
         let base = match world {
-            Some(w) => Arc::new(w),
+            Some(w) => w,
             None => self.base.read().expect("base lock poisoned").clone(),
         };
         let mut evicted = Vec::new();
@@ -192,10 +192,15 @@ impl Sessions {
         change(Arc::make_mut(&mut guard))
     }
 
-    /// Creates (or replaces) a session that starts from `world` instead of the scenario's
-    /// base world (for example the scenario loaded for another GitLab version).
-    pub fn create(&self, name: &str, world: World) {
+    /// Creates a session that starts from `world` instead of the scenario's base world (a
+    /// session emulating another GitLab version); false, and nothing changes, if the session
+    /// exists.
+    pub fn create(&self, name: &str, world: Arc<World>) -> bool {
+        if self.exists(name) {
+            return false;
+        }
         self.slot(name, Some(world));
+        true
     }
 
     /// Forgets one session (it restarts from the scenario on next use); true if it existed.

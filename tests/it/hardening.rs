@@ -36,7 +36,7 @@ async fn regression_issue_14_deep_query_is_a_400_and_the_server_keeps_serving() 
     assert_bad_request(&r);
     let r = s.get(&format!("/projects/1/jobs?{q}"), Some(ROOT)).await;
     assert_bad_request(&r);
-    let r = s.post_form("/projects/1/pipeline", Some(ROOT), &q).await;
+    let r = s.post_form("/projects/2/pipeline", Some(ROOT), &q).await;
     assert_bad_request(&r);
     // Still alive, state intact.
     let r = s.get("/projects/1/jobs?per_page=1", Some(ROOT)).await;
@@ -56,7 +56,7 @@ async fn rack_limits_apply_to_queries_and_forms() {
     // Count: 4,097 parameters.
     let many = vec!["x=1"; 4097].join("&");
     assert_bad_request(&s.get(&format!("/projects/1/jobs?{many}"), Some(ROOT)).await);
-    assert_bad_request(&s.post_form("/projects/1/pipeline", Some(ROOT), &many).await);
+    assert_bad_request(&s.post_form("/projects/2/pipeline", Some(ROOT), &many).await);
     // A conflicting shape, a bad `%`, a NUL, a path Rack cannot unescape.
     assert_bad_request(
         &s.get("/projects/1/jobs?scope=a&scope[]=b", Some(ROOT))
@@ -73,7 +73,7 @@ async fn json_bodies_get_gitlabs_json_validation_answers() {
     let send = |body: String| {
         s.send(
             reqwest::Method::POST,
-            "/projects/1/pipeline",
+            "/projects/2/pipeline",
             Some(ROOT),
             Some(("application/json", body)),
         )
@@ -298,7 +298,7 @@ async fn shutdown_closes_keep_alive_with_connection_close_and_reports_cut_respon
     // A request in flight: its body is half sent when the stop comes.
     let mut inflight = TcpStream::connect(a).await.unwrap();
     let head = format!(
-        "POST /api/v4/projects/1/pipeline HTTP/1.1\r\nHost: x\r\nPRIVATE-TOKEN: {ROOT}\r\n\
+        "POST /api/v4/projects/2/pipeline HTTP/1.1\r\nHost: x\r\nPRIVATE-TOKEN: {ROOT}\r\n\
          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 8\r\n\r\nref="
     );
     inflight.write_all(head.as_bytes()).await.unwrap();
@@ -608,7 +608,9 @@ mod futures_like {
 fn response_json(c: &glmock::__internal::record::cassette::Cassette, i: usize) -> Value {
     match &c.exchanges[i].response.body {
         Some(glmock::__internal::record::cassette::Body::Json(v)) => v.clone(),
-        Some(glmock::__internal::record::cassette::Body::Text(t)) => serde_json::from_str(t).unwrap(),
+        Some(glmock::__internal::record::cassette::Body::Text(t)) => {
+            serde_json::from_str(t).unwrap()
+        }
         None => panic!("no body"),
     }
 }
@@ -785,7 +787,7 @@ async fn a_body_that_stops_arriving_ends_the_request() {
     let s = server_with(quick()).await;
     let mut c = TcpStream::connect(addr(&s)).await.unwrap();
     let head = format!(
-        "POST /api/v4/projects/1/pipeline HTTP/1.1\r\nHost: x\r\nPRIVATE-TOKEN: {ROOT}\r\n\
+        "POST /api/v4/projects/2/pipeline HTTP/1.1\r\nHost: x\r\nPRIVATE-TOKEN: {ROOT}\r\n\
          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nref="
     );
     c.write_all(head.as_bytes()).await.unwrap();

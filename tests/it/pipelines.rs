@@ -1259,15 +1259,16 @@ async fn create_rejects_bad_requests_and_keeps_nothing() {
 
 #[tokio::test]
 async fn create_without_ci_config() {
+    // Project 2 of the default scenario has no `ci:` (project 1 has one).
     let s = TestServer::default_scenario().await;
-    let r = s.post("/projects/1/pipeline?ref=main", Some(ROOT)).await;
+    let r = s.post("/projects/2/pipeline?ref=main", Some(ROOT)).await;
     r.assert(
         400,
         json!({"message": {"base": ["Missing CI config file"]}}),
     );
     assert_eq!(
-        s.get("/projects/1/pipelines", Some(ROOT)).await.ids().len(),
-        7
+        s.get("/projects/2/pipelines", Some(ROOT)).await.ids().len(),
+        1
     );
 }
 

@@ -74,7 +74,15 @@ impl TestServer {
     ) -> TestServer {
         let world =
             scenario::build(&sources, &overrides).unwrap_or_else(|e| panic!("scenario: {e}"));
-        let server = Server::start(world, options).await.expect("server starts");
+        // The sources are kept, so live scenario changes and per-version sessions work.
+        let kept = glmock::__internal::control::ScenarioSources {
+            sources,
+            overrides,
+            files: Vec::new(),
+        };
+        let server = Server::start_with(world, Some(kept), options)
+            .await
+            .expect("server starts");
         let url = server.uri();
         TestServer {
             server: Some(server),

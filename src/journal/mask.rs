@@ -1,0 +1,253 @@
+//! Secrets never enter the journal: credential headers, token-like query and form
+//! parameters, JSON body fields with secret names, and every literal secret of the request
+//! wherever else it appears (the path, the query, the body) become `[REDACTED]`.
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use hyper::HeaderMap;
+use hyper::header::HeaderValue;
+
+/// What a secret is replaced with (as `glmock record` does).
+pub const REDACTED: &str = "[REDACTED]";
+
+/// Headers that carry credentials.
+const SECRET_HEADERS: &[&str] = &[
+    "private-token",
+    "job-token",
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-glmock-control-token",
+    "x-gitlab-token",
+    "deploy-token",
+];
+
+/// Is a parameter or field with this name a secret?
+pub fn is_secret_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n == "token"
+        || n.ends_with("_token")
+        || n.ends_with("-token")
+        || n.contains("password")
+        || n.contains("secret")
+        || n == "api_key"
+        || n == "apikey"
+        || n.ends_with("_key") && (n.contains("private") || n.contains("access"))
+}
+
+/// Masks credential headers in place and returns the literal secrets they held.
+pub fn headers(h: &mut HeaderMap) -> Vec<String> {
+    let mut secrets = Vec::new();
+    for name in SECRET_HEADERS {
+        if let hyper::header::Entry::Occupied(mut e) = h.entry(*name) {
+            for v in e.iter() {
+                if let Ok(s) = v.to_str() {
+                    let s = s.trim();
+                    // `Bearer x` / `Basic x`: the credential is the last word.
+                    if let Some((_, cred)) = s.rsplit_once(' ') {
+                        push_secret(&mut secrets, cred);
+                    }
+                    push_secret(&mut secrets, s);
+                }
+            }
+            e.insert(HeaderValue::from_static(REDACTED));
+        }
+    }
+    secrets
+}
+
+fn push_secret(secrets: &mut Vec<String>, s: &str) {
+    // Short values (`1`, `true`) would mask unrelated text.
+    if s.len() >= 6 && !secrets.iter().any(|x| x == s) {
+        secrets.push(s.to_owned());
+    }
+}
+
+/// Masks token-like parameters of a query string or form body, adding their values to
+/// `secrets`.
+pub fn query<'a>(q: &'a str, secrets: &mut Vec<String>) -> Cow<'a, str> {
+    if q.is_empty() {
+        return Cow::Borrowed(q);
+    }
+    let mut changed = false;
+    let mut out = String::with_capacity(q.len());
+    for (i, pair) in q.split('&').enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let key = percent_encoding::percent_decode_str(k).decode_utf8_lossy();
+        let base = key.split('[').next().unwrap_or("");
+        if !v.is_empty() && is_secret_name(base) {
+            let value = percent_encoding::percent_decode_str(v).decode_utf8_lossy();
+            push_secret(secrets, &value);
+            push_secret(secrets, v);
+            out.push_str(k);
+            out.push('=');
+            out.push_str(REDACTED);
+            changed = true;
+        } else {
+            out.push_str(pair);
+        }
+    }
+    if changed {
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(q)
+    }
+}
+
+/// Replaces every literal secret in `s`, and path segments that are GitLab tokens.
+pub fn text<'a>(s: &'a str, secrets: &[String]) -> Cow<'a, str> {
+    let mut out = Cow::Borrowed(s);
+    for secret in secrets {
+        if out.contains(secret.as_str()) {
+            out = Cow::Owned(out.replace(secret.as_str(), REDACTED));
+        }
+    }
+    if out.contains("/gl") {
+        let masked: Vec<&str> = out
+            .split('/')
+            .map(|seg| if is_gitlab_token(seg) { REDACTED } else { seg })
+            .collect();
+        let joined = masked.join("/");
+        if joined != *out {
+            out = Cow::Owned(joined);
+        }
+    }
+    out
+}
+
+/// GitLab's token prefixes (personal, CI job, deploy, runner, trigger, feed, OAuth…).
+fn is_gitlab_token(seg: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "glpat-", "glcbt-", "gldt-", "glrt-", "glrtr-", "glptt-", "glft-", "glimt-", "glagent-",
+        "gloas-", "glsoat-", "glffct-", "glwt-",
+    ];
+    PREFIXES
+        .iter()
+        .any(|p| seg.len() > p.len() && seg.starts_with(p))
+}
+
+/// A request body with its secrets masked: JSON fields with secret names, form parameters,
+/// and literal secrets. Returns the same bytes when nothing is secret.
+pub fn body(b: &Bytes, secrets: &mut Vec<String>) -> Bytes {
+    if b.is_empty() {
+        return b.clone();
+    }
+    let Ok(text) = std::str::from_utf8(b) else {
+        return b.clone();
+    };
+    let trimmed = text.trim_start();
+    let masked: Cow<str> = if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(mut v) => {
+                if json(&mut v, secrets) {
+                    Cow::Owned(v.to_string())
+                } else {
+                    Cow::Borrowed(text)
+                }
+            }
+            Err(_) => Cow::Borrowed(text),
+        }
+    } else if text.contains('=') {
+        query(text, secrets)
+    } else {
+        Cow::Borrowed(text)
+    };
+    match self::text(&masked, secrets) {
+        Cow::Borrowed(_) if matches!(masked, Cow::Borrowed(_)) => b.clone(),
+        other => Bytes::from(other.into_owned()),
+    }
+}
+
+/// Masks string values under secret names; true if anything changed.
+fn json(v: &mut serde_json::Value, secrets: &mut Vec<String>) -> bool {
+    let mut changed = false;
+    match v {
+        serde_json::Value::Object(o) => {
+            for (k, v) in o.iter_mut() {
+                if is_secret_name(k)
+                    && let serde_json::Value::String(s) = v
+                    && !s.is_empty()
+                {
+                    push_secret(secrets, s);
+                    *s = REDACTED.to_owned();
+                    changed = true;
+                } else {
+                    changed |= json(v, secrets);
+                }
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for v in a {
+                changed |= json(v, secrets);
+            }
+        }
+        _ => {}
+    }
+    changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_mask_token_parameters_only() {
+        let mut s = Vec::new();
+        assert_eq!(
+            query(
+                "per_page=2&private_token=glpat-abc123&job_token=xyz789",
+                &mut s
+            ),
+            "per_page=2&private_token=[REDACTED]&job_token=[REDACTED]"
+        );
+        assert!(s.contains(&"glpat-abc123".to_owned()));
+        assert_eq!(query("scope[]=failed", &mut s), "scope[]=failed");
+        assert_eq!(
+            query("access_token=abcdef", &mut s),
+            "access_token=[REDACTED]"
+        );
+    }
+
+    #[test]
+    fn headers_and_paths() {
+        let mut h = HeaderMap::new();
+        h.insert("private-token", HeaderValue::from_static("glpat-secret"));
+        h.insert(
+            "authorization",
+            HeaderValue::from_static("Bearer tok-12345"),
+        );
+        h.insert("accept", HeaderValue::from_static("*/*"));
+        let secrets = headers(&mut h);
+        assert_eq!(h["private-token"], REDACTED);
+        assert_eq!(h["authorization"], REDACTED);
+        assert_eq!(h["accept"], "*/*");
+        assert_eq!(
+            text("/api/v4/x/tok-12345/glpat-zzzzzz", &secrets),
+            "/api/v4/x/[REDACTED]/[REDACTED]"
+        );
+        assert_eq!(
+            text("/api/v4/projects/1/jobs", &secrets),
+            "/api/v4/projects/1/jobs"
+        );
+    }
+
+    #[test]
+    fn bodies() {
+        let mut s = vec!["glpat-secret".to_owned()];
+        let b = body(
+            &Bytes::from_static(br#"{"ref":"main","token":"t0ps3cret","x":"glpat-secret"}"#),
+            &mut s,
+        );
+        assert_eq!(
+            &b[..],
+            br#"{"ref":"main","token":"[REDACTED]","x":"[REDACTED]"}"#
+        );
+        let plain = Bytes::from_static(br#"{"ref":"main"}"#);
+        assert_eq!(body(&plain, &mut s), plain);
+    }
+}
