@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use crate::faults::spec::{Action, DelaySpec, RuleSpec};
+
 pub use crate::contract::Mode as ContractMode;
 pub use crate::scenario::ScenarioError;
 pub use crate::version::Version as GitlabVersion;
@@ -240,6 +242,307 @@ impl fmt::Display for JournalEntry {
         write!(f, " → {}", self.status)
     }
 }
+
+/// A fault rule for [`Session::add_fault`]: which requests (method, path or route, user,
+/// token), when (`after`, `every`, `times`, `probability`), and what they get (a status, a
+/// throttle's 429, a reset or closed connection, a delay). The same rule as a scenario's
+/// `faults:` entry or a `POST /-/glmock/faults` body, built in Rust.
+///
+/// ```
+/// use glmock::FaultRule;
+/// use std::time::Duration;
+///
+/// // The next two job retries get GitLab's front-end 503 (HTML).
+/// let rule = FaultRule::status(503)
+///     .id("retry-down")
+///     .method("POST")
+///     .path("/api/v4/projects/*/jobs/*/retry")
+///     .times(2);
+/// // Every third job list is slow.
+/// let slow = FaultRule::delay(Duration::from_millis(300))
+///     .route("/projects/:id/jobs")
+///     .every(3);
+/// // Or as text, in the scenario's format.
+/// let same = FaultRule::from_json(
+///     r#"{"id": "retry-down", "match": {"method": "POST",
+///         "path": "/api/v4/projects/*/jobs/*/retry"}, "when": {"times": 2}, "then": {"status": 503}}"#,
+/// )
+/// .unwrap();
+/// assert_eq!(rule, same);
+/// assert_ne!(rule, slow);
+/// assert!(FaultRule::from_yaml("then: {status: 999}").is_ok(), "values are checked when added");
+/// assert!(FaultRule::from_yaml("then: {stauts: 503}").is_err(), "unknown fields are not");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultRule {
+    spec: RuleSpec,
+}
+
+impl FaultRule {
+    fn then(action: Action) -> FaultRule {
+        FaultRule {
+            spec: RuleSpec {
+                then: Some(action),
+                ..RuleSpec::default()
+            },
+        }
+    }
+
+    /// Answers GitLab's own response for `status` instead: 500 from the API (JSON),
+    /// 502/503/504 from the front end (HTML), 429 as a Rack::Attack throttle.
+    pub fn status(status: u16) -> FaultRule {
+        FaultRule::then(Action::Status(status))
+    }
+
+    /// A Rack::Attack throttle's 429 with its `RateLimit-*` and `Retry-After` headers, for
+    /// the throttle the request falls under, with GitLab's default settings.
+    pub fn throttle() -> FaultRule {
+        FaultRule::then(Action::Throttle(Default::default()))
+    }
+
+    /// Resets the connection (TCP RST) instead of answering.
+    pub fn reset_connection() -> FaultRule {
+        FaultRule::then(Action::Reset)
+    }
+
+    /// Closes the connection before any response.
+    pub fn close_connection() -> FaultRule {
+        FaultRule::then(Action::Close)
+    }
+
+    /// Waits `by` (whole milliseconds), then answers the real response.
+    pub fn delay(by: Duration) -> FaultRule {
+        FaultRule::default().with_delay(by)
+    }
+
+    /// Also waits `by` (whole milliseconds) before answering.
+    pub fn with_delay(mut self, by: Duration) -> FaultRule {
+        let ms = u64::try_from(by.as_millis()).unwrap_or(u64::MAX);
+        self.spec.delay = Some(DelaySpec::FixedMs(ms));
+        self
+    }
+
+    /// Names the rule (in [`Session::faults`], [`Session::remove_fault`] and the journal);
+    /// generated when not given.
+    pub fn id(mut self, id: &str) -> FaultRule {
+        self.spec.id = Some(id.to_owned());
+        self
+    }
+
+    /// Only requests with this method (any case).
+    pub fn method(mut self, method: &str) -> FaultRule {
+        self.spec.matches.method = Some(method.to_owned());
+        self
+    }
+
+    /// Only requests on paths this glob matches, below the session prefix (`*` within a
+    /// segment, `**` across segments): `/api/v4/projects/*/jobs/*/retry`.
+    pub fn path(mut self, glob: &str) -> FaultRule {
+        self.spec.matches.path = Some(glob.to_owned());
+        self
+    }
+
+    /// Only requests on this GitLab route template: `/projects/:id/jobs/:job_id/retry`.
+    pub fn route(mut self, template: &str) -> FaultRule {
+        self.spec.matches.route = Some(template.to_owned());
+        self
+    }
+
+    /// Only requests whose token belongs to this username.
+    pub fn user(mut self, username: &str) -> FaultRule {
+        self.spec.matches.user = Some(username.to_owned());
+        self
+    }
+
+    /// Only requests sending exactly this token.
+    pub fn token(mut self, token: &str) -> FaultRule {
+        self.spec.matches.token = Some(token.to_owned());
+        self
+    }
+
+    /// Stops after touching `n` requests.
+    pub fn times(mut self, n: u64) -> FaultRule {
+        self.spec.when.times = Some(n);
+        self
+    }
+
+    /// Leaves the first `n` matching requests alone.
+    pub fn after(mut self, n: u64) -> FaultRule {
+        self.spec.when.after = Some(n);
+        self
+    }
+
+    /// Touches every `n`th matching request (after [`after`](Self::after)'s).
+    pub fn every(mut self, n: u64) -> FaultRule {
+        self.spec.when.every = Some(n);
+        self
+    }
+
+    /// Touches a share `p` (0 to 1) of the matching requests, drawn from [`seed`](Self::seed).
+    pub fn probability(mut self, p: f64) -> FaultRule {
+        self.spec.when.probability = Some(p);
+        self
+    }
+
+    /// Seeds the probability: the same seed, the same sequence.
+    pub fn seed(mut self, seed: u64) -> FaultRule {
+        self.spec.seed = Some(seed);
+        self
+    }
+
+    /// One rule in the scenario's `faults:` format, as JSON (fields checked; values are
+    /// checked when the rule is added). A rule may not name its session.
+    pub fn from_json(text: &str) -> Result<FaultRule, FaultError> {
+        let value = serde_json::from_str(text)
+            .map_err(|e| FaultError::Invalid(format!("the rule is not JSON: {e}")))?;
+        FaultRule::from_value(value)
+    }
+
+    /// [`from_json`](Self::from_json), as YAML.
+    pub fn from_yaml(text: &str) -> Result<FaultRule, FaultError> {
+        FaultRule::from_value(backend::yaml_value(text)?)
+    }
+
+    fn from_value(value: serde_json::Value) -> Result<FaultRule, FaultError> {
+        if !value.is_object() {
+            return Err(FaultError::Invalid(format!(
+                "expected a rule (an object), found {value}"
+            )));
+        }
+        let (mut specs, _) = backend::parse_faults(value)?;
+        Ok(FaultRule {
+            spec: specs.remove(0),
+        })
+    }
+
+    /// The rule in the scenario's `faults:` format (JSON).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&self.spec).expect("rules serialize")
+    }
+}
+
+impl Default for FaultRule {
+    /// A rule that matches every request and does nothing to it.
+    fn default() -> FaultRule {
+        FaultRule {
+            spec: RuleSpec::default(),
+        }
+    }
+}
+
+/// A rule installed in a session ([`Session::faults`]), with its counters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fault {
+    /// Its id (given or generated).
+    pub id: String,
+    /// The rule.
+    pub rule: FaultRule,
+    /// Matching requests seen so far.
+    pub seen: u64,
+    /// Requests it touched.
+    pub fired: u64,
+}
+
+/// Why a fault rule was not read, added or removed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FaultError {
+    /// The rule is malformed: what and where (`fault.then.status: …`, `faults[1].when…`).
+    #[error("{0}")]
+    Invalid(String),
+    /// No rule with this id in the session.
+    #[error("no fault rule {id:?} in session {session}")]
+    NoSuchFault {
+        /// The session asked.
+        session: String,
+        /// The id asked for.
+        id: String,
+    },
+}
+
+/// A check of a [`Session`]'s journal, from [`Session::verify_requests`]: finish it with
+/// [`count`](Self::count), [`at_least`](Self::at_least), [`at_most`](Self::at_most) or
+/// [`between`](Self::between).
+#[derive(Debug)]
+#[must_use = "a verification checks nothing until count, at_least, at_most or between"]
+pub struct Verification<'a> {
+    session: &'a Session,
+    method: String,
+    path: String,
+}
+
+impl Verification<'_> {
+    /// Exactly `n` matching requests.
+    pub fn count(self, n: usize) -> Result<Vec<JournalEntry>, VerifyError> {
+        self.between(n, n)
+    }
+
+    /// `n` or more matching requests.
+    pub fn at_least(self, n: usize) -> Result<Vec<JournalEntry>, VerifyError> {
+        self.run(n, None)
+    }
+
+    /// At most `n` matching requests (none is fine).
+    pub fn at_most(self, n: usize) -> Result<Vec<JournalEntry>, VerifyError> {
+        self.run(0, Some(n))
+    }
+
+    /// `min` to `max` matching requests.
+    pub fn between(self, min: usize, max: usize) -> Result<Vec<JournalEntry>, VerifyError> {
+        self.run(min, Some(max))
+    }
+
+    fn run(self, min: usize, max: Option<usize>) -> Result<Vec<JournalEntry>, VerifyError> {
+        backend::verify(
+            &self.session.backend.app,
+            &self.session.name,
+            &self.method,
+            &self.path,
+            min,
+            max,
+        )
+    }
+}
+
+/// A [`Verification`] that failed: what was expected, what matched, and the requests that
+/// nearly did (same path with another method, same method on a nearby path, the same
+/// request in another session), closest first — as `POST /-/glmock/verify`'s 417.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifyError {
+    /// `"exactly 1 request(s) matching POST /api/v4/… in session NAME"`.
+    pub expected: String,
+    /// The requests that matched (too few or too many).
+    pub matched: Vec<JournalEntry>,
+    /// The closest requests that did not match, closest first (at most 10).
+    pub near_misses: Vec<NearMiss>,
+}
+
+/// A request that nearly matched a [`Verification`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct NearMiss {
+    /// How it differs: `"method GET instead of POST"`, `"path … is 1 edit(s) from …"`.
+    pub reason: String,
+    /// The request.
+    pub entry: JournalEntry,
+}
+
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "expected {}, got {}", self.expected, self.matched.len())?;
+        for m in &self.matched {
+            write!(f, "\n  matched: {m}")?;
+        }
+        if self.near_misses.is_empty() {
+            write!(f, "\n  no near miss")?;
+        }
+        for n in &self.near_misses {
+            write!(f, "\n  near miss: {} ({})", n.entry, n.reason)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for VerifyError {}
 
 impl MockGitlab {
     /// Starts a server with the embedded default scenario (the documented examples: project
@@ -708,7 +1011,8 @@ impl Session {
         format!("{}/-/sessions/{}", self.backend.uri(), self.name)
     }
 
-    /// Back to the scenario as loaded: the session's changes and its journal are forgotten.
+    /// Back to the scenario as loaded: the session's changes, its fault rules and its journal
+    /// are forgotten.
     pub fn reset(&self) {
         backend::reset(&self.backend.app, &self.name);
     }
@@ -759,6 +1063,142 @@ impl Session {
     pub fn verify(&self) {
         if let Err(message) = self.check() {
             panic!("{message}");
+        }
+    }
+
+    /// Adds a fault rule to this session only, as `POST /-/glmock/faults?session=NAME`
+    /// does; returns its id. Its values are checked here (a bad one is an error, and adds
+    /// nothing).
+    ///
+    /// ```
+    /// use glmock::{FaultRule, MockGitlab};
+    ///
+    /// # #[tokio::main] async fn main() -> Result<(), glmock::StartError> {
+    /// let gitlab = MockGitlab::start().await?;
+    /// let session = gitlab.session("flaky");
+    /// let id = session.add_fault(FaultRule::status(503).path("/api/v4/user").times(1)).unwrap();
+    ///
+    /// let get = || async {
+    ///     reqwest::Client::new()
+    ///         .get(format!("{}/api/v4/user", session.uri()))
+    ///         .header("PRIVATE-TOKEN", "glpat-root")
+    ///         .send()
+    ///         .await
+    ///         .unwrap()
+    ///         .status()
+    /// };
+    /// assert_eq!(get().await, 503, "GitLab's front-end 503");
+    /// assert_eq!(get().await, 200, "once only");
+    /// let fault = &session.faults()[0];
+    /// assert_eq!((fault.id.as_str(), fault.fired), (id.as_str(), 1));
+    ///
+    /// session.remove_fault(&id).unwrap();
+    /// assert!(session.faults().is_empty());
+    /// assert!(session.add_fault(FaultRule::status(200)).is_err(), "not a fault status");
+    /// # Ok(()) }
+    /// ```
+    pub fn add_fault(&self, rule: FaultRule) -> Result<String, FaultError> {
+        let mut ids = self.add(vec![rule.spec], false)?;
+        Ok(ids.remove(0))
+    }
+
+    /// Adds several fault rules at once (all checked first: one bad rule adds none); their
+    /// ids, in order.
+    pub fn add_faults(
+        &self,
+        rules: impl IntoIterator<Item = FaultRule>,
+    ) -> Result<Vec<String>, FaultError> {
+        self.add(rules.into_iter().map(|r| r.spec).collect(), true)
+    }
+
+    /// Adds one rule (an object) or a list of rules given as JSON, in the scenario's
+    /// `faults:` format: the body of `POST /-/glmock/faults`. Their ids, in order.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> Result<(), glmock::StartError> {
+    /// let session = glmock::MockGitlab::shared();
+    /// let ids = session
+    ///     .add_fault_json(r#"[{"match": {"method": "DELETE"}, "then": {"status": 500}},
+    ///                         {"id": "slow", "delay": {"fixed_ms": 10}}]"#)
+    ///     .unwrap();
+    /// assert_eq!(ids.len(), 2);
+    /// assert_eq!(ids[1], "slow");
+    /// let err = session.add_fault_json(r#"{"then": {"status": 200}}"#).unwrap_err();
+    /// assert!(err.to_string().starts_with("fault.then"), "{err}");
+    /// session.clear_faults();
+    /// assert!(session.faults().is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub fn add_fault_json(&self, json: &str) -> Result<Vec<String>, FaultError> {
+        let value = serde_json::from_str(json).map_err(|e| {
+            FaultError::Invalid(format!("not JSON (send one rule or a list of rules): {e}"))
+        })?;
+        let (specs, list) = backend::parse_faults(value)?;
+        self.add(specs, list)
+    }
+
+    /// [`add_fault_json`](Self::add_fault_json), as YAML.
+    pub fn add_fault_yaml(&self, yaml: &str) -> Result<Vec<String>, FaultError> {
+        let (specs, list) = backend::parse_faults(backend::yaml_value(yaml)?)?;
+        self.add(specs, list)
+    }
+
+    fn add(&self, specs: Vec<RuleSpec>, list: bool) -> Result<Vec<String>, FaultError> {
+        let added = backend::add_faults(&self.backend.app, &self.name, specs, list)?;
+        Ok(added.into_iter().map(|f| f.id).collect())
+    }
+
+    /// The session's fault rules (the scenario's that apply to it, then those added), with
+    /// their counters.
+    pub fn faults(&self) -> Vec<Fault> {
+        backend::faults(&self.backend.app, &self.name)
+    }
+
+    /// Removes the rule `id` from this session.
+    pub fn remove_fault(&self, id: &str) -> Result<(), FaultError> {
+        if backend::remove_faults(&self.backend.app, &self.name, Some(id)) == 0 {
+            return Err(FaultError::NoSuchFault {
+                session: self.name.clone(),
+                id: id.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Removes every fault rule from this session (the scenario's too, until
+    /// [`reset`](Self::reset)), as `DELETE /-/glmock/faults?session=NAME`.
+    pub fn clear_faults(&self) {
+        backend::remove_faults(&self.backend.app, &self.name, None);
+    }
+
+    /// Checks now how many requests with `method` (any case; `*` for any) on `path` (a glob:
+    /// `*` and `?`; the path under `/api/v4` included, without the session prefix) the
+    /// session received, as `POST /-/glmock/verify` does; on failure, the error lists the
+    /// near misses.
+    ///
+    /// ```
+    /// # #[tokio::main] async fn main() -> Result<(), glmock::StartError> {
+    /// let session = glmock::MockGitlab::shared();
+    /// reqwest::Client::new()
+    ///     .get(format!("{}/api/v4/projects/1/jobs/7", session.uri()))
+    ///     .header("PRIVATE-TOKEN", "glpat-root")
+    ///     .send()
+    ///     .await
+    ///     .unwrap();
+    /// let matched = session.verify_requests("GET", "/api/v4/projects/1/jobs/*").count(1).unwrap();
+    /// assert_eq!(matched[0].status, 200);
+    /// session.verify_requests("POST", "*").at_most(0).unwrap();
+    ///
+    /// let err = session.verify_requests("POST", "/api/v4/projects/1/jobs/7").at_least(1).unwrap_err();
+    /// assert_eq!(err.near_misses[0].reason, "method GET instead of POST");
+    /// assert!(err.to_string().contains("near miss: GET /api/v4/projects/1/jobs/7"), "{err}");
+    /// # Ok(()) }
+    /// ```
+    pub fn verify_requests(&self, method: &str, path: &str) -> Verification<'_> {
+        Verification {
+            session: self,
+            method: method.to_owned(),
+            path: path.to_owned(),
         }
     }
 
@@ -839,8 +1279,12 @@ mod backend {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use super::{ContractMode, GitlabVersion, JobState, JobStatus, JournalEntry, ScenarioError};
-    use crate::journal::Filter;
+    use super::{
+        ContractMode, Fault, FaultError, FaultRule, GitlabVersion, JobState, JobStatus,
+        JournalEntry, NearMiss, ScenarioError, VerifyError,
+    };
+    use crate::faults::spec::RuleSpec;
+    use crate::journal::{Entry, Filter};
     use crate::scenario::{self, Overrides, Source};
     use crate::server::{App, Server, ServerOptions};
     use crate::world::World;
@@ -944,6 +1388,7 @@ mod backend {
 
     pub(super) fn reset(app: &App, session: &str) {
         app.sessions.reset(session);
+        crate::control::faults::reset(&app.sessions, Some(session));
         app.journal.clear(Some(session));
     }
 
@@ -990,20 +1435,105 @@ mod backend {
             ..Filter::default()
         };
         let page = app.journal.list(&filter, usize::MAX, usize::MAX);
-        page.entries
+        page.entries.iter().map(|e| entry(e)).collect()
+    }
+
+    pub(super) fn yaml_value(text: &str) -> Result<serde_json::Value, FaultError> {
+        serde_saphyr::from_str(text)
+            .map_err(|e| FaultError::Invalid(format!("the rule is not YAML: {e}")))
+    }
+
+    pub(super) fn parse_faults(
+        value: serde_json::Value,
+    ) -> Result<(Vec<RuleSpec>, bool), FaultError> {
+        crate::control::faults::parse_value(value).map_err(FaultError::Invalid)
+    }
+
+    fn fault(l: crate::faults::Listed) -> Fault {
+        Fault {
+            id: l.spec.id.clone().unwrap_or_default(),
+            rule: FaultRule { spec: l.spec },
+            seen: l.seen,
+            fired: l.fired,
+        }
+    }
+
+    pub(super) fn add_faults(
+        app: &App,
+        session: &str,
+        specs: Vec<RuleSpec>,
+        list: bool,
+    ) -> Result<Vec<Fault>, FaultError> {
+        if let Some(i) = specs.iter().position(|s| s.matches.session.is_some()) {
+            let at = if list {
+                format!("faults[{i}]")
+            } else {
+                "fault".into()
+            };
+            return Err(FaultError::Invalid(format!(
+                "{at}.match.session: a rule added to a session belongs to it already"
+            )));
+        }
+        crate::control::faults::add(&app.sessions, session, specs, list)
+            .map(|added| added.into_iter().map(fault).collect())
+            .map_err(FaultError::Invalid)
+    }
+
+    pub(super) fn faults(app: &App, session: &str) -> Vec<Fault> {
+        crate::control::faults::list(&app.sessions, session)
             .into_iter()
-            .map(|e| JournalEntry {
-                seq: e.seq,
-                method: e.method.to_string(),
-                path: e.path.clone(),
-                query: e.query.clone(),
-                status: e.status,
-                violations: e
-                    .violations
-                    .iter()
-                    .map(|v| format!("{} {}: {}", v.shape, v.path, v.message))
-                    .collect(),
-            })
+            .map(fault)
             .collect()
+    }
+
+    pub(super) fn remove_faults(app: &App, session: &str, id: Option<&str>) -> usize {
+        crate::control::faults::remove(&app.sessions, session, id)
+    }
+
+    pub(super) fn verify(
+        app: &App,
+        session: &str,
+        method: &str,
+        path: &str,
+        min: usize,
+        max: Option<usize>,
+    ) -> Result<Vec<JournalEntry>, VerifyError> {
+        let filter = Filter {
+            session: Some(session.to_owned()),
+            method: (method != "*").then(|| method.to_ascii_uppercase()),
+            path: Some(path.to_owned()),
+            ..Filter::default()
+        };
+        let outcome = crate::control::verify::check(&app.journal, &filter, min, max);
+        let matched = outcome.entries.iter().map(|e| entry(e)).collect();
+        match outcome.near_misses {
+            None => Ok(matched),
+            Some(near) => Err(VerifyError {
+                expected: outcome.expected,
+                matched,
+                near_misses: near
+                    .into_iter()
+                    .map(|(reason, e)| NearMiss {
+                        reason,
+                        entry: entry(&e),
+                    })
+                    .collect(),
+            }),
+        }
+    }
+
+    fn entry(e: &Entry) -> JournalEntry {
+        JournalEntry {
+            seq: e.seq,
+            method: e.method.to_string(),
+            path: e.path.clone(),
+            query: e.query.clone(),
+            status: e.status,
+            violations: e
+                .violations
+                .iter()
+                .map(|v| format!("{} {}: {}", v.shape, v.path, v.message))
+                .collect(),
+        }
     }
 }

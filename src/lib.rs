@@ -71,8 +71,9 @@ pub(crate) mod world;
 mod harness;
 
 pub use harness::{
-    ContractMode, Expectation, GitlabVersion, HarnessError, JobState, JobStatus, JournalEntry,
-    MockGitlab, MockGitlabBuilder, ScenarioError, Session, StartError,
+    ContractMode, Expectation, Fault, FaultError, FaultRule, GitlabVersion, HarnessError, JobState,
+    JobStatus, JournalEntry, MockGitlab, MockGitlabBuilder, NearMiss, ScenarioError, Session,
+    StartError, Verification, VerifyError,
 };
 
 /// The implementation's modules, for glmock's own binary, integration tests and benchmarks.

@@ -43,6 +43,12 @@ pub fn reset(sessions: &Sessions, name: Option<&str>) {
 fn parse(body: &[u8]) -> Result<(Vec<RuleSpec>, bool), String> {
     let value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| format!("the body is not JSON (send one rule or a list of rules): {e}"))?;
+    parse_value(value)
+}
+
+/// Reads one rule (an object) or a list of rules from parsed JSON (or YAML); `true` when a
+/// list. A rule may not name its session: the caller chooses it.
+pub fn parse_value(value: serde_json::Value) -> Result<(Vec<RuleSpec>, bool), String> {
     let (items, list) = match value {
         serde_json::Value::Array(items) => (items, true),
         one @ serde_json::Value::Object(_) => (vec![one], false),
@@ -69,6 +75,44 @@ fn parse(body: &[u8]) -> Result<(Vec<RuleSpec>, bool), String> {
     Ok((specs, list))
 }
 
+/// Adds rules to session `name` (all checked first: one bad rule adds none), as `POST
+/// /faults` does; the error names the rule (`faults[1].` in a list, `fault.` alone).
+pub fn add(
+    sessions: &Sessions,
+    name: &str,
+    specs: Vec<RuleSpec>,
+    list: bool,
+) -> Result<Vec<Listed>, String> {
+    let faults = sessions.base().instance.faults.clone();
+    let now = sessions.snapshot(name).now();
+    match faults.session(name, || now).add(specs, now) {
+        Ok(added) => {
+            faults.activate();
+            Ok(added)
+        }
+        Err((i, e)) if list => Err(format!("faults[{i}].{e}")),
+        Err((_, e)) => Err(format!("fault.{e}")),
+    }
+}
+
+/// The rules of session `name`, with their counters.
+pub fn list(sessions: &Sessions, name: &str) -> Vec<Listed> {
+    faults_of(sessions, name).list()
+}
+
+/// Removes one rule of session `name` (`Some(id)`) or all; how many went.
+pub fn remove(sessions: &Sessions, name: &str, id: Option<&str>) -> usize {
+    faults_of(sessions, name).remove(id)
+}
+
+fn faults_of(sessions: &Sessions, name: &str) -> std::sync::Arc<crate::faults::SessionFaults> {
+    sessions
+        .base()
+        .instance
+        .faults
+        .session(name, || sessions.snapshot(name).now())
+}
+
 /// The control route: `/faults` and `/faults/ID` in the session the request names.
 pub fn route(ctx: &super::Ctx) -> Result<Response, super::ControlError> {
     Ok(handle(&ctx.app.sessions, ctx.req, ctx.session.clone()))
@@ -86,20 +130,15 @@ pub fn handle(sessions: &Sessions, req: &ControlRequest, session: Option<String>
                 Ok(s) => s,
                 Err(e) => return bad(StatusCode::BAD_REQUEST, e),
             };
-            let now = sessions.snapshot(&name).now();
-            match state().add(specs, now) {
-                Ok(added) => {
-                    faults.activate();
-                    json(
-                        StatusCode::CREATED,
-                        &Rules {
-                            session: &name,
-                            faults: added,
-                        },
-                    )
-                }
-                Err((i, e)) if list => bad(StatusCode::BAD_REQUEST, format!("faults[{i}].{e}")),
-                Err((_, e)) => bad(StatusCode::BAD_REQUEST, format!("fault.{e}")),
+            match add(sessions, &name, specs, list) {
+                Ok(added) => json(
+                    StatusCode::CREATED,
+                    &Rules {
+                        session: &name,
+                        faults: added,
+                    },
+                ),
+                Err(e) => bad(StatusCode::BAD_REQUEST, e),
             }
         }
         "" | "/" if m == Method::GET || m == Method::HEAD => json(

@@ -12,9 +12,9 @@ mod guard;
 mod journal;
 mod routes;
 mod scenario;
-mod verify;
+pub mod verify;
 
-mod faults;
+pub mod faults;
 
 use bytes::Bytes;
 use hyper::{HeaderMap, Method, StatusCode};

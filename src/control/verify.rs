@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::{ControlError, Ctx, json};
 use crate::api::Response;
-use crate::journal::{Entry, Filter, StatusFilter, glob};
+use crate::journal::{Entry, Filter, Journal, StatusFilter, glob};
 
 /// Matching entries returned at most (the count is exact).
 const MAX_SHOWN: usize = 100;
@@ -100,38 +100,87 @@ pub fn verify(ctx: &Ctx) -> Result<Response, ControlError> {
         status: ctx.parsed::<StatusFilter>("status", "an HTTP status code or a class like 4xx")?,
         ..Filter::default()
     };
-    let matches = ctx.app.journal.matching(&filter);
-    let described = describe(&filter);
-    let expected = format!("{} request(s) {described}", count.describe());
-    let shown: Vec<&Entry> = matches.iter().take(MAX_SHOWN).map(Arc::as_ref).collect();
-    if count.holds(matches.len()) {
+    let outcome = check(&ctx.app.journal, &filter, count.at_least, count.at_most);
+    let shown: Vec<&Entry> = outcome
+        .entries
+        .iter()
+        .take(MAX_SHOWN)
+        .map(Arc::as_ref)
+        .collect();
+    let Some(near) = &outcome.near_misses else {
         return Ok(json(
             StatusCode::OK,
             &Verified {
-                matched: matches.len(),
-                expected,
+                matched: outcome.entries.len(),
+                expected: outcome.expected.clone(),
                 entries: shown,
             },
         ));
-    }
-    let everything = ctx.app.journal.matching(&Filter::default());
-    let near = near_misses(&filter, &everything);
+    };
     Ok(json(
         StatusCode::EXPECTATION_FAILED,
         &Failed {
-            error: format!("expected {expected}, got {}", matches.len()),
-            matched: matches.len(),
-            expected,
+            error: outcome.error(),
+            matched: outcome.entries.len(),
+            expected: outcome.expected.clone(),
             entries: shown,
             near_misses: near
                 .iter()
-                .map(|(_, reason, e)| NearMiss {
+                .map(|(reason, e)| NearMiss {
                     reason: reason.clone(),
                     entry: e,
                 })
                 .collect(),
         },
     ))
+}
+
+/// What a verification found.
+pub struct Outcome {
+    /// `"exactly 1 request(s) matching POST /api/v4/… in session s"`.
+    pub expected: String,
+    /// Every matching entry, oldest first.
+    pub entries: Vec<Arc<Entry>>,
+    /// `None` when the count holds; else the closest entries that did not match, closest
+    /// first, each with why.
+    pub near_misses: Option<Vec<(String, Arc<Entry>)>>,
+}
+
+impl Outcome {
+    /// `"expected …, got N"`.
+    pub fn error(&self) -> String {
+        format!("expected {}, got {}", self.expected, self.entries.len())
+    }
+}
+
+/// Counts the entries `filter` matches against `at_least..=at_most`, with near misses when
+/// the count does not hold: `POST /verify`'s logic.
+pub fn check(
+    journal: &Journal,
+    filter: &Filter,
+    at_least: usize,
+    at_most: Option<usize>,
+) -> Outcome {
+    let count = Count { at_least, at_most };
+    let matches = journal.matching(filter);
+    let expected = format!("{} request(s) {}", count.describe(), describe(filter));
+    if count.holds(matches.len()) {
+        return Outcome {
+            expected,
+            entries: matches,
+            near_misses: None,
+        };
+    }
+    let everything = journal.matching(&Filter::default());
+    let near = near_misses(filter, &everything)
+        .into_iter()
+        .map(|(_, reason, e)| (reason, e.clone()))
+        .collect();
+    Outcome {
+        expected,
+        entries: matches,
+        near_misses: Some(near),
+    }
 }
 
 fn describe(f: &Filter) -> String {
@@ -157,7 +206,7 @@ fn describe(f: &Filter) -> String {
 }
 
 /// Entries that fail exactly one way, closest first.
-fn near_misses<'a>(f: &Filter, all: &'a [Arc<Entry>]) -> Vec<(usize, String, &'a Entry)> {
+fn near_misses<'a>(f: &Filter, all: &'a [Arc<Entry>]) -> Vec<(usize, String, &'a Arc<Entry>)> {
     let path_ok = |e: &Entry| {
         f.path.as_ref().is_none_or(|p| glob(p, &e.path))
             && f.route.as_ref().is_none_or(|r| Some(r.as_str()) == e.route)
@@ -169,9 +218,9 @@ fn near_misses<'a>(f: &Filter, all: &'a [Arc<Entry>]) -> Vec<(usize, String, &'a
     };
     let session_ok = |e: &Entry| f.session.as_ref().is_none_or(|s| *s == e.session);
     let target = f.path.as_deref().or(f.route.as_deref()).unwrap_or("");
-    let mut out: Vec<(usize, String, &Entry)> = Vec::new();
+    let mut out: Vec<(usize, String, &Arc<Entry>)> = Vec::new();
     // Newest first: the latest attempts are the likeliest culprits.
-    for e in all.iter().rev().take(10_000).map(Arc::as_ref) {
+    for e in all.iter().rev().take(10_000) {
         let (p, m, s) = (path_ok(e), method_ok(e), session_ok(e));
         if p && m && s {
             continue; // a match (it failed on the count or the status)

@@ -5,7 +5,9 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
-use glmock::{ContractMode, HarnessError, JobStatus, MockGitlab, StartError};
+use glmock::{
+    ContractMode, FaultError, FaultRule, HarnessError, JobStatus, MockGitlab, StartError,
+};
 use serde_json::Value;
 
 use crate::support::fixture;
@@ -625,4 +627,182 @@ async fn shared_gives_a_fresh_session_of_one_server() {
     drop(a);
     let (status, _, _) = get(&uri, &format!("/projects/1/jobs/{new_id}"), "glpat-root").await;
     assert_eq!(status, 404, "the retried job went with the session");
+}
+
+#[tokio::test]
+async fn add_fault_reaches_real_requests_of_its_session_only() {
+    let gitlab = MockGitlab::start().await.unwrap();
+    let flaky = gitlab.session("flaky");
+    let calm = gitlab.session("calm");
+    let id = flaky
+        .add_fault(
+            FaultRule::status(503)
+                .id("user-down")
+                .method("GET")
+                .path("/api/v4/user")
+                .times(1),
+        )
+        .unwrap();
+    assert_eq!(id, "user-down");
+
+    let (status, headers, body) = get(&calm.uri(), "/user", "glpat-root").await;
+    assert_eq!(status, 200, "another session is untouched: {body}");
+    let (status, headers_503, body) = get(&flaky.uri(), "/user", "glpat-root").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        headers_503["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"),
+        "GitLab's front-end HTML, not {:?} ({headers:?})",
+        headers_503["content-type"]
+    );
+    assert_eq!(
+        get(&flaky.uri(), "/user", "glpat-root").await.0,
+        200,
+        "times: 1"
+    );
+
+    let faults = flaky.faults();
+    assert_eq!(faults.len(), 1);
+    assert_eq!((faults[0].id.as_str(), faults[0].fired), ("user-down", 1));
+    assert_eq!(
+        faults[0].rule,
+        FaultRule::status(503)
+            .id("user-down")
+            .method("GET")
+            .path("/api/v4/user")
+            .times(1)
+    );
+    assert!(calm.faults().is_empty());
+
+    flaky.remove_fault("user-down").unwrap();
+    assert!(flaky.faults().is_empty());
+    assert_eq!(
+        flaky.remove_fault("user-down"),
+        Err(FaultError::NoSuchFault {
+            session: "flaky".into(),
+            id: "user-down".into()
+        })
+    );
+}
+
+#[tokio::test]
+async fn add_faults_from_json_and_yaml_and_clear_them() {
+    let session = MockGitlab::shared();
+    let ids = session
+        .add_fault_json(r#"{"id": "boom", "match": {"path": "/api/v4/projects/1/jobs/7"}, "then": {"status": 500}}"#)
+        .unwrap();
+    assert_eq!(ids, ["boom"]);
+    let (status, _, body) = get(&session.uri(), "/projects/1/jobs/7", "glpat-root").await;
+    assert_eq!(status, 500, "{body}");
+    assert_eq!(json(&body)["message"], "500 Internal Server Error");
+
+    let more = session
+        .add_fault_yaml("- {match: {method: DELETE}, then: {status: 502}}\n- {id: late, delay: {fixed_ms: 1}}\n")
+        .unwrap();
+    assert_eq!(more.len(), 2);
+    assert_eq!(more[1], "late");
+    assert_eq!(session.faults().len(), 3);
+    let typed = session
+        .add_faults([
+            FaultRule::reset_connection().path("/nowhere"),
+            FaultRule::throttle().path("/nowhere"),
+        ])
+        .unwrap();
+    assert_eq!(typed.len(), 2);
+    assert_eq!(session.faults().len(), 5);
+
+    let bad = session.add_fault_json(r#"[{"then": {"status": 503}}, {"then": {"status": 200}}]"#);
+    assert!(
+        matches!(&bad, Err(FaultError::Invalid(m)) if m.starts_with("faults[1].")),
+        "{bad:?}"
+    );
+    assert_eq!(session.faults().len(), 5, "one bad rule adds none");
+    assert!(session.add_fault_json("{").is_err());
+    assert!(
+        session
+            .add_fault_json(r#"{"match": {"session": "x"}}"#)
+            .is_err()
+    );
+
+    session.clear_faults();
+    assert!(session.faults().is_empty());
+    let (status, _, _) = get(&session.uri(), "/projects/1/jobs/7", "glpat-root").await;
+    assert_eq!(status, 200, "cleared");
+}
+
+#[tokio::test]
+async fn reset_forgets_the_sessions_faults() {
+    let session = MockGitlab::shared();
+    session.add_fault(FaultRule::status(500)).unwrap();
+    session.reset();
+    assert!(session.faults().is_empty());
+    assert_eq!(get(&session.uri(), "/user", "glpat-root").await.0, 200);
+}
+
+#[tokio::test]
+async fn verify_requests_counts_and_lists_near_misses() {
+    let gitlab = MockGitlab::start().await.unwrap();
+    let session = gitlab.session("checked");
+    let other = gitlab.session("other");
+    assert_eq!(
+        post(&session.uri(), "/projects/1/jobs/7/retry", "glpat-root")
+            .await
+            .0,
+        201
+    );
+    assert_eq!(
+        get(&session.uri(), "/projects/1/jobs/8", "glpat-root")
+            .await
+            .0,
+        200
+    );
+    // Job 8 is not retryable (403): journaled all the same, in another session.
+    post(&other.uri(), "/projects/1/jobs/8/retry", "glpat-root").await;
+
+    let matched = session
+        .verify_requests("post", "/api/v4/projects/1/jobs/7/retry")
+        .count(1)
+        .unwrap();
+    assert_eq!(matched.len(), 1);
+    assert_eq!(matched[0].status, 201);
+    session
+        .verify_requests("*", "/api/v4/projects/1/jobs/*")
+        .at_least(2)
+        .unwrap();
+    session.verify_requests("DELETE", "*").at_most(0).unwrap();
+    session.verify_requests("GET", "*").between(1, 1).unwrap();
+
+    let err = session
+        .verify_requests("POST", "/api/v4/projects/1/jobs/8/retry")
+        .count(1)
+        .unwrap_err();
+    assert!(err.matched.is_empty());
+    let reasons: Vec<&str> = err.near_misses.iter().map(|n| n.reason.as_str()).collect();
+    assert!(
+        reasons.iter().any(|r| r.contains("in session \"other\"")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("1 edit(s)")),
+        "the retry of job 7 is one edit away: {reasons:?}"
+    );
+    let text = err.to_string();
+    assert!(text.starts_with("expected exactly 1 request(s) matching POST /api/v4/projects/1/jobs/8/retry in session checked, got 0"), "{text}");
+    assert!(
+        text.contains("near miss: POST /api/v4/projects/1/jobs/7/retry → 201"),
+        "{text}"
+    );
+
+    let err = session
+        .verify_requests("GET", "/api/v4/projects/1/jobs/8")
+        .count(2)
+        .unwrap_err();
+    assert_eq!(err.matched.len(), 1, "too few: {err}");
+    let err = session
+        .verify_requests("GET", "/api/v4/projects/1/jobs/8")
+        .at_most(0)
+        .unwrap_err();
+    assert_eq!(err.matched.len(), 1, "too many: {err}");
 }
