@@ -14,11 +14,14 @@ WORKDIR /build
 #    else. The binary is linked statically (glibc's crt-static), so it needs no libraries
 #    at run time; the target is named so that build scripts and proc macros stay dynamic.
 COPY Cargo.toml Cargo.lock ./
+#    Every target Cargo.toml names must exist for the manifest to parse: the test and the
+#    example get placeholders too (they stay; only the binary is built).
 RUN set -eu; \
-    mkdir -p src tests/it; \
+    mkdir -p src tests/it examples; \
     echo 'fn main() {}' > src/main.rs; \
     : > src/lib.rs; \
     : > tests/it/main.rs; \
+    echo 'fn main() {}' > examples/bare_hyper.rs; \
     target="$(rustc -vV | sed -n 's/^host: //p')"; \
     echo "$target" > /build/target-triple; \
     RUSTFLAGS="-C target-feature=+crt-static" \
