@@ -46,17 +46,30 @@ impl Default for JournalOptions {
 }
 
 /// A body as journaled: its first bytes and its full length.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Captured {
-    parts: Vec<Bytes>,
+    /// The body's pieces (possibly more than is kept: a shared page is not cut).
+    parts: Arc<[Bytes]>,
+    /// Bytes of `parts` kept (the first ones).
+    kept: usize,
     /// The body's whole length.
     pub len: usize,
+}
+
+impl Default for Captured {
+    fn default() -> Self {
+        Captured {
+            parts: Arc::from(Vec::new()),
+            kept: 0,
+            len: 0,
+        }
+    }
 }
 
 impl Captured {
     /// The first `cap` bytes of a body in pieces, without copying them.
     pub fn of(parts: &[Bytes], cap: usize) -> Captured {
-        let len = parts.iter().map(Bytes::len).sum();
+        let len: usize = parts.iter().map(Bytes::len).sum();
         let mut kept = Vec::new();
         let mut room = cap;
         for p in parts {
@@ -67,7 +80,26 @@ impl Captured {
             kept.push(p.slice(..n));
             room -= n;
         }
-        Captured { parts: kept, len }
+        Captured {
+            parts: kept.into(),
+            kept: len.min(cap),
+            len,
+        }
+    }
+
+    /// The first `cap` bytes of a body whose pieces are already shared: one reference
+    /// count, no per-piece clone. A body much longer than `cap` is cut as `of` cuts it, so
+    /// the journal does not keep a large page alive for its first bytes.
+    pub fn shared(parts: &Arc<[Bytes]>, cap: usize) -> Captured {
+        let len: usize = parts.iter().map(Bytes::len).sum();
+        if len > cap.saturating_mul(4) {
+            return Captured::of(parts, cap);
+        }
+        Captured {
+            parts: parts.clone(),
+            kept: len.min(cap),
+            len,
+        }
     }
 
     /// Like `of`, but copies a truncated piece, so a short prefix does not keep a large
@@ -77,22 +109,44 @@ impl Captured {
             return Captured::of(std::slice::from_ref(body), cap);
         }
         Captured {
-            parts: vec![Bytes::copy_from_slice(&body[..cap])],
+            parts: Arc::from(vec![Bytes::copy_from_slice(&body[..cap])]),
+            kept: cap,
             len: body.len(),
         }
     }
 
     fn kept(&self) -> usize {
-        self.parts.iter().map(Bytes::len).sum()
+        self.kept
+    }
+
+    /// The kept pieces (the last one cut to what is kept).
+    fn pieces(&self) -> impl Iterator<Item = &[u8]> {
+        let mut room = self.kept;
+        self.parts.iter().map_while(move |p| {
+            if room == 0 {
+                return None;
+            }
+            let n = p.len().min(room);
+            room -= n;
+            Some(&p[..n])
+        })
     }
 
     fn text(&self) -> Option<Cow<'_, str>> {
         if self.len == 0 {
             return None;
         }
-        Some(match self.parts.as_slice() {
-            [one] => String::from_utf8_lossy(one),
-            many => Cow::Owned(String::from_utf8_lossy(&many.concat()).into_owned()),
+        let mut pieces = self.pieces().filter(|p| !p.is_empty());
+        let first = pieces.next().unwrap_or(&[]);
+        Some(match pieces.next() {
+            None => String::from_utf8_lossy(first),
+            Some(second) => {
+                let mut all = Vec::with_capacity(self.kept);
+                all.extend_from_slice(first);
+                all.extend_from_slice(second);
+                pieces.for_each(|p| all.extend_from_slice(p));
+                Cow::Owned(String::from_utf8_lossy(&all).into_owned())
+            }
         })
     }
 }
@@ -134,9 +188,20 @@ impl Entry {
         if let Cow::Owned(q) = mask::query(&self.query, &mut secrets) {
             self.query = q;
         }
-        if !self.request_body.parts.is_empty() {
-            let parts = std::mem::take(&mut self.request_body.parts);
-            self.request_body.parts = parts.iter().map(|p| mask::body(p, &mut secrets)).collect();
+        if self.request_body.kept > 0 {
+            let mut room = self.request_body.kept;
+            let mut masked: Vec<Bytes> = Vec::new();
+            for p in self.request_body.parts.iter() {
+                if room == 0 {
+                    break;
+                }
+                let n = p.len().min(room);
+                room -= n;
+                masked.push(mask::body(&p.slice(..n), &mut secrets));
+            }
+            let kept = masked.iter().map(Bytes::len).sum();
+            self.request_body.parts = masked.into();
+            self.request_body.kept = kept;
         }
         if let Cow::Owned(q) = mask::text(&self.query, &secrets) {
             self.query = q;

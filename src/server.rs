@@ -526,7 +526,7 @@ async fn serve(
         let response_body = match &resp.body {
             _ if cap == 0 => Captured::default(),
             Body::Json(b) => Captured::of(std::slice::from_ref(b), cap),
-            Body::JsonParts(parts) => Captured::of(parts, cap),
+            Body::JsonParts(parts) => Captured::shared(parts, cap),
             Body::Text(b) => Captured::copied_if_cut(b, cap),
             Body::Empty => Captured::default(),
         };
@@ -680,7 +680,7 @@ impl bytes::Buf for Parts {
 fn to_hyper(resp: Response, head: bool) -> hyper::Response<Reply> {
     let (content_type, body) = match resp.body {
         Body::Json(b) => (Some("application/json"), Parts::new([b])),
-        Body::JsonParts(parts) => (Some("application/json"), Parts::new(parts)),
+        Body::JsonParts(parts) => (Some("application/json"), Parts::new(parts.iter().cloned())),
         Body::Text(b) => (Some("text/plain"), Parts::new([b])),
         Body::Empty => (None, Parts::new([])),
     };

@@ -80,8 +80,8 @@ impl Request {
 pub enum Body {
     Json(Bytes),
     /// JSON in pieces that are sent as they are (a page of cached entities is not copied
-    /// into one buffer).
-    JsonParts(Vec<Bytes>),
+    /// into one buffer). Shared: the journal keeps the page with one reference count.
+    JsonParts(std::sync::Arc<[Bytes]>),
     Text(Bytes),
     Empty,
 }

@@ -83,7 +83,7 @@ fn count_builds(state: &ProjectState, scope: Option<&[Status]>) -> usize {
 /// A 200 page of jobs, with the contract check of its cached entities.
 fn job_page<'a>(world: &World, jobs: impl IntoIterator<Item = &'a Job>) -> Response {
     let (parts, violations) = render::job_list(world, "job_list", jobs);
-    Response::new(StatusCode::OK, Body::JsonParts(parts)).checked("job_list", violations)
+    Response::new(StatusCode::OK, Body::JsonParts(parts.into())).checked("job_list", violations)
 }
 
 fn render_ids(world: &World, state: &ProjectState, ids: impl IntoIterator<Item = u64>) -> Response {
@@ -228,7 +228,7 @@ fn respond_pipeline_list(
     ];
     let link = pagination::link_params(ctx.req, &path, defaults);
     pagination::offset_headers(
-        Response::new(StatusCode::OK, Body::JsonParts(parts)).checked(shape, violations),
+        Response::new(StatusCode::OK, Body::JsonParts(parts.into())).checked(shape, violations),
         ctx.req,
         link,
         page,
@@ -418,7 +418,7 @@ fn mutation_error(e: MutationError) -> ApiError {
 fn single_job(world: &World, job: &Job, status: StatusCode) -> Response {
     let (parts, violations) = render::job_parts(world, job);
     let shape = if job.is_bridge() { "bridge" } else { "job" };
-    Response::new(status, Body::JsonParts(parts)).checked(shape, violations.to_vec())
+    Response::new(status, Body::JsonParts(parts.into())).checked(shape, violations.to_vec())
 }
 
 /// Runs a change on the caller's session and renders the job it returns, under the lock.

@@ -173,8 +173,8 @@ pub fn list(ctx: &Ctx) -> Result<Response, ApiError> {
         total = n;
     }
     let (parts, violations) = render::pipeline_page(world, meta, shown);
-    let resp =
-        Response::new(StatusCode::OK, Body::JsonParts(parts)).checked("pipeline_list", violations);
+    let resp = Response::new(StatusCode::OK, Body::JsonParts(parts.into()))
+        .checked("pipeline_list", violations);
     let path = [("id", ctx.route.get("id").to_owned())];
     let defaults = [("order_by", f.order_by.clone()), ("sort", f.sort.clone())];
     let link = pagination::link_params(ctx.req, &path, &defaults);
