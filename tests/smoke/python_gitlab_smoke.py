@@ -558,7 +558,7 @@ def pipeline_steps(url: str, gl: gitlab.Gitlab, project: Any) -> None:
 
     def advance(seconds: float) -> str:
         """Moves the session's clock (glmock's control API); returns the new `now`."""
-        r = requests.post(f"{url}/-/glmock/clock/advance",
+        r = requests.post(f"{session_root(url)}/-/glmock/clock/advance",
                           params={"seconds": seconds, "session": session}, timeout=10)
         r.raise_for_status()
         return r.json()["now"]
@@ -783,7 +783,7 @@ def pipeline_steps(url: str, gl: gitlab.Gitlab, project: Any) -> None:
         assert "name" not in p.attributes, "no name key in the create answer"
         assert "variables" not in p.attributes, "no variables key in the create answer"
         # python-gitlab does not expose the status code: glmock's journal has it.
-        j = requests.get(f"{url}/-/glmock/journal",
+        j = requests.get(f"{session_root(url)}/-/glmock/journal",
                          params={"session": session, "method": "POST"}, timeout=10).json()
         creates = [e for e in j["entries"] if e["path"].endswith(f"/{PROJECT_ID}/pipeline")]
         eq(creates[-1]["status"], 201, "status code of POST /projects/10/pipeline")
@@ -945,7 +945,7 @@ def pipeline_steps(url: str, gl: gitlab.Gitlab, project: Any) -> None:
                lambda: gb.projects.get(PROJECT_ID, lazy=True).pipelines.delete(101),
                "403 Forbidden")
         pp.pipelines.get(101).delete()
-        j = requests.get(f"{url}/-/glmock/journal",
+        j = requests.get(f"{session_root(url)}/-/glmock/journal",
                          params={"session": session, "method": "DELETE"}, timeout=10).json()
         eq([e["status"] for e in j["entries"]], [403, 204], "DELETE status codes")
         e = raises(glexc.GitlabGetError, 404, lambda: pp.pipelines.get(101), "404 Not found")
