@@ -431,9 +431,11 @@ async fn serve(
 
     let session = session_name.unwrap_or_else(|| session::DEFAULT.to_owned());
     // A session's first request may choose the GitLab version it emulates.
+    let mut versioned_here = false;
     if let Some(v) = header(&req, "x-glmock-gitlab-version")
         && !app.sessions.exists(&session)
     {
+        versioned_here = true;
         let created = control::parse_version(v)
             .map_err(control::ControlError::bad_request)
             .and_then(|v| control::create_versioned(app, &session, v));
@@ -515,6 +517,12 @@ async fn serve(
         resp.headers
             .push(("X-Glmock-Unimplemented", "true".to_owned()));
         tracing::warn!(method = %method, path = %path, route, session = %session, "glmock does not implement this GitLab endpoint; answered 404 with X-Glmock-Unimplemented");
+    }
+    // A request that fails authentication leaves no session behind, even one its version
+    // header created.
+    if versioned_here && resp.status == StatusCode::UNAUTHORIZED {
+        app.sessions.reset(&session);
+        app.scenario.forget_session_version(&session);
     }
     let latency_us = started.elapsed().as_micros() as u64;
     if app.options.access_log {

@@ -248,6 +248,11 @@ impl ScenarioStore {
             .insert(name.to_owned(), version);
     }
 
+    /// Forgets the version a session was created with.
+    pub fn forget_session_version(&self, name: &str) {
+        self.lock().session_versions.remove(name);
+    }
+
     /// The version a session was created with, if it was.
     pub fn session_version(&self, name: &str) -> Option<Version> {
         self.lock().session_versions.get(name).copied()

@@ -353,3 +353,29 @@ async fn sessions_emulate_their_own_gitlab_version_side_by_side() {
         .await;
     assert_eq!(r.status, 400, "{}", r.text);
 }
+
+#[tokio::test]
+async fn a_version_header_on_a_request_that_fails_authentication_leaves_no_session() {
+    let s = TestServer::default_scenario().await;
+    let r = s
+        .raw(
+            s.client
+                .get(s.session_url("intruder", "/projects/1/jobs/7"))
+                .header("PRIVATE-TOKEN", "glpat-wrong")
+                .header("X-Glmock-Gitlab-Version", "16.11"),
+        )
+        .await;
+    assert_eq!(r.status, 401, "{}", r.text);
+    let sessions = s
+        .raw(s.client.get(format!("{}/-/glmock/sessions", s.url)))
+        .await
+        .json();
+    assert!(
+        !sessions["sessions"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .any(|n| n == "intruder"),
+        "{sessions}"
+    );
+}
