@@ -1,4 +1,4 @@
-//! Who is calling, and what they may do (docs/gitlab-behaviour.md §1.2–§1.4).
+//! Who is calling, and what they may do (docs/gitlab-notes.md §1.2–§1.4).
 //!
 //! Tokens: `PRIVATE-TOKEN` / `private_token`, `Authorization: Bearer`, and CI job tokens
 //! (`JOB-TOKEN` / `job_token` / Bearer) — the latter only on routes GitLab marks

@@ -1,5 +1,5 @@
 //! The one place API errors become statuses and GitLab-shaped bodies
-//! (docs/gitlab-behaviour.md §1.1).
+//! (docs/gitlab-notes.md §1.1).
 //! GitLab has two shapes: `{"message": …}` from its own helpers and `{"error": …}` from
 //! Grape (validation, unknown routes, wrong methods).
 

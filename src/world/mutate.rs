@@ -1,4 +1,4 @@
-//! State changes, exactly as GitLab's services make them (docs/status-machine.md §2–§3).
+//! State changes, exactly as GitLab's services make them (docs/job-states.md §2–§3).
 //! Permission checks are the API's job; these methods only know the state machine.
 
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! Pipeline-level changes (docs/status-machine.md §3): create from the CI definition, retry,
+//! Pipeline-level changes (docs/job-states.md §3): create from the CI definition, retry,
 //! cancel (cascading to child pipelines), delete.
 
 use std::sync::Arc;

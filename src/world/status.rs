@@ -1,5 +1,5 @@
 //! Job and pipeline statuses, their groups, and GitLab's composite-status rules
-//! (`lib/gitlab/ci/status/composite.rb`, see docs/status-machine.md §5).
+//! (`lib/gitlab/ci/status/composite.rb`, see docs/job-states.md §5).
 
 use std::fmt;
 
@@ -87,7 +87,7 @@ impl Status {
         self.has_started() || matches!(self, Status::Pending)
     }
 
-    /// ACTIVE: waiting for or on a runner (status-machine §1).
+    /// ACTIVE: waiting for or on a runner (docs/job-states.md §1).
     pub fn is_active(self) -> bool {
         matches!(
             self,
@@ -99,7 +99,7 @@ impl Status {
         )
     }
 
-    /// States the `cancel` event leaves (status-machine §2: CANCELABLE + manual).
+    /// States the `cancel` event leaves (docs/job-states.md §2: CANCELABLE + manual).
     pub fn is_cancelable(self) -> bool {
         matches!(
             self,

@@ -1,5 +1,5 @@
 //! Authentication, permissions and GitLab's exact error behaviour
-//! (docs/gitlab-behaviour.md §1, §2).
+//! (docs/gitlab-notes.md §1, §2).
 //!
 //! Every test starts its own server on the default scenario (or an inline one) and checks
 //! the exact status, the exact JSON body, the content type and, where relevant, headers.

@@ -1,4 +1,4 @@
-//! The Pipelines API through HTTP (docs/gitlab-behaviour.md §3, docs/status-machine.md
+//! The Pipelines API through HTTP (docs/gitlab-notes.md §3, docs/job-states.md
 //! §3–§5): listing with every filter, order and pagination, single / latest pipelines,
 //! variables, test reports, create, retry, cancel, delete, the composite status after
 //! actions, and sessions.
@@ -1387,7 +1387,7 @@ async fn create_runs_the_ci_definition() {
 
 /// GitLab only processes a stage once the previous stages are complete: a `when: manual`
 /// job of a later stage stays `created` until then (it is `actionize`d from created when
-/// its stage is reached, docs/status-machine.md §2).
+/// its stage is reached, docs/job-states.md §2).
 #[tokio::test]
 async fn create_keeps_later_stage_manual_jobs_created() {
     let s = TestServer::with_yaml(ACTIONS).await;
@@ -1762,7 +1762,7 @@ async fn cancel_cascades_to_child_pipelines() {
 }
 
 /// CancelPipelineService cancels the pipeline's CANCELABLE jobs, which do not include
-/// `manual` (docs/status-machine.md §1 and §3): a manual job keeps waiting for its play button.
+/// `manual` (docs/job-states.md §1 and §3): a manual job keeps waiting for its play button.
 #[tokio::test]
 async fn cancel_leaves_manual_jobs_alone() {
     let s = TestServer::with_yaml(ACTIONS).await;

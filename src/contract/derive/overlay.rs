@@ -1,6 +1,6 @@
 //! The overlay (`schemas/overlay.json`): the documented value lists, the values the docs show
 //! but GitLab never returns, and the corrections applied after inference where the docs are
-//! wrong or silent (docs/gitlab-behaviour.md §5 and §6). Each entry carries its
+//! wrong or silent (docs/gitlab-notes.md §5 and §6). Each entry carries its
 //! reason, and the reason is copied into the generated schema as `$comment`.
 //!
 //! Shape of the file (all sections optional):

@@ -1,10 +1,10 @@
 //! Which endpoint answers with which response shape, and which entity definitions a shape
-//! is built from. Entities follow GitLab's Grape entities (docs/gitlab-behaviour.md §6): a job's
+//! is built from. Entities follow GitLab's Grape entities (docs/gitlab-notes.md §6): a job's
 //! `user` is `User`, a pipeline's `user` is `UserBasic`, a job's `pipeline` and a bridge's
 //! `downstream_pipeline` are both `PipelineBasic`, and so on. Every example of an entity,
 //! wherever it appears, feeds that entity's one definition.
 
-/// One documented endpoint: its success status (docs/gitlab-behaviour.md §4) and the shape of
+/// One documented endpoint: its success status (docs/gitlab-notes.md §4) and the shape of
 /// its body (`None`: not JSON, or no body).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Endpoint {
