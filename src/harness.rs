@@ -1288,7 +1288,6 @@ mod backend {
     use crate::scenario::{self, Overrides, Source};
     use crate::server::{App, Server, ServerOptions};
     use crate::world::World;
-    use crate::world::progress::Cause;
     use crate::world::status::Status;
 
     pub(super) fn parse_version(v: &str) -> Option<GitlabVersion> {
@@ -1409,17 +1408,7 @@ mod backend {
         let status = Status::parse(status.as_str())?;
         let public = |s: Status| JobStatus::parse(s.as_str()).expect("the same status names");
         app.sessions.write(session, |w| {
-            w.advance();
-            let project = w
-                .projects
-                .iter()
-                .find(|(_, p)| p.job(id).is_some())
-                .map(|(pid, _)| *pid)?;
-            let now = w.now();
-            let job = w
-                .set_job_status(project, id, status, now, Cause::External)
-                .ok()?;
-            let pipeline = w.pipeline(project, job.pipeline_id)?.status;
+            let (job, pipeline) = w.steer_job(id, status)?;
             Some(JobState {
                 id,
                 status: public(job.status),

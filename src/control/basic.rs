@@ -8,7 +8,6 @@ use super::{ControlError, Ctx, json, routes};
 use crate::api::Response;
 use crate::server::App;
 use crate::version::{self, Version};
-use crate::world::progress::Cause;
 use crate::world::status::Status;
 
 #[derive(Serialize)]
@@ -219,18 +218,8 @@ pub fn job_status(ctx: &Ctx) -> Result<Response, ControlError> {
     };
     let name = ctx.session_or_default();
     let result = ctx.app.sessions.write(&name, |w| {
-        w.advance();
-        let project = w
-            .projects
-            .iter()
-            .find(|(_, p)| p.job(id).is_some())
-            .map(|(pid, _)| *pid)?;
-        let now = w.now();
-        let job = w
-            .set_job_status(project, id, status, now, Cause::External)
-            .ok()?;
-        let pipeline = w.pipeline(project, job.pipeline_id)?.status;
-        Some((job.status, job.pipeline_id, pipeline))
+        w.steer_job(id, status)
+            .map(|(job, pipeline)| (job.status, job.pipeline_id, pipeline))
     });
     match result {
         Some((status, pipeline_id, pipeline_status)) => Ok(json(

@@ -80,6 +80,24 @@ impl World {
         }
     }
 
+    /// Moves job `job_id`, in whichever project has it, to `status` now (a test steering the
+    /// world: the control API and the harness). Due timeline steps are applied first.
+    /// Returns the job's new version and its pipeline's status; `None` for an unknown job.
+    pub fn steer_job(&mut self, job_id: u64, status: Status) -> Option<(Arc<Job>, Status)> {
+        self.advance();
+        let project = self
+            .projects
+            .iter()
+            .find(|(_, p)| p.job(job_id).is_some())
+            .map(|(pid, _)| *pid)?;
+        let now = self.now();
+        let job = self
+            .set_job_status(project, job_id, status, now, Cause::External)
+            .ok()?;
+        let pipeline = self.pipeline(project, job.pipeline_id)?.status;
+        Some((job, pipeline))
+    }
+
     /// Moves a job to `status` at `at`, with the timestamps GitLab would set, then lets the
     /// pipeline's later stages start and recomputes its status.
     pub fn set_job_status(
