@@ -341,21 +341,44 @@ impl Rule {
     }
 }
 
-/// `*` matches within one path segment, `**` across segments.
+/// `*` matches within one path segment, `**` across segments. Iterative: the set of
+/// positions in `s` the pattern so far can end at is carried token by token, so the cost is
+/// O(tokens × len(s)) whatever the pattern (no backtracking, no recursion).
 fn glob(p: &[u8], s: &[u8]) -> bool {
-    match p.first() {
-        None => s.is_empty(),
-        Some(b'*') if p.get(1) == Some(&b'*') => {
-            let rest = &p[2..];
-            (0..=s.len()).any(|i| glob(rest, &s[i..]))
+    // at[i]: the pattern read so far can match s[..i].
+    let mut at = vec![false; s.len() + 1];
+    at[0] = true;
+    let mut i = 0;
+    while i < p.len() {
+        if p[i] == b'*' {
+            let across = p.get(i + 1) == Some(&b'*');
+            i += if across { 2 } else { 1 };
+            // Every position from a reachable one up to the end (`**`) or up to the next
+            // `/` (`*`) becomes reachable.
+            let mut open = false;
+            for (k, byte) in s.iter().copied().map(Some).chain([None]).enumerate() {
+                open |= at[k];
+                at[k] = open;
+                if !across && byte == Some(b'/') {
+                    open = false;
+                }
+            }
+        } else {
+            let end = p[i..]
+                .iter()
+                .position(|b| *b == b'*')
+                .map_or(p.len(), |n| i + n);
+            let lit = &p[i..end];
+            i = end;
+            for k in (0..at.len()).rev() {
+                at[k] = k >= lit.len() && at[k - lit.len()] && s[k - lit.len()..k] == *lit;
+            }
         }
-        Some(b'*') => {
-            let rest = &p[1..];
-            let seg = s.iter().position(|b| *b == b'/').unwrap_or(s.len());
-            (0..=seg).any(|i| glob(rest, &s[i..]))
+        if !at.contains(&true) {
+            return false;
         }
-        Some(c) => s.first() == Some(c) && glob(&p[1..], &s[1..]),
     }
+    at[s.len()]
 }
 
 /// A rule in one session: its counters and generators.
@@ -512,5 +535,20 @@ mod tests {
             b"/api/v4/projects/*/jobs/*",
             b"/api/v4/projects/1/jobs"
         ));
+        assert!(glob(b"/a/*/c", b"/a//c"));
+        assert!(!glob(b"/a/*", b"/a/b/"));
+        assert!(glob(b"**", b""));
+        assert!(glob(b"/x**y", b"/x/a/b/y"));
+        assert!(!glob(b"/x*y", b"/x/a/y"));
+        assert!(glob(b"*.json", b"report.json"));
+    }
+
+    #[test]
+    fn globs_stay_linear_on_adversarial_patterns() {
+        // Recursive matching takes exponential time here; the position set does not.
+        let pattern = "/**".repeat(40) + "/z";
+        let path = "/a".repeat(4000);
+        assert!(!glob(pattern.as_bytes(), path.as_bytes()));
+        assert!(glob(pattern.as_bytes(), (path + "/z").as_bytes()));
     }
 }
