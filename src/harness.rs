@@ -1386,9 +1386,7 @@ mod backend {
     }
 
     pub(super) fn reset(app: &App, session: &str) {
-        app.sessions.reset(session);
-        crate::control::faults::reset(&app.sessions, Some(session));
-        app.journal.clear(Some(session));
+        app.reset(Some(session));
     }
 
     pub(super) fn advance_clock(app: &App, session: &str, by: Duration) {

@@ -27,6 +27,7 @@ use crate::world::World;
 use crate::world::session::{self, Sessions};
 
 mod conn;
+mod memory;
 
 /// How the server runs (validated; see `config.rs` for the CLI side).
 #[derive(Debug, Clone)]
@@ -96,6 +97,30 @@ pub struct App {
     pub host_policy: control::HostPolicy,
     /// The loaded scenario's sources, per-version worlds and contracts.
     pub scenario: control::ScenarioStore,
+}
+
+impl App {
+    /// One session (or every session) back to the scenario: its world, fault rules and
+    /// journal are forgotten, a session created in another GitLab version is recreated in
+    /// it, and the memory freed is handed back to the OS. Returns the sessions reset.
+    pub fn reset(&self, only: Option<&str>) -> Vec<String> {
+        let reset = match only {
+            Some(s) => {
+                self.sessions.reset(s);
+                vec![s.to_owned()]
+            }
+            None => {
+                let names = self.sessions.names();
+                self.sessions.reset_all();
+                names
+            }
+        };
+        control::faults::reset(&self.sessions, only);
+        self.journal.clear(only);
+        control::restore_versioned(self, only);
+        memory::release_freed();
+        reset
+    }
 }
 
 /// A running server. Dropping it does not stop it; call `shutdown`.

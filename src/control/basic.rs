@@ -3,7 +3,7 @@
 use hyper::StatusCode;
 use serde::Serialize;
 
-use super::scenario::{BuildError, restore_versioned};
+use super::scenario::BuildError;
 use super::{ControlError, Ctx, json, routes};
 use crate::api::Response;
 use crate::server::App;
@@ -125,24 +125,7 @@ struct ResetResult {
 
 /// `POST /reset`: one session (or all) back to the scenario, with its journal.
 pub fn reset(ctx: &Ctx) -> Result<Response, ControlError> {
-    let app = ctx.app;
-    let reset = match &ctx.session {
-        Some(s) => {
-            app.sessions.reset(s);
-            super::faults::reset(&app.sessions, Some(s));
-            app.journal.clear(Some(s));
-            restore_versioned(app, Some(s));
-            vec![s.clone()]
-        }
-        None => {
-            let names = app.sessions.names();
-            app.sessions.reset_all();
-            super::faults::reset(&app.sessions, None);
-            app.journal.clear(None);
-            restore_versioned(app, None);
-            names
-        }
-    };
+    let reset = ctx.app.reset(ctx.session.as_deref());
     Ok(json(StatusCode::OK, &ResetResult { reset }))
 }
 

@@ -27,7 +27,7 @@ use crate::world::session;
 
 pub use basic::{create_versioned, parse_version};
 pub use guard::{HostPolicy, tokens_equal};
-pub use scenario::{ScenarioSources, ScenarioStore, Watcher, read_sources};
+pub use scenario::{ScenarioSources, ScenarioStore, Watcher, read_sources, restore_versioned};
 
 /// A control request, already split from the API traffic.
 pub struct ControlRequest<'a> {

@@ -836,3 +836,87 @@ fn accept_errors_at_the_file_limit_are_logged_once_per_interval() {
     let lines = log.lines().filter(|l| l.contains("accept failed")).count();
     assert_eq!(lines, 1, "one line per 5 s, with a count:\n{log}");
 }
+
+/// VmRSS of a process, in bytes.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn rss_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kib * 1024
+}
+
+// glibc keeps freed memory in its arenas; a reset must hand it back (malloc_trim).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[tokio::test]
+async fn regression_issue_14_a_reset_hands_freed_memory_back_to_the_os() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_glmock"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--no-access-log",
+            "--journal-body-bytes",
+            "120000",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut url,
+    )
+    .unwrap();
+    let url = url.trim().to_owned();
+    let client = reqwest::Client::new();
+    // 500 journaled request bodies of 100 KB (50 MB, under the journal's 64 MiB), over
+    // five sessions.
+    let body = "x".repeat(100_000);
+    for i in 0..500 {
+        let r = client
+            .post(format!(
+                "{url}/-/sessions/m{}/api/v4/projects/1/jobs/1203/retry",
+                i % 5
+            ))
+            .header("PRIVATE-TOKEN", "glpat-root")
+            .header("Content-Type", "application/octet-stream")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.status().is_client_error() || r.status().is_success(),
+            "{}",
+            r.status()
+        );
+    }
+    let full = rss_bytes(child.id());
+    let r = client
+        .post(format!("{url}/-/glmock/reset"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // The trim runs on a blocking thread after the answer.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let mut after = rss_bytes(child.id());
+    while after > full - 30_000_000 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        after = rss_bytes(child.id());
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        full > 50_000_000,
+        "the journal should have held ~50 MB: RSS {full}"
+    );
+    assert!(
+        after < full - 30_000_000,
+        "RSS {full} before the reset, {after} after: the freed journal was not given back"
+    );
+}
