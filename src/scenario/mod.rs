@@ -5,6 +5,8 @@
 
 pub mod check;
 pub mod decode;
+// The field tables read best one field per line.
+#[rustfmt::skip]
 pub mod format;
 pub mod load;
 pub mod log_file;

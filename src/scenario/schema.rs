@@ -162,3 +162,64 @@ fn shape(s: &Shape, nullable: bool) -> Value {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect_refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r.clone());
+                }
+                m.values().for_each(|c| collect_refs(c, out));
+            }
+            Value::Array(items) => items.iter().for_each(|c| collect_refs(c, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_ref_names_a_definition() {
+        let schema = generate();
+        let mut refs = Vec::new();
+        collect_refs(&schema, &mut refs);
+        assert!(!refs.is_empty());
+        for r in refs {
+            let name = r.strip_prefix("#/$defs/").expect("a local $defs reference");
+            assert!(schema["$defs"].get(name).is_some(), "{r} is not defined");
+        }
+    }
+
+    fn tables(shape: &Shape, out: &mut Vec<&'static Object>) {
+        match shape {
+            Shape::Inline(o) => out.push(o),
+            Shape::List(s, _) | Shape::Map(s, _) => tables(s, out),
+            Shape::OneOf(forms) => forms.iter().for_each(|(s, _)| tables(s, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_table_names_each_field_once() {
+        let mut all: Vec<&'static Object> = vec![&SCENARIO];
+        for def in DEFS {
+            match def {
+                Def::Object(o) => all.push(o),
+                Def::Shape { shape, .. } => tables(shape, &mut all),
+            }
+        }
+        let mut i = 0;
+        while i < all.len() {
+            let o = all[i];
+            o.fields.iter().for_each(|f| tables(&f.shape, &mut all));
+            let mut names: Vec<&str> = o.fields.iter().map(|f| f.name).collect();
+            names.sort_unstable();
+            let before = names.len();
+            names.dedup();
+            assert_eq!(names.len(), before, "{:?} names a field twice", o.name);
+            i += 1;
+        }
+    }
+}

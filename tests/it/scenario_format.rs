@@ -267,6 +267,38 @@ fn every_fixture_validates_against_the_schema() {
     );
 }
 
+/// `schemas/scenario.schema.json` is generated from the field tables of
+/// `src/scenario/format.rs`. Run with `GLMOCK_BLESS=1` to rewrite it after changing them.
+#[test]
+fn committed_schema_is_generated_from_the_field_tables() {
+    let generated = scenario::schema::text();
+    let committed = std::fs::read_to_string(schema_path()).expect("schemas/scenario.schema.json");
+    if committed != generated {
+        if std::env::var_os("GLMOCK_BLESS").is_some() {
+            std::fs::write(schema_path(), &generated).expect("writing the schema");
+        } else {
+            panic!(
+                "schemas/scenario.schema.json differs from the field tables of src/scenario/format.rs; \
+                 run the test with GLMOCK_BLESS=1"
+            );
+        }
+    }
+}
+
+/// The decoder reads every mapping through its table, and debug assertions (on in tests)
+/// catch a read of a key the table lacks, `req` of an optional key or `opt` of a required
+/// one, and a key of the table the decoder never reads. Decoding every fixture in process
+/// runs them over every kind of object the fixtures hold.
+#[test]
+fn every_fixture_decodes_in_process_through_the_field_tables() {
+    for file in fixture_files() {
+        let text = std::fs::read_to_string(&file).expect("fixture readable");
+        let name = file.display().to_string();
+        let (decoded, errors) = scenario::load::parse_file(&name, &text);
+        assert!(decoded.is_some() && errors.is_empty(), "{name}: {errors:?}");
+    }
+}
+
 #[test]
 fn scenario_schema_subcommand_prints_the_committed_schema() {
     let run: Run = glmock_command(["scenario-schema"])
@@ -422,6 +454,21 @@ projects:
     path: c/d
     pipelines:
       - id: 3
+",
+    ),
+    (
+        "timeline steps in seconds and in polls, the other one null",
+        "\
+projects:
+  - id: 1
+    path: a/b
+    pipelines:
+      - id: 1
+        jobs:
+          - id: 1
+            name: x
+            status: pending
+            timeline: [{after: 2, after_polls: null, status: running}, {after: null, after_polls: 3, status: success}]
 ",
     ),
     (
@@ -601,6 +648,22 @@ const REJECTED: &[(&str, &str)] = &[
         "a CI job without a name",
         "projects: [{id: 1, path: a/b, ci: {jobs: [{stage: test}]}}]\n",
     ),
+    (
+        "a timeline step with neither after nor after_polls",
+        "projects: [{id: 1, path: a/b, pipelines: [{id: 1, jobs: [{id: 1, name: x, status: pending, timeline: [{status: running}]}]}]}]\n",
+    ),
+    (
+        "a timeline step with after: null and no after_polls",
+        "projects: [{id: 1, path: a/b, pipelines: [{id: 1, jobs: [{id: 1, name: x, status: pending, timeline: [{after: null, status: running}]}]}]}]\n",
+    ),
+    (
+        "a timeline step with both after and after_polls",
+        "projects: [{id: 1, path: a/b, pipelines: [{id: 1, jobs: [{id: 1, name: x, status: pending, timeline: [{after: 1, after_polls: 1, status: running}]}]}]}]\n",
+    ),
+    (
+        "a negative duration",
+        "projects: [{id: 1, path: a/b, pipelines: [{id: 1, jobs: [{id: 1, name: x, status: success, duration: -5}]}]}]\n",
+    ),
 ];
 
 /// Job keys that bridges do not take, checked one by one below.
@@ -752,6 +815,16 @@ const OBJECTS: &[(&str, &str, &str)] = &[
         "projects: [{id: 1, path: a/b, ci: {jobs: [{obj}]}}]",
     ),
     ("/$defs/job_token", "job_tokens[0]", "job_tokens: [{obj}]"),
+    (
+        "/$defs/ci_job/properties/only/oneOf/1",
+        "projects[0].ci.jobs[0].only",
+        "projects: [{id: 1, path: a/b, ci: {jobs: [{name: x, only: {obj}}]}}]",
+    ),
+    (
+        "/$defs/ci_job/properties/parallel/oneOf/1",
+        "projects[0].ci.jobs[0].parallel",
+        "projects: [{id: 1, path: a/b, ci: {jobs: [{name: x, parallel: {obj}}]}}]",
+    ),
 ];
 
 /// The decoding errors of `yaml` (no cross-checks).
