@@ -914,6 +914,104 @@ fn schema_lists_exactly_the_keys_the_decoder_allows_and_requires() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// The serde-decoded parts of the format (`faults:`, `gitlab.rate_limits:`, described by
+/// `src/faults/schema.json`): the JSON pointer of a mapping (or of a `oneOf` of externally
+/// tagged forms), and a scenario in which `{obj}` stands for it.
+const SERDE_OBJECTS: &[(&str, &str)] = &[
+    ("/$defs/fault_rule", "faults: [{obj}]"),
+    (
+        "/$defs/fault_rule/properties/match",
+        "faults: [{match: {obj}, then: reset}]",
+    ),
+    (
+        "/$defs/fault_rule/properties/when",
+        "faults: [{when: {obj}, then: reset}]",
+    ),
+    (
+        "/$defs/fault_rule/properties/when/properties/window",
+        "faults: [{when: {window: {obj}}, then: reset}]",
+    ),
+    (
+        "/$defs/fault_rule/properties/delay",
+        "faults: [{delay: {obj}}]",
+    ),
+    (
+        "/$defs/fault_rule/properties/delay/oneOf/2/properties/log_normal",
+        "faults: [{delay: {log_normal: {obj}}}]",
+    ),
+    (
+        "/$defs/fault_rule/properties/then",
+        "faults: [{then: {obj}}]",
+    ),
+    (
+        "/$defs/fault_rule/properties/then/oneOf/2/properties/throttle",
+        "faults: [{then: {throttle: {obj}}}]",
+    ),
+    (
+        "/$defs/fault_rule/properties/then/oneOf/3/properties/cut",
+        "faults: [{then: {cut: {obj}}}]",
+    ),
+    (
+        "/$defs/fault_rule/properties/then/oneOf/4/properties/trickle",
+        "faults: [{then: {trickle: {obj}}}]",
+    ),
+    ("/$defs/rate_limits", "gitlab: {rate_limits: {obj}}"),
+    (
+        "/$defs/throttle_settings",
+        "gitlab: {rate_limits: {authenticated_api: {obj}}}",
+    ),
+];
+
+/// The keys a schema fragment allows: its properties, or for a `oneOf` of forms, each
+/// form's word or single key.
+fn schema_keys(fragment: &Value) -> BTreeSet<String> {
+    if let Some(forms) = fragment["oneOf"].as_array() {
+        return forms.iter().flat_map(schema_keys).collect();
+    }
+    if let Some(words) = fragment["enum"].as_array() {
+        return words
+            .iter()
+            .filter_map(|w| w.as_str().map(str::to_owned))
+            .collect();
+    }
+    fragment["properties"]
+        .as_object()
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn faults_schema_lists_exactly_the_keys_serde_allows() {
+    let schema = committed_schema();
+    let mut problems = Vec::new();
+    for (pointer, template) in SERDE_OBJECTS {
+        let errors = decoding_errors(&template.replace("{obj}", "{zzz_unknown: 1}"));
+        // serde: "unknown field `zzz_unknown`, expected one of `a`, `b`" (or "expected `a`
+        // or `b`", "expected `a`"; "unknown variant" for the forms of an enum).
+        let Some(allowed) = errors.iter().find_map(|e| {
+            let (_, expected) = e.message.split_once("expected ")?;
+            e.message.contains("`zzz_unknown`").then(|| {
+                expected
+                    .split('`')
+                    .skip(1)
+                    .step_by(2)
+                    .map(str::to_owned)
+                    .collect::<BTreeSet<_>>()
+            })
+        }) else {
+            problems.push(format!("{pointer}: no unknown-key error: {errors:?}"));
+            continue;
+        };
+        let in_schema = schema_keys(schema_at(&schema, pointer));
+        if allowed != in_schema {
+            problems.push(format!(
+                "{pointer}: serde allows {allowed:?}, the schema has {in_schema:?}"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 /// Every field with a fixed set of words: the JSON pointer of its schema, the field path
 /// glmock reports, and a scenario in which `{value}` stands for the word.
 const ENUMS: &[(&str, &str, &str)] = &[
