@@ -30,7 +30,7 @@ fn main() -> ExitCode {
         Command::Import(a) => import::run(&config::import_options(&a)),
         Command::Healthcheck(a) => Ok(glmock::__internal::healthcheck::run(&a)),
         Command::ScenarioSchema => {
-            println!("{}", scenario::SCENARIO_SCHEMA.trim_end());
+            print!("{}", scenario::schema::text());
             Ok(ExitCode::SUCCESS)
         }
     };

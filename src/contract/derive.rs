@@ -20,7 +20,7 @@
 //! Version-dependent properties keep their place in `required` (the schemas describe the
 //! newest GitLab) and carry `x-since` / `x-until`; a checker emulating an older version
 //! drops a property from `required` when the version is before `x-since` or from `x-until`
-//! on. Not here: validating responses at runtime, and the hand-written scenario schema.
+//! on. Not here: validating responses at runtime, and the scenario schema (`scenario/schema.rs`).
 
 mod extract;
 mod infer;

@@ -1,6 +1,7 @@
 //! The rule format, described once: what a scenario's `faults:` list and the control API's
 //! `POST /-/glmock/faults` body hold. Serde types with `deny_unknown_fields`, so a typo is
-//! an error that names the allowed fields; `rule.rs` checks the values.
+//! an error that names the allowed fields; `rule.rs` checks the values. Their JSON Schema,
+//! for the scenario schema's `$defs`, is `schema.json` beside this file.
 
 use serde::{Deserialize, Serialize};
 

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::ScenarioError;
+use super::format::{Field, Object, Shape};
 use super::node::{Loc, Node, Value};
 
 /// Collects errors while a file is decoded.
@@ -96,18 +97,28 @@ impl FieldLocs {
     }
 }
 
-/// A mapping being decoded: remembers which keys were read so the rest can be reported
-/// as unknown, with the list of keys that are allowed.
+/// A mapping being decoded with its table (`format.rs`): keys the table does not have are
+/// reported as unknown, with the table's keys as the allowed ones. Reading a key the table
+/// lacks, `req` of an optional key, `opt` of a required one, or leaving one of the table's
+/// keys unread is a bug in the decoder, caught by debug assertions whenever a test decodes
+/// the mapping.
 pub struct Obj<'n> {
     entries: &'n [(Node, Node)],
     pub path: String,
     pub loc: Loc,
-    allowed: Vec<&'static str>,
+    table: &'static Object,
+    read: Vec<&'static str>,
 }
 
 impl<'n> Obj<'n> {
-    /// Views `node` as a mapping; records an error and returns `None` otherwise.
-    pub fn new(ctx: &mut Ctx, node: &'n Node, path: &str) -> Option<Obj<'n>> {
+    /// Views `node` as a mapping described by `table`; records an error and returns `None`
+    /// otherwise.
+    pub fn new(
+        ctx: &mut Ctx,
+        node: &'n Node,
+        path: &str,
+        table: &'static Object,
+    ) -> Option<Obj<'n>> {
         match &node.value {
             Value::Map(entries) => {
                 let mut seen: HashMap<&str, Loc> = HashMap::new();
@@ -131,7 +142,8 @@ impl<'n> Obj<'n> {
                     entries,
                     path: path.to_owned(),
                     loc: node.loc,
-                    allowed: Vec::new(),
+                    table,
+                    read: Vec::new(),
                 })
             }
             other => {
@@ -145,9 +157,24 @@ impl<'n> Obj<'n> {
         }
     }
 
+    /// The table's entry for `key`, which the decoder is about to read.
+    fn entry(&mut self, key: &'static str) -> Option<&'static Field> {
+        let field = self.table.field(key);
+        debug_assert!(
+            field.is_some(),
+            "the decoder reads {key:?}, which the {:?} table of src/scenario/format.rs lacks",
+            self.table.name
+        );
+        // Only the debug assertion of `finish` needs the keys read.
+        if cfg!(debug_assertions) && !self.read.contains(&key) {
+            self.read.push(key);
+        }
+        field
+    }
+
     /// The node under `key`, if present (a YAML `null` counts as absent).
     pub fn get(&mut self, key: &'static str) -> Option<&'n Node> {
-        self.allowed.push(key);
+        self.entry(key);
         self.entries
             .iter()
             .find(|(k, _)| matches!(&k.value, Value::Str(s) if s == key))
@@ -157,7 +184,7 @@ impl<'n> Obj<'n> {
 
     /// Whether `key` is written with a `null` value (which `get` treats as absent).
     pub fn is_null(&mut self, key: &'static str) -> bool {
-        self.allowed.push(key);
+        self.entry(key);
         self.entries.iter().any(|(k, v)| {
             matches!(&k.value, Value::Str(s) if s == key) && matches!(v.value, Value::Null)
         })
@@ -186,12 +213,19 @@ impl<'n> Obj<'n> {
         ctx.error(self.loc, &self.field(key), "is required but missing");
     }
 
+    /// Reads a required field, reporting it when missing.
     pub fn req<T>(
         &mut self,
         ctx: &mut Ctx,
         key: &'static str,
         read: impl Fn(&mut Ctx, &Node, &str) -> Option<T>,
     ) -> Option<T> {
+        let field = self.entry(key);
+        debug_assert!(
+            field.is_none_or(|f| f.required),
+            "the decoder requires {key:?}, optional in the {:?} table",
+            self.table.name
+        );
         match self.get(key) {
             Some(n) => {
                 let p = self.field(key);
@@ -204,19 +238,54 @@ impl<'n> Obj<'n> {
         }
     }
 
+    /// Reads an optional field.
     pub fn opt<T>(
         &mut self,
         ctx: &mut Ctx,
         key: &'static str,
         read: impl Fn(&mut Ctx, &Node, &str) -> Option<T>,
     ) -> Option<T> {
+        let field = self.entry(key);
+        debug_assert!(
+            field.is_none_or(|f| !f.required),
+            "the decoder reads {key:?} as optional, required in the {:?} table",
+            self.table.name
+        );
         let n = self.get(key)?;
         let p = self.field(key);
         read(ctx, n, &p)
     }
 
-    /// Reports keys that no reader asked for. Call after reading every field.
+    /// Reads an optional field of fixed words: the table's list (`Shape::Word`).
+    pub fn word(&mut self, ctx: &mut Ctx, key: &'static str) -> Option<String> {
+        let words = match self.entry(key).map(|f| &f.shape) {
+            Some(Shape::Word(words)) => *words,
+            _ => {
+                debug_assert!(false, "{key:?} of {:?} is not a word", self.table.name);
+                &[]
+            }
+        };
+        self.opt(ctx, key, |c, n, p| one_of(c, n, p, words))
+    }
+
+    /// Reports keys that the table does not have. Call after reading every field.
     pub fn finish(self, ctx: &mut Ctx) {
+        debug_assert!(
+            self.table
+                .fields
+                .iter()
+                .all(|f| self.read.contains(&f.name)),
+            "the decoder of {:?} leaves {:?} unread",
+            self.table.name,
+            self.table
+                .fields
+                .iter()
+                .filter(|f| !self.read.contains(&f.name))
+                .map(|f| f.name)
+                .collect::<Vec<_>>()
+        );
+        let mut allowed: Vec<&str> = self.table.fields.iter().map(|f| f.name).collect();
+        allowed.sort_unstable();
         for (k, _) in self.entries {
             let name = match &k.value {
                 Value::Str(s) => s.as_str(),
@@ -225,10 +294,7 @@ impl<'n> Obj<'n> {
                     continue;
                 }
             };
-            if !self.allowed.contains(&name) {
-                let mut allowed = self.allowed.clone();
-                allowed.sort_unstable();
-                allowed.dedup();
+            if self.table.field(name).is_none() {
                 let hint = did_you_mean(name, &allowed);
                 ctx.error(
                     k.loc,

@@ -1,6 +1,7 @@
 //! Reads scenario files into `ScenarioFile`s, reporting every problem with its location.
 
 use super::decode::{self as d, Ctx, Obj};
+use super::format;
 use super::model::*;
 use super::node::{self, Node};
 use crate::world::status::Status;
@@ -19,6 +20,14 @@ pub const ACCESS_LEVELS: &[&str] = &["disabled", "private", "enabled"];
 /// Token scopes: `api` writes; `read_api` and `ai_workflows` read (the Jobs and Pipelines
 /// APIs `allow_access_with_scope :ai_workflows` on GET and HEAD).
 pub const TOKEN_SCOPES: &[&str] = &["api", "read_api", "ai_workflows"];
+/// `gitlab.clock`.
+pub const CLOCKS: &[&str] = &["frozen", "running"];
+/// A token's `kind`: a personal access token or an OAuth access token.
+pub const TOKEN_KINDS: &[&str] = &["personal", "oauth"];
+/// A runner's or runner manager's `status`.
+pub const RUNNER_STATUSES: &[&str] = &["online", "offline", "stale", "never_contacted"];
+/// An environment's deployment tier.
+pub const TIERS: &[&str] = &["production", "staging", "testing", "development", "other"];
 pub const WHENS: &[&str] = &["on_success", "on_failure", "always", "manual", "delayed"];
 pub const RUNNER_TYPES: &[&str] = &["instance_type", "group_type", "project_type"];
 pub const VARIABLE_TYPES: &[&str] = &["env_var", "file"];
@@ -130,7 +139,7 @@ pub fn parse_file(file: &str, text: &str) -> (Option<ScenarioFile>, Vec<super::S
 }
 
 fn read_root(ctx: &mut Ctx, n: &Node) -> Option<ScenarioFile> {
-    let mut o = Obj::new(ctx, n, "")?;
+    let mut o = Obj::new(ctx, n, "", &format::SCENARIO)?;
     let mut s = ScenarioFile::default();
     if let Some(g) = o.get("gitlab") {
         s.gitlab = read_instance(ctx, g, "gitlab").unwrap_or_default();
@@ -157,7 +166,7 @@ fn read_root(ctx: &mut Ctx, n: &Node) -> Option<ScenarioFile> {
 }
 
 fn read_instance(ctx: &mut Ctx, n: &Node, path: &str) -> Option<InstanceDef> {
-    let mut o = Obj::new(ctx, n, path)?;
+    let mut o = Obj::new(ctx, n, path, &format::INSTANCE)?;
     let version = o.get("version").and_then(|v| {
         let p = o.field("version");
         d::strict_string(ctx, v, &p).map(|s| (s, v.loc))
@@ -168,11 +177,7 @@ fn read_instance(ctx: &mut Ctx, n: &Node, path: &str) -> Option<InstanceDef> {
             .opt(ctx, "base_url", d::string)
             .map(|s| s.trim_end_matches('/').to_owned()),
         now: o.opt(ctx, "now", d::timestamp),
-        frozen: o
-            .opt(ctx, "clock", |c, n, p| {
-                d::one_of(c, n, p, &["frozen", "running"])
-            })
-            .map(|s| s == "frozen"),
+        frozen: o.word(ctx, "clock").map(|s| s == "frozen"),
         rate_limits: o.opt(ctx, "rate_limits", read_rate_limits),
         variables: o
             .opt(ctx, "variables", |c, n, p| {
@@ -195,7 +200,7 @@ fn read_token(ctx: &mut Ctx, n: &Node, path: &str) -> Option<TokenDef> {
             loc: n.loc,
         });
     }
-    let mut o = Obj::new(ctx, n, path)?;
+    let mut o = Obj::new(ctx, n, path, &format::TOKEN)?;
     let token = o.req(ctx, "token", d::string);
     let scopes = o
         .opt(ctx, "scopes", |c, n, p| {
@@ -204,11 +209,7 @@ fn read_token(ctx: &mut Ctx, n: &Node, path: &str) -> Option<TokenDef> {
         .unwrap_or_else(|| vec!["api".into()]);
     let expires_at = o.opt(ctx, "expires_at", d::timestamp);
     let revoked = o.opt(ctx, "revoked", d::bool_).unwrap_or(false);
-    let oauth = o
-        .opt(ctx, "kind", |c, n, p| {
-            d::one_of(c, n, p, &["personal", "oauth"])
-        })
-        .is_some_and(|k| k == "oauth");
+    let oauth = o.word(ctx, "kind").is_some_and(|k| k == "oauth");
     o.finish(ctx);
     Some(TokenDef {
         token: token?,
@@ -221,14 +222,14 @@ fn read_token(ctx: &mut Ctx, n: &Node, path: &str) -> Option<TokenDef> {
 }
 
 fn read_user(ctx: &mut Ctx, n: &Node, path: &str) -> Option<UserDef> {
-    let mut o = Obj::new(ctx, n, path)?;
+    let mut o = Obj::new(ctx, n, path, &format::USER)?;
     let id = o.req(ctx, "id", d::id);
     let username = o.req(ctx, "username", d::string);
     let u = UserDef {
         id: id.unwrap_or(0),
         username: username.clone().unwrap_or_default(),
         name: o.opt(ctx, "name", d::string),
-        state: o.opt(ctx, "state", |c, n, p| d::one_of(c, n, p, USER_STATES)),
+        state: o.word(ctx, "state"),
         admin: o.opt(ctx, "admin", d::bool_).unwrap_or(false),
         email: o.opt(ctx, "email", d::string),
         avatar_url: o.opt(ctx, "avatar_url", d::string),
@@ -258,7 +259,7 @@ fn read_user(ctx: &mut Ctx, n: &Node, path: &str) -> Option<UserDef> {
 }
 
 fn read_manager(ctx: &mut Ctx, n: &Node, path: &str) -> Option<RunnerManagerDef> {
-    let mut o = Obj::new(ctx, n, path)?;
+    let mut o = Obj::new(ctx, n, path, &format::RUNNER_MANAGER)?;
     let id = o.req(ctx, "id", d::id);
     let m = RunnerManagerDef {
         id: id.unwrap_or(0),
@@ -270,9 +271,7 @@ fn read_manager(ctx: &mut Ctx, n: &Node, path: &str) -> Option<RunnerManagerDef>
         created_at: o.opt(ctx, "created_at", d::timestamp),
         contacted_at: o.opt(ctx, "contacted_at", d::timestamp),
         ip_address: o.opt(ctx, "ip_address", d::string),
-        status: o.opt(ctx, "status", |c, n, p| {
-            d::one_of(c, n, p, &["online", "offline", "stale", "never_contacted"])
-        }),
+        status: o.word(ctx, "status"),
         locs: o.locs(),
         loc: n.loc,
         path: path.to_owned(),
@@ -283,22 +282,18 @@ fn read_manager(ctx: &mut Ctx, n: &Node, path: &str) -> Option<RunnerManagerDef>
 }
 
 fn read_runner(ctx: &mut Ctx, n: &Node, path: &str) -> Option<RunnerDef> {
-    let mut o = Obj::new(ctx, n, path)?;
+    let mut o = Obj::new(ctx, n, path, &format::RUNNER)?;
     let id = o.req(ctx, "id", d::id);
     let r = RunnerDef {
         id: id.unwrap_or(0),
         description: o.opt(ctx, "description", d::string),
         name: o.opt(ctx, "name", d::string),
-        runner_type: o.opt(ctx, "runner_type", |c, n, p| {
-            d::one_of(c, n, p, RUNNER_TYPES)
-        }),
+        runner_type: o.word(ctx, "runner_type"),
         ip_address: o.opt(ctx, "ip_address", d::string),
         active: o.opt(ctx, "active", d::bool_),
         paused: o.opt(ctx, "paused", d::bool_),
         online: o.opt(ctx, "online", d::bool_),
-        status: o.opt(ctx, "status", |c, n, p| {
-            d::one_of(c, n, p, &["online", "offline", "stale", "never_contacted"])
-        }),
+        status: o.word(ctx, "status"),
         graceful_cancel: o.opt(ctx, "graceful_cancel", d::bool_).unwrap_or(false),
         managers: o
             .opt(ctx, "managers", |c, n, p| d::list_of(c, n, p, read_manager))
@@ -313,7 +308,7 @@ fn read_runner(ctx: &mut Ctx, n: &Node, path: &str) -> Option<RunnerDef> {
 }
 
 fn read_commit(ctx: &mut Ctx, n: &Node, path: &str) -> Option<CommitDef> {
-    let mut o = Obj::new(ctx, n, path)?;
+    let mut o = Obj::new(ctx, n, path, &format::COMMIT)?;
     let id = o.req(ctx, "id", d::string);
     let c = CommitDef {
         id: id.clone().unwrap_or_default(),
@@ -336,13 +331,11 @@ fn read_commit(ctx: &mut Ctx, n: &Node, path: &str) -> Option<CommitDef> {
 }
 
 fn read_variable(ctx: &mut Ctx, n: &Node, path: &str) -> Option<VariableDef> {
-    let mut o = Obj::new(ctx, n, path)?;
+    let mut o = Obj::new(ctx, n, path, &format::VARIABLE)?;
     let key = o.req(ctx, "key", d::string);
     let value = o.req(ctx, "value", d::string);
     let variable_type = o
-        .opt(ctx, "variable_type", |c, n, p| {
-            d::one_of(c, n, p, VARIABLE_TYPES)
-        })
+        .word(ctx, "variable_type")
         .unwrap_or_else(|| "env_var".into());
     let raw = o.opt(ctx, "raw", d::bool_).unwrap_or(false);
     o.finish(ctx);
@@ -355,7 +348,7 @@ fn read_variable(ctx: &mut Ctx, n: &Node, path: &str) -> Option<VariableDef> {
 }
 
 fn read_artifact(ctx: &mut Ctx, n: &Node, path: &str) -> Option<ArtifactDef> {
-    let mut o = Obj::new(ctx, n, path)?;
+    let mut o = Obj::new(ctx, n, path, &format::ARTIFACT)?;
     let file_type = o.req(ctx, "file_type", d::string);
     let size = o.req(ctx, "size", d::u64_);
     let filename = o.req(ctx, "filename", d::string);
@@ -370,16 +363,9 @@ fn read_artifact(ctx: &mut Ctx, n: &Node, path: &str) -> Option<ArtifactDef> {
 }
 
 fn read_environment(ctx: &mut Ctx, n: &Node, path: &str) -> Option<EnvironmentDef> {
-    let mut o = Obj::new(ctx, n, path)?;
+    let mut o = Obj::new(ctx, n, path, &format::ENVIRONMENT)?;
     let name = o.req(ctx, "name", d::string);
-    let tier = o.opt(ctx, "tier", |c, n, p| {
-        d::one_of(
-            c,
-            n,
-            p,
-            &["production", "staging", "testing", "development", "other"],
-        )
-    });
+    let tier = o.word(ctx, "tier");
     let slug = o.opt(ctx, "slug", d::string);
     o.finish(ctx);
     let name = name?;
@@ -389,8 +375,7 @@ fn read_environment(ctx: &mut Ctx, n: &Node, path: &str) -> Option<EnvironmentDe
 }
 
 fn status(ctx: &mut Ctx, n: &Node, path: &str) -> Option<Status> {
-    let names: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
-    d::one_of(ctx, n, path, &names).and_then(|s| Status::parse(&s))
+    d::one_of(ctx, n, path, &Status::NAMES).and_then(|s| Status::parse(&s))
 }
 
 fn username_ref(ctx: &mut Ctx, n: &Node, path: &str) -> Option<(String, node::Loc)> {
@@ -402,7 +387,12 @@ fn id_ref(ctx: &mut Ctx, n: &Node, path: &str) -> Option<(u64, node::Loc)> {
 }
 
 fn read_job(ctx: &mut Ctx, n: &Node, path: &str, bridge: bool) -> Option<JobDef> {
-    let mut o = Obj::new(ctx, n, path)?;
+    let table = if bridge {
+        &format::BRIDGE
+    } else {
+        &format::JOB
+    };
+    let mut o = Obj::new(ctx, n, path, table)?;
     let id = o.req(ctx, "id", d::id);
     let name = o.req(ctx, "name", d::string);
     let status = o.req(ctx, "status", status);
@@ -429,7 +419,7 @@ fn read_job(ctx: &mut Ctx, n: &Node, path: &str, bridge: bool) -> Option<JobDef>
             let p = o.field("downstream");
             match &dn.value {
                 node::Value::Map(_) => {
-                    let mut m = Obj::new(ctx, dn, &p)?;
+                    let mut m = Obj::new(ctx, dn, &p, &format::DOWNSTREAM)?;
                     let project = m.opt(ctx, "project", d::id);
                     let pipeline = m.req(ctx, "pipeline", d::id);
                     m.finish(ctx);
@@ -447,11 +437,9 @@ fn read_job(ctx: &mut Ctx, n: &Node, path: &str, bridge: bool) -> Option<JobDef>
         stage: o.opt(ctx, "stage", d::string),
         // An invalid status was reported; keep the job so references to it resolve.
         status: status.or(Some(Status::Created)),
-        when: o.opt(ctx, "when", |c, n, p| d::one_of(c, n, p, WHENS)),
+        when: o.word(ctx, "when"),
         allow_failure: o.opt(ctx, "allow_failure", d::bool_),
-        failure_reason: o.opt(ctx, "failure_reason", |c, n, p| {
-            d::one_of(c, n, p, FAILURE_REASONS)
-        }),
+        failure_reason: o.word(ctx, "failure_reason"),
         user: o.opt(ctx, "user", username_ref),
         no_user: o.is_null("user"),
         runner: if bridge {
@@ -523,7 +511,7 @@ fn read_job(ctx: &mut Ctx, n: &Node, path: &str, bridge: bool) -> Option<JobDef>
 }
 
 fn read_pipeline(ctx: &mut Ctx, n: &Node, path: &str) -> Option<PipelineDef> {
-    let mut o = Obj::new(ctx, n, path)?;
+    let mut o = Obj::new(ctx, n, path, &format::PIPELINE)?;
     let id = o.req(ctx, "id", d::id);
     let p = PipelineDef {
         id: id.unwrap_or(0),
@@ -532,7 +520,7 @@ fn read_pipeline(ctx: &mut Ctx, n: &Node, path: &str) -> Option<PipelineDef> {
         sha: o.opt(ctx, "sha", d::string),
         before_sha: o.opt(ctx, "before_sha", d::string),
         tag: o.opt(ctx, "tag", d::bool_),
-        source: o.opt(ctx, "source", |c, n, p| d::one_of(c, n, p, SOURCES)),
+        source: o.word(ctx, "source"),
         status: o.opt(ctx, "status", status),
         user: o.opt(ctx, "user", username_ref),
         name: o.opt(ctx, "name", d::string),
@@ -572,7 +560,7 @@ fn read_pipeline(ctx: &mut Ctx, n: &Node, path: &str) -> Option<PipelineDef> {
 }
 
 fn read_generate(ctx: &mut Ctx, n: &Node, path: &str) -> Option<GenerateDef> {
-    let mut o = Obj::new(ctx, n, path)?;
+    let mut o = Obj::new(ctx, n, path, &format::GENERATE)?;
     let pipelines = o.req(ctx, "pipelines", d::u64_);
     let jobs_per_pipeline = o.req(ctx, "jobs_per_pipeline", d::u64_);
     let g = GenerateDef {
@@ -608,7 +596,7 @@ fn read_generate(ctx: &mut Ctx, n: &Node, path: &str) -> Option<GenerateDef> {
 }
 
 fn read_agent(ctx: &mut Ctx, n: &Node, path: &str) -> Option<AgentDef> {
-    let mut o = Obj::new(ctx, n, path)?;
+    let mut o = Obj::new(ctx, n, path, &format::AGENT)?;
     let id = o.req(ctx, "id", d::id);
     let config_project = o.req(ctx, "config_project", d::id);
     let configuration = o
@@ -633,7 +621,7 @@ fn read_agent(ctx: &mut Ctx, n: &Node, path: &str) -> Option<AgentDef> {
 }
 
 fn read_project(ctx: &mut Ctx, n: &Node, path: &str) -> Option<ProjectDef> {
-    let mut o = Obj::new(ctx, n, path)?;
+    let mut o = Obj::new(ctx, n, path, &format::PROJECT)?;
     let id = o.req(ctx, "id", d::id);
     let full_path = o.req(ctx, "path", d::string);
     if let Some(fp) = &full_path
@@ -651,17 +639,11 @@ fn read_project(ctx: &mut Ctx, n: &Node, path: &str) -> Option<ProjectDef> {
         path_with_namespace: full_path.clone().unwrap_or_default(),
         name: o.opt(ctx, "name", d::string),
         description: o.opt(ctx, "description", d::string),
-        visibility: o.opt(ctx, "visibility", |c, n, p| {
-            d::one_of(c, n, p, VISIBILITIES)
-        }),
+        visibility: o.word(ctx, "visibility"),
         default_branch: o.opt(ctx, "default_branch", d::string),
         public_builds: o.opt(ctx, "public_builds", d::bool_),
-        builds_access_level: o.opt(ctx, "builds_access_level", |c, n, p| {
-            d::one_of(c, n, p, ACCESS_LEVELS)
-        }),
-        repository_access_level: o.opt(ctx, "repository_access_level", |c, n, p| {
-            d::one_of(c, n, p, ACCESS_LEVELS)
-        }),
+        builds_access_level: o.word(ctx, "builds_access_level"),
+        repository_access_level: o.word(ctx, "repository_access_level"),
         variables: o
             .opt(ctx, "variables", |c, n, p| {
                 d::list_of(c, n, p, read_variable)
@@ -715,14 +697,20 @@ fn read_project(ctx: &mut Ctx, n: &Node, path: &str) -> Option<ProjectDef> {
 }
 
 fn read_step(ctx: &mut Ctx, n: &Node, path: &str) -> Option<(f64, Status)> {
-    let mut o = Obj::new(ctx, n, path)?;
+    let mut o = Obj::new(ctx, n, path, &format::TIMELINE_STEP)?;
     // `after_polls: N` instead of `after`: N GETs of the job, its trace or its pipeline
     // (stored as -N; see world/progress.rs).
     let polls = o.opt(ctx, "after_polls", d::u64_);
-    let after = match polls {
-        Some(_) => None,
-        None => o.req(ctx, "after", d::seconds),
-    };
+    let after = o.opt(ctx, "after", d::seconds);
+    match (o.get("after_polls"), o.get("after")) {
+        (Some(_), Some(a)) => ctx.error(
+            a.loc,
+            &o.field("after"),
+            "give either after or after_polls, not both",
+        ),
+        (None, None) => o.missing(ctx, "after"),
+        _ => {}
+    }
     let to = o.req(ctx, "status", status);
     o.finish(ctx);
     if let Some(p) = polls {
@@ -783,7 +771,7 @@ fn read_only(
     if !matches!(n.value, node::Value::Map(_)) {
         return d::list_of(ctx, n, path, d::string).map(|refs| (refs, Vec::new()));
     }
-    let mut o = Obj::new(ctx, n, path)?;
+    let mut o = Obj::new(ctx, n, path, &format::ONLY)?;
     let refs = o
         .opt(ctx, "refs", |c, n, p| d::list_of(c, n, p, d::string))
         .unwrap_or_default();
@@ -802,7 +790,7 @@ fn read_only(
 }
 
 fn read_ci_job(ctx: &mut Ctx, n: &Node, path: &str) -> Option<CiJobDef> {
-    let mut o = Obj::new(ctx, n, path)?;
+    let mut o = Obj::new(ctx, n, path, &format::CI_JOB)?;
     let name = o.req(ctx, "name", d::string);
     let only = o.opt(ctx, "only", read_only).unwrap_or_default();
     let mut j = CiJobDef {
@@ -810,7 +798,7 @@ fn read_ci_job(ctx: &mut Ctx, n: &Node, path: &str) -> Option<CiJobDef> {
         stage: o
             .opt(ctx, "stage", d::string)
             .unwrap_or_else(|| "test".into()),
-        when: o.opt(ctx, "when", |c, n, p| d::one_of(c, n, p, WHENS)),
+        when: o.word(ctx, "when"),
         allow_failure: o.opt(ctx, "allow_failure", d::bool_),
         only: only.0,
         only_variables: only.1,
@@ -847,7 +835,7 @@ fn read_parallel(ctx: &mut Ctx, n: &Node, path: &str, name: &str) -> Option<Vec<
         }
         return Some((1..=count).map(|i| format!("{name} {i}/{count}")).collect());
     }
-    let mut o = Obj::new(ctx, n, path)?;
+    let mut o = Obj::new(ctx, n, path, &format::PARALLEL)?;
     let entries = o.req(ctx, "matrix", |c, n, p| {
         d::list_of(c, n, p, |c, n, p| {
             d::string_map(c, n, p, |c, n, p| match &n.value {
@@ -882,7 +870,7 @@ fn read_parallel(ctx: &mut Ctx, n: &Node, path: &str, name: &str) -> Option<Vec<
 }
 
 fn read_ci(ctx: &mut Ctx, n: &Node, path: &str) -> Option<CiDef> {
-    let mut o = Obj::new(ctx, n, path)?;
+    let mut o = Obj::new(ctx, n, path, &format::CI)?;
     let stages: Vec<String> = o
         .opt(ctx, "stages", |c, n, p| d::list_of(c, n, p, d::string))
         .unwrap_or_default();
@@ -914,7 +902,7 @@ fn read_ci(ctx: &mut Ctx, n: &Node, path: &str) -> Option<CiDef> {
 }
 
 fn read_job_token(ctx: &mut Ctx, n: &Node, path: &str) -> Option<JobTokenDef> {
-    let mut o = Obj::new(ctx, n, path)?;
+    let mut o = Obj::new(ctx, n, path, &format::JOB_TOKEN)?;
     let token = o.req(ctx, "token", d::string);
     let job = o.req(ctx, "job", d::id);
     let job_loc = o.get("job").map(|n| n.loc).unwrap_or(n.loc);

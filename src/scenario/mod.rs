@@ -5,12 +5,16 @@
 
 pub mod check;
 pub mod decode;
+// The field tables read best one field per line.
+#[rustfmt::skip]
+pub mod format;
 pub mod load;
 pub mod log_file;
 pub mod model;
 pub mod node;
 pub mod reference;
 pub mod rules;
+pub mod schema;
 pub mod slug;
 
 use std::fmt;
@@ -170,6 +174,3 @@ pub fn load_paths(paths: &[PathBuf], overrides: &Overrides) -> Result<World, Sce
     }
     build(&sources, overrides)
 }
-
-/// JSON Schema of the scenario format (`glmock scenario-schema`).
-pub const SCENARIO_SCHEMA: &str = include_str!("../../schemas/scenario.schema.json");

@@ -1,6 +1,7 @@
 //! The scenario field reference in the README, rendered from the scenario JSON Schema
-//! (`schemas/scenario.schema.json`), so the README cannot drift from the schema (a test
-//! compares them), and the schema cannot drift from the decoder (tests compare those too).
+//! (`schemas/scenario.schema.json`, generated from the decoder's field tables by
+//! `schema.rs`), so the README cannot drift from the schema (a test compares them), nor the
+//! schema from the decoder.
 
 use serde_json::Value;
 

@@ -39,7 +39,18 @@ impl Status {
         Status::Scheduled,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    /// The names of `ALL`, in the same order (the scenario format's word list).
+    pub const NAMES: [&'static str; 13] = {
+        let mut names = [""; 13];
+        let mut i = 0;
+        while i < names.len() {
+            names[i] = Status::ALL[i].as_str();
+            i += 1;
+        }
+        names
+    };
+
+    pub const fn as_str(self) -> &'static str {
         match self {
             Status::Created => "created",
             Status::WaitingForResource => "waiting_for_resource",

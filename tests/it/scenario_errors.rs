@@ -180,3 +180,29 @@ fn a_bad_only_variables_expression_is_located() {
         ]
     );
 }
+
+#[test]
+fn a_timeline_step_takes_after_or_after_polls_not_both() {
+    let lines = report(
+        "projects:
+  - id: 1
+    path: a/b
+    pipelines:
+      - id: 1
+        jobs:
+          - id: 2
+            name: x
+            status: pending
+            timeline:
+              - {after_polls: 2, after: 5, status: running}
+              - {status: success}
+",
+    );
+    assert_eq!(
+        lines,
+        [
+            "s.yaml:11:41: projects[0].pipelines[0].jobs[0].timeline[0].after: give either after or after_polls, not both",
+            "s.yaml:12:17: projects[0].pipelines[0].jobs[0].timeline[1].after: is required but missing",
+        ]
+    );
+}

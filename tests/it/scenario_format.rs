@@ -1,5 +1,6 @@
-//! The scenario format: the JSON Schema (`schemas/scenario.schema.json`) describes what the
-//! decoder accepts, every fixture follows it, `glmock scenario-schema` prints it, and a
+//! The scenario format: the JSON Schema (`schemas/scenario.schema.json`, generated from the
+//! field tables of `src/scenario/format.rs` that the decoder reads through) describes what
+//! the decoder accepts, every fixture follows it, `glmock scenario-schema` prints it, and a
 //! broken scenario is reported in full (file, line, column, field path, message) by both
 //! `glmock check` and `glmock serve`, which then refuses to serve.
 //!
@@ -267,6 +268,38 @@ fn every_fixture_validates_against_the_schema() {
     );
 }
 
+/// `schemas/scenario.schema.json` is generated from the field tables of
+/// `src/scenario/format.rs`. Run with `GLMOCK_BLESS=1` to rewrite it after changing them.
+#[test]
+fn committed_schema_is_generated_from_the_field_tables() {
+    let generated = scenario::schema::text();
+    let committed = std::fs::read_to_string(schema_path()).expect("schemas/scenario.schema.json");
+    if committed != generated {
+        if std::env::var_os("GLMOCK_BLESS").is_some() {
+            std::fs::write(schema_path(), &generated).expect("writing the schema");
+        } else {
+            panic!(
+                "schemas/scenario.schema.json differs from the field tables of src/scenario/format.rs; \
+                 run the test with GLMOCK_BLESS=1"
+            );
+        }
+    }
+}
+
+/// The decoder reads every mapping through its table, and debug assertions (on in tests)
+/// catch a read of a key the table lacks, `req` of an optional key or `opt` of a required
+/// one, and a key of the table the decoder never reads. Decoding every fixture in process
+/// runs them over every kind of object the fixtures hold.
+#[test]
+fn every_fixture_decodes_in_process_through_the_field_tables() {
+    for file in fixture_files() {
+        let text = std::fs::read_to_string(&file).expect("fixture readable");
+        let name = file.display().to_string();
+        let (decoded, errors) = scenario::load::parse_file(&name, &text);
+        assert!(decoded.is_some() && errors.is_empty(), "{name}: {errors:?}");
+    }
+}
+
 #[test]
 fn scenario_schema_subcommand_prints_the_committed_schema() {
     let run: Run = glmock_command(["scenario-schema"])
@@ -422,6 +455,21 @@ projects:
     path: c/d
     pipelines:
       - id: 3
+",
+    ),
+    (
+        "timeline steps in seconds and in polls, the other one null",
+        "\
+projects:
+  - id: 1
+    path: a/b
+    pipelines:
+      - id: 1
+        jobs:
+          - id: 1
+            name: x
+            status: pending
+            timeline: [{after: 2, after_polls: null, status: running}, {after: null, after_polls: 3, status: success}]
 ",
     ),
     (
@@ -601,6 +649,22 @@ const REJECTED: &[(&str, &str)] = &[
         "a CI job without a name",
         "projects: [{id: 1, path: a/b, ci: {jobs: [{stage: test}]}}]\n",
     ),
+    (
+        "a timeline step with neither after nor after_polls",
+        "projects: [{id: 1, path: a/b, pipelines: [{id: 1, jobs: [{id: 1, name: x, status: pending, timeline: [{status: running}]}]}]}]\n",
+    ),
+    (
+        "a timeline step with after: null and no after_polls",
+        "projects: [{id: 1, path: a/b, pipelines: [{id: 1, jobs: [{id: 1, name: x, status: pending, timeline: [{after: null, status: running}]}]}]}]\n",
+    ),
+    (
+        "a timeline step with both after and after_polls",
+        "projects: [{id: 1, path: a/b, pipelines: [{id: 1, jobs: [{id: 1, name: x, status: pending, timeline: [{after: 1, after_polls: 1, status: running}]}]}]}]\n",
+    ),
+    (
+        "a negative duration",
+        "projects: [{id: 1, path: a/b, pipelines: [{id: 1, jobs: [{id: 1, name: x, status: success, duration: -5}]}]}]\n",
+    ),
 ];
 
 /// Job keys that bridges do not take, checked one by one below.
@@ -752,6 +816,16 @@ const OBJECTS: &[(&str, &str, &str)] = &[
         "projects: [{id: 1, path: a/b, ci: {jobs: [{obj}]}}]",
     ),
     ("/$defs/job_token", "job_tokens[0]", "job_tokens: [{obj}]"),
+    (
+        "/$defs/ci_job/properties/only/oneOf/1",
+        "projects[0].ci.jobs[0].only",
+        "projects: [{id: 1, path: a/b, ci: {jobs: [{name: x, only: {obj}}]}}]",
+    ),
+    (
+        "/$defs/ci_job/properties/parallel/oneOf/1",
+        "projects[0].ci.jobs[0].parallel",
+        "projects: [{id: 1, path: a/b, ci: {jobs: [{name: x, parallel: {obj}}]}}]",
+    ),
 ];
 
 /// The decoding errors of `yaml` (no cross-checks).
@@ -834,6 +908,104 @@ fn schema_lists_exactly_the_keys_the_decoder_allows_and_requires() {
         if required != in_schema {
             problems.push(format!(
                 "{pointer}: the decoder requires {required:?}, the schema {in_schema:?}"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The serde-decoded parts of the format (`faults:`, `gitlab.rate_limits:`, described by
+/// `src/faults/schema.json`): the JSON pointer of a mapping (or of a `oneOf` of externally
+/// tagged forms), and a scenario in which `{obj}` stands for it.
+const SERDE_OBJECTS: &[(&str, &str)] = &[
+    ("/$defs/fault_rule", "faults: [{obj}]"),
+    (
+        "/$defs/fault_rule/properties/match",
+        "faults: [{match: {obj}, then: reset}]",
+    ),
+    (
+        "/$defs/fault_rule/properties/when",
+        "faults: [{when: {obj}, then: reset}]",
+    ),
+    (
+        "/$defs/fault_rule/properties/when/properties/window",
+        "faults: [{when: {window: {obj}}, then: reset}]",
+    ),
+    (
+        "/$defs/fault_rule/properties/delay",
+        "faults: [{delay: {obj}}]",
+    ),
+    (
+        "/$defs/fault_rule/properties/delay/oneOf/2/properties/log_normal",
+        "faults: [{delay: {log_normal: {obj}}}]",
+    ),
+    (
+        "/$defs/fault_rule/properties/then",
+        "faults: [{then: {obj}}]",
+    ),
+    (
+        "/$defs/fault_rule/properties/then/oneOf/2/properties/throttle",
+        "faults: [{then: {throttle: {obj}}}]",
+    ),
+    (
+        "/$defs/fault_rule/properties/then/oneOf/3/properties/cut",
+        "faults: [{then: {cut: {obj}}}]",
+    ),
+    (
+        "/$defs/fault_rule/properties/then/oneOf/4/properties/trickle",
+        "faults: [{then: {trickle: {obj}}}]",
+    ),
+    ("/$defs/rate_limits", "gitlab: {rate_limits: {obj}}"),
+    (
+        "/$defs/throttle_settings",
+        "gitlab: {rate_limits: {authenticated_api: {obj}}}",
+    ),
+];
+
+/// The keys a schema fragment allows: its properties, or for a `oneOf` of forms, each
+/// form's word or single key.
+fn schema_keys(fragment: &Value) -> BTreeSet<String> {
+    if let Some(forms) = fragment["oneOf"].as_array() {
+        return forms.iter().flat_map(schema_keys).collect();
+    }
+    if let Some(words) = fragment["enum"].as_array() {
+        return words
+            .iter()
+            .filter_map(|w| w.as_str().map(str::to_owned))
+            .collect();
+    }
+    fragment["properties"]
+        .as_object()
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn faults_schema_lists_exactly_the_keys_serde_allows() {
+    let schema = committed_schema();
+    let mut problems = Vec::new();
+    for (pointer, template) in SERDE_OBJECTS {
+        let errors = decoding_errors(&template.replace("{obj}", "{zzz_unknown: 1}"));
+        // serde: "unknown field `zzz_unknown`, expected one of `a`, `b`" (or "expected `a`
+        // or `b`", "expected `a`"; "unknown variant" for the forms of an enum).
+        let Some(allowed) = errors.iter().find_map(|e| {
+            let (_, expected) = e.message.split_once("expected ")?;
+            e.message.contains("`zzz_unknown`").then(|| {
+                expected
+                    .split('`')
+                    .skip(1)
+                    .step_by(2)
+                    .map(str::to_owned)
+                    .collect::<BTreeSet<_>>()
+            })
+        }) else {
+            problems.push(format!("{pointer}: no unknown-key error: {errors:?}"));
+            continue;
+        };
+        let in_schema = schema_keys(schema_at(&schema, pointer));
+        if allowed != in_schema {
+            problems.push(format!(
+                "{pointer}: serde allows {allowed:?}, the schema has {in_schema:?}"
             ));
         }
     }
@@ -1453,13 +1625,15 @@ job_tokens:
 }
 
 /// The README's field reference is the schema's, rendered (`src/scenario/reference.rs`).
-/// Run with `GLMOCK_BLESS=1` to rewrite it after changing the schema.
+/// Run with `GLMOCK_BLESS=1` to rewrite it after changing the field tables.
 #[test]
 fn readme_field_reference_is_rendered_from_the_schema() {
     use glmock::__internal::scenario::reference;
     let readme_path = crate_dir().join("README.md");
     let readme = std::fs::read_to_string(&readme_path).expect("README.md");
-    let expected = reference::markdown(&committed_schema());
+    // The generated schema, which the committed one must equal (tested above), so one
+    // GLMOCK_BLESS=1 run rewrites both.
+    let expected = reference::markdown(&scenario::schema::generate());
     let (Some(start), Some(end)) = (readme.find(reference::BEGIN), readme.find(reference::END))
     else {
         panic!("README.md has no generated scenario reference (markers missing)");
