@@ -33,8 +33,8 @@ request = function()
   local r = math.random(100)
   local h = { ["PRIVATE-TOKEN"] = "glpat-root" }
   if r <= 70 then return wrk.format("GET", s .. "/jobs?per_page=20", h)
-  elseif r <= 90 then return wrk.format("GET", s .. "/jobs/1203", h)
-  else return wrk.format("POST", s .. "/jobs/1203/retry", h) end
+  elseif r <= 90 then return wrk.format("GET", s .. "/jobs/7", h)
+  else return wrk.format("POST", s .. "/jobs/7/retry", h) end
 end
 LUA
 
