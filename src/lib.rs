@@ -36,6 +36,9 @@ pub(crate) mod cli;
 #[cfg(feature = "cli")]
 #[allow(missing_docs)]
 pub(crate) mod config;
+#[cfg(feature = "cli")]
+#[allow(missing_docs)]
+pub(crate) mod console;
 #[allow(missing_docs)]
 pub(crate) mod contract;
 #[allow(missing_docs)]
@@ -90,6 +93,11 @@ pub mod __internal {
     #[cfg(feature = "cli")]
     pub mod cli {
         pub use crate::cli::*;
+    }
+    /// `crate::console`
+    #[cfg(feature = "cli")]
+    pub mod console {
+        pub use crate::console::*;
     }
     /// `crate::config`
     #[cfg(feature = "cli")]

@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::Parser;
 use glmock::__internal::cli::{Args, Command, DeriveArgs, LogFormat, SchemasCommand};
 use glmock::__internal::config::{self, Config};
+use glmock::__internal::console::{Console, Flush};
 use glmock::__internal::contract::{Contract, Mode};
 use glmock::__internal::scenario::{self, Overrides};
 use glmock::__internal::{import, record, verify};
@@ -43,7 +44,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(level: &str, format: LogFormat) {
+/// The console log; the guard writes the batched access-log lines still pending when it drops.
+fn init_logging(level: &str, format: LogFormat) -> Flush {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         let spec = if level.contains('=') {
             level.to_owned()
@@ -52,17 +54,19 @@ fn init_logging(level: &str, format: LogFormat) {
         };
         tracing_subscriber::EnvFilter::new(spec)
     });
+    let (console, flush) = Console::new();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(console);
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
     }
+    flush
 }
 
 fn serve(config: Config) -> anyhow::Result<ExitCode> {
-    init_logging(&config.log_level, config.log_format);
+    let _console = init_logging(&config.log_level, config.log_format);
     let loaded = config.scenario_sources().and_then(|sources| {
         scenario::build(&sources.sources, &sources.overrides).map(|world| (world, sources))
     });

@@ -551,7 +551,7 @@ async fn serve(
     }
     let latency_us = started.elapsed().as_micros() as u64;
     if app.options.access_log {
-        tracing::info!(target: "glmock::access", method = %method, path = %path, session = %session, status = resp.status.as_u16(), latency_us, "request");
+        tracing::info!(target: ACCESS_LOG_TARGET, method = %method, path = %path, session = %session, status = resp.status.as_u16(), latency_us, "request");
     }
     let journal = &app.journal;
     if journal.options().enabled {
@@ -588,6 +588,9 @@ async fn serve(
     }
     plan.apply(to_hyper(resp, method == Method::HEAD))
 }
+
+/// The target of the access log's events (one per API request, at `info`).
+pub const ACCESS_LOG_TARGET: &str = "glmock::access";
 
 /// A response body: whole, or as a fault rule leaves it (`src/faults/body.rs`).
 pub type Reply = crate::faults::FaultBody<Full<Parts>>;

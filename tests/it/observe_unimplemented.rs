@@ -120,23 +120,27 @@ async fn the_access_log_and_the_unimplemented_warning_reach_the_console() {
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
-    let access = lines
+    let access_at = lines
         .iter()
-        .find(|l| {
+        .position(|l| {
             l["target"] == "glmock::access" && l["fields"]["path"] == "/api/v4/projects/1/jobs/7"
         })
         .unwrap_or_else(|| panic!("no access line: {log}"));
+    let access = &lines[access_at];
     assert_eq!(access["level"], "INFO");
     assert_eq!(access["fields"]["method"], "GET");
     assert_eq!(access["fields"]["session"], "s1");
     assert_eq!(access["fields"]["status"], 200);
     assert!(access["fields"]["latency_us"].is_u64());
-    let warn = lines
+    let warn_at = lines
         .iter()
-        .find(|l| {
+        .position(|l| {
             l["level"] == "WARN" && l["fields"]["path"] == "/api/v4/projects/1/jobs/1203/artifacts"
         })
         .unwrap_or_else(|| panic!("no unimplemented warning: {log}"));
+    // Access lines are batched, but never written after a later line.
+    assert!(access_at < warn_at, "{log}");
+    let warn = &lines[warn_at];
     assert_eq!(warn["fields"]["method"], "GET");
     assert_eq!(
         warn["fields"]["route"],
@@ -151,4 +155,49 @@ async fn the_access_log_and_the_unimplemented_warning_reach_the_console() {
         assert!(!log.contains("glmock::access"), "{args:?} {envs:?}: {log}");
         assert!(log.contains("glmock listening"), "{log}");
     }
+}
+
+#[tokio::test]
+async fn batched_access_lines_reach_the_console_while_the_server_runs() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_glmock"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .env_remove("RUST_LOG")
+        .env_remove("GLMOCK_ACCESS_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("glmock starts");
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut url = String::new();
+    out.read_line(&mut url).unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let r = reqwest::Client::new()
+        .get(format!("{}/api/v4/projects/1/jobs/7", url.trim()))
+        .header("PRIVATE-TOKEN", ROOT)
+        .send()
+        .await
+        .expect("request sent");
+    assert_eq!(r.status(), 200);
+    // No shutdown, no other line: the periodic flush (every 50 ms) writes it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut seen = Vec::new();
+    let found = loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) if line.contains("glmock::access") => break true,
+            Ok(line) => seen.push(line),
+            Err(_) => break false,
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(found, "no access line within 5 s while serving: {seen:#?}");
 }
