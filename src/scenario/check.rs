@@ -1398,14 +1398,24 @@ fn generate(
 }
 
 fn ci_config(c: &CiDef) -> Arc<CiConfig> {
-    let mut stages = c.stages.clone();
-    for j in &c.jobs {
+    let (stages, jobs) = ci_jobs(&c.stages, &c.jobs);
+    Arc::new(CiConfig {
+        stages,
+        jobs,
+        template: (!c.inputs.is_empty()).then(|| Arc::new(c.clone())),
+    })
+}
+
+/// The stages (declared ones, then the jobs' others in order) and the jobs of `defs`, with
+/// `parallel:` expanded.
+pub fn ci_jobs(declared: &[String], defs: &[CiJobDef]) -> (Vec<String>, Vec<CiJob>) {
+    let mut stages = declared.to_vec();
+    for j in defs {
         if !stages.contains(&j.stage) {
             stages.push(j.stage.clone());
         }
     }
-    let jobs = c
-        .jobs
+    let jobs = defs
         .iter()
         .flat_map(|j| j.instances.iter().map(move |name| (j, name)))
         .map(|(j, name)| {
@@ -1421,11 +1431,13 @@ fn ci_config(c: &CiDef) -> Arc<CiConfig> {
                 stage: j.stage.clone(),
                 when,
                 allow_failure: j.allow_failure.unwrap_or(when == When::Manual),
+                allow_failure_set: j.allow_failure,
                 only: j.only.clone(),
                 only_variables: j.only_variables.clone(),
+                rules: j.rules.clone(),
                 tag_list: j.tag_list.clone(),
             }
         })
         .collect();
-    Arc::new(CiConfig { stages, jobs })
+    (stages, jobs)
 }

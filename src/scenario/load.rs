@@ -20,6 +20,15 @@ pub const ACCESS_LEVELS: &[&str] = &["disabled", "private", "enabled"];
 /// APIs `allow_access_with_scope :ai_workflows` on GET and HEAD).
 pub const TOKEN_SCOPES: &[&str] = &["api", "read_api", "ai_workflows"];
 pub const WHENS: &[&str] = &["on_success", "on_failure", "always", "manual", "delayed"];
+/// The `when:` of a CI job's rule: the job `when`s and `never`.
+pub const RULE_WHENS: &[&str] = &[
+    "on_success",
+    "on_failure",
+    "always",
+    "manual",
+    "delayed",
+    "never",
+];
 pub const RUNNER_TYPES: &[&str] = &["instance_type", "group_type", "project_type"];
 pub const VARIABLE_TYPES: &[&str] = &["env_var", "file"];
 pub const USER_STATES: &[&str] = &[
@@ -821,14 +830,51 @@ fn read_ci_job(ctx: &mut Ctx, n: &Node, path: &str) -> Option<CiJobDef> {
             .opt(ctx, "tag_list", |c, n, p| d::list_of(c, n, p, d::string))
             .unwrap_or_default(),
         instances: Vec::new(),
+        rules: None,
     };
     let base = j.name.clone();
     j.instances = o
         .opt(ctx, "parallel", |c, n, p| read_parallel(c, n, p, &base))
         .unwrap_or_else(|| vec![base.clone()]);
+    j.rules = o.opt(ctx, "rules", |c, n, p| {
+        let mut rules = Vec::new();
+        read_rules(c, n, p, &mut rules);
+        Some(rules)
+    });
     o.finish(ctx);
     name?;
     Some(j)
+}
+
+/// `rules:` entries, nested lists flattened (as `Gitlab::Ci::Config::Entry::Rules` does,
+/// which is what lets `- $[[ inputs.rules ]]` add a list of rules).
+fn read_rules(ctx: &mut Ctx, n: &Node, path: &str, out: &mut Vec<CiRuleDef>) {
+    let Some(items) = d::list(ctx, n, path) else {
+        return;
+    };
+    for (item, p) in items {
+        if let node::Value::Seq(_) = item.value {
+            read_rules(ctx, item, &p, out);
+            continue;
+        }
+        let Some(mut o) = Obj::new(ctx, item, &p) else {
+            continue;
+        };
+        let if_ = o.opt(ctx, "if", |c, n, p| {
+            let text = d::string(c, n, p)?;
+            super::rules::VariableExpr::parse(&text)
+                .map_err(|e| c.error(n.loc, p, e))
+                .ok()
+        });
+        let when = o.opt(ctx, "when", |c, n, p| d::one_of(c, n, p, RULE_WHENS));
+        let allow_failure = o.opt(ctx, "allow_failure", d::bool_);
+        o.finish(ctx);
+        out.push(CiRuleDef {
+            if_,
+            when,
+            allow_failure,
+        });
+    }
 }
 
 /// `parallel: N` (2 to 200) makes `name 1/N` … `name N/N`; `parallel: {matrix: [{A: [x, y],
@@ -886,31 +932,123 @@ fn read_ci(ctx: &mut Ctx, n: &Node, path: &str) -> Option<CiDef> {
     let stages: Vec<String> = o
         .opt(ctx, "stages", |c, n, p| d::list_of(c, n, p, d::string))
         .unwrap_or_default();
-    let jobs = o
-        .req(ctx, "jobs", |c, n, p| d::list_of(c, n, p, read_ci_job))
-        .unwrap_or_default();
+    let inputs = o.opt(ctx, "spec", super::inputs::read_spec);
+    let mut templates = Vec::new();
+    let mut broken = Vec::new();
+    let jobs = match &inputs {
+        None => {
+            // `$[[ … ]]` without `spec: inputs` reads nothing: say so where it is.
+            if let Some(jobs) = o.get("jobs") {
+                super::inputs::check_references(ctx, jobs, &o.field("jobs"), &[]);
+            }
+            o.req(ctx, "jobs", |c, n, p| d::list_of(c, n, p, read_ci_job))
+                .unwrap_or_default()
+        }
+        // With inputs the jobs are decoded when a pipeline is created, interpolated with
+        // the inputs given; here every `$[[ … ]]` must name a declared input, and with
+        // every input defaulted the defaults must make valid jobs.
+        Some(specs) => {
+            let items = o.req(ctx, "jobs", |c, n, p| {
+                Some(
+                    d::list(c, n, p)?
+                        .into_iter()
+                        .map(|(item, p)| (item.clone(), p))
+                        .collect::<Vec<_>>(),
+                )
+            });
+            for (item, p) in items.unwrap_or_default() {
+                if !super::inputs::check_references(ctx, &item, &p, specs) {
+                    broken.push(templates.len());
+                }
+                templates.push(item);
+            }
+            Vec::new()
+        }
+    };
     o.finish(ctx);
-    if !stages.is_empty() {
-        for (i, j) in jobs.iter().enumerate() {
-            if !stages.contains(&j.stage) {
-                ctx.error(
-                    j.stage_loc,
-                    &format!("{path}.jobs[{i}].stage"),
-                    format!(
-                        "stage {:?} is not in stages (allowed: {})",
-                        j.stage,
-                        stages.join(", ")
-                    ),
-                );
+    check_stages(ctx, &stages, &jobs, path);
+    let ci = CiDef {
+        stages,
+        jobs,
+        inputs: inputs.unwrap_or_default(),
+        templates,
+        loc: n.loc,
+        path: path.to_owned(),
+    };
+    // A job that reads only inputs with defaults is checked now, with the defaults (its
+    // errors located in the file); the others when a pipeline is created.
+    let defaults: Vec<(String, serde_json::Value)> = ci
+        .inputs
+        .iter()
+        .filter_map(|i| Some((i.name.clone(), i.default.clone()?)))
+        .collect();
+    for (i, t) in ci.templates.iter().enumerate() {
+        let refs = super::inputs::references(t);
+        if !broken.contains(&i) && refs.iter().all(|r| defaults.iter().any(|(n, _)| n == r)) {
+            let node = super::inputs::interpolate(t, &defaults);
+            if let Some(job) = read_ci_job(ctx, &node, &format!("{path}.jobs[{i}]")) {
+                check_stage(ctx, &ci.stages, &job, &format!("{path}.jobs[{i}].stage"));
             }
         }
     }
-    Some(CiDef {
-        stages,
-        jobs,
-        loc: n.loc,
-        path: path.to_owned(),
-    })
+    Some(ci)
+}
+
+fn check_stages(ctx: &mut Ctx, stages: &[String], jobs: &[CiJobDef], path: &str) {
+    if stages.is_empty() {
+        return;
+    }
+    for (i, j) in jobs.iter().enumerate() {
+        check_stage(ctx, stages, j, &format!("{path}.jobs[{i}].stage"));
+    }
+}
+
+fn check_stage(ctx: &mut Ctx, stages: &[String], j: &CiJobDef, path: &str) {
+    if !stages.is_empty() && !stages.contains(&j.stage) {
+        ctx.error(
+            j.stage_loc,
+            path,
+            format!(
+                "stage {:?} is not in stages (allowed: {})",
+                j.stage,
+                stages.join(", ")
+            ),
+        );
+    }
+}
+
+fn instantiate_into(
+    ctx: &mut Ctx,
+    ci: &CiDef,
+    values: &[(String, serde_json::Value)],
+) -> Vec<CiJobDef> {
+    let jobs: Vec<CiJobDef> = ci
+        .templates
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| {
+            let node = super::inputs::interpolate(t, values);
+            read_ci_job(ctx, &node, &format!("{}.jobs[{i}]", ci.path))
+        })
+        .collect();
+    check_stages(ctx, &ci.stages, &jobs, &ci.path);
+    jobs
+}
+
+/// The jobs of a CI definition with `spec: inputs`, for the inputs given on create
+/// (`args`, after `inputs::parse_param`): GitLab's input error, or the first error the
+/// interpolated jobs have (`path: message`), or the jobs.
+pub fn instantiate_ci(
+    ci: &CiDef,
+    args: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Vec<CiJobDef>, String> {
+    let values = super::inputs::resolve(&ci.inputs, args)?;
+    let mut ctx = Ctx::new("inputs");
+    let jobs = instantiate_into(&mut ctx, ci, &values);
+    match ctx.errors.first() {
+        Some(e) => Err(format!("{}: {}", e.path, e.message)),
+        None => Ok(jobs),
+    }
 }
 
 fn read_job_token(ctx: &mut Ctx, n: &Node, path: &str) -> Option<JobTokenDef> {

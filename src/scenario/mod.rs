@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod decode;
+pub mod inputs;
 pub mod load;
 pub mod log_file;
 pub mod model;

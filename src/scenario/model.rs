@@ -272,12 +272,30 @@ pub struct CiJobDef {
     pub tag_list: Vec<String>,
     /// `parallel:`, expanded: the names of the jobs it becomes (`["build"]` without it).
     pub instances: Vec<String>,
+    /// `rules:` (nested lists flattened): the first whose `if` holds decides; none, or
+    /// `when: never`, and the job is not created. `None` without `rules:`.
+    pub rules: Option<Vec<CiRuleDef>>,
+}
+
+/// One entry of a CI job's `rules:`.
+#[derive(Debug, Clone)]
+pub struct CiRuleDef {
+    /// `if:`; `None` matches always.
+    pub if_: Option<super::rules::VariableExpr>,
+    /// `when:` (one of the job `when`s, or `never`).
+    pub when: Option<String>,
+    pub allow_failure: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
 pub struct CiDef {
     pub stages: Vec<String>,
     pub jobs: Vec<CiJobDef>,
+    /// `spec: inputs:`; with them the jobs are decoded when a pipeline is created, from
+    /// `templates` interpolated with the inputs given (`jobs` is then empty).
+    pub inputs: Vec<super::inputs::InputDef>,
+    /// The `jobs:` entries as written, when there are inputs.
+    pub templates: Vec<super::node::Node>,
     pub loc: Loc,
     pub path: String,
 }

@@ -222,9 +222,13 @@ pub struct CiJob {
     pub stage: String,
     pub when: When,
     pub allow_failure: bool,
+    /// `allow_failure:` as written (a rule's `when: manual` does not make it true).
+    pub allow_failure_set: Option<bool>,
     pub only: Vec<String>,
     /// `only: variables:` expressions: created when any holds (none: always).
     pub only_variables: Vec<crate::scenario::rules::VariableExpr>,
+    /// `rules:`: the first that matches decides (none, or `when: never`: not created).
+    pub rules: Option<Vec<crate::scenario::model::CiRuleDef>>,
     pub tag_list: Vec<String>,
 }
 
@@ -233,6 +237,9 @@ pub struct CiJob {
 pub struct CiConfig {
     pub stages: Vec<String>,
     pub jobs: Vec<CiJob>,
+    /// With `spec: inputs`: the definition whose jobs are made for each create's inputs
+    /// (`jobs` is then empty).
+    pub template: Option<Arc<crate::scenario::model::CiDef>>,
 }
 
 /// What does not change while serving: a project's identity, settings, refs and members.

@@ -180,3 +180,64 @@ fn a_bad_only_variables_expression_is_located() {
         ]
     );
 }
+
+#[test]
+fn ci_inputs_errors_are_located() {
+    let lines = report(
+        r#"projects:
+  - id: 1
+    path: a/b
+    ci:
+      stages: [build]
+      spec:
+        inputs:
+          prefix: {default: my}
+          count: {type: number, default: "2"}
+          version: {regex: '^\d+$', default: "1"}
+          flag: {type: boolean, options: [true]}
+          level: {type: level}
+          one: {type: number, default: 1}
+      jobs:
+        - name: "$[[ inputs.prefx ]]-build"
+        - name: "$[[ inputs.prefix | expand_vars ]]"
+        - {name: x, stage: build, parallel: "$[[ inputs.one ]]"}
+        - {name: y, stage: "$[[ inputs.prefix ]]"}
+"#,
+    );
+    let expected = [
+        "s.yaml:9:42: projects[0].ci.spec.inputs.count.default: `count` input: default value is not a number",
+        "s.yaml:10:28: projects[0].ci.spec.inputs.version.regex: regex is not supported: glmock has no regular expression engine (remove it, or use options to list the allowed values)",
+        "s.yaml:11:42: projects[0].ci.spec.inputs.flag.options: options can only be used with string and number inputs",
+        "s.yaml:12:25: projects[0].ci.spec.inputs.level.type: \"level\" is not allowed (allowed: array, boolean, number, string)",
+        "s.yaml:15:17: projects[0].ci.jobs[0].name: unknown interpolation key: `prefx`, did you mean \"prefix\"? (declared inputs: prefix, count, version, flag, level, one)",
+        "s.yaml:16:17: projects[0].ci.jobs[1].name: interpolation functions are not supported by glmock (\"inputs.prefix | expand_vars\"); write the value",
+        "s.yaml:17:45: projects[0].ci.jobs[2].parallel: parallel must be 2 to 200, found 1",
+        "s.yaml:18:28: projects[0].ci.jobs[3].stage: stage \"my\" is not in stages (allowed: build)",
+    ];
+    for (got, want) in lines.iter().zip(expected) {
+        assert!(
+            got.starts_with(want),
+            "got  {got}\nwant {want}\nall {lines:#?}"
+        );
+    }
+    assert_eq!(lines.len(), expected.len(), "{lines:#?}");
+}
+
+#[test]
+fn ci_interpolation_without_inputs_is_located() {
+    let lines = report(
+        "projects:
+  - id: 1
+    path: a/b
+    ci:
+      jobs:
+        - {name: build, parallel: \"$[[ inputs.n ]]\"}
+",
+    );
+    assert!(
+        lines[0].starts_with(
+            "s.yaml:6:35: projects[0].ci.jobs[0].parallel: $[[ inputs.n ]] reads an input, but the CI definition has no spec: inputs (declare n there)"
+        ),
+        "{lines:#?}"
+    );
+}

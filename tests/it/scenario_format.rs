@@ -286,6 +286,10 @@ fn scenario_schema_subcommand_prints_the_committed_schema() {
 /// Snippets that glmock accepts: the schema must accept them too.
 const ACCEPTED: &[(&str, &str)] = &[
     ("an empty document", ""),
+    (
+        "a CI definition with inputs and rules",
+        "projects: [{id: 1, path: a/b, ci: {spec: {inputs: {num: {type: number, default: 2}, s: {options: [a, b]}, r: {type: array, default: []}, f: {type: boolean, default: false}, free: null}}, jobs: [{name: 'x-$[[ inputs.s ]]', stage: '$[[ inputs.s ]]', parallel: '$[[ inputs.num ]]', allow_failure: '$[[ inputs.f ]]', rules: [{if: '$CI_PIPELINE_SOURCE == \"api\"', when: manual}, '$[[ inputs.r ]]', [{when: never}]]}]}}]\n",
+    ),
     ("a document with only a comment", "# nothing yet\n"),
     (
         "optional keys set to null",
@@ -601,6 +605,18 @@ const REJECTED: &[(&str, &str)] = &[
         "a CI job without a name",
         "projects: [{id: 1, path: a/b, ci: {jobs: [{stage: test}]}}]\n",
     ),
+    (
+        "a CI input with a regex",
+        "projects: [{id: 1, path: a/b, ci: {spec: {inputs: {v: {regex: '^a$'}}}, jobs: [{name: x}]}}]\n",
+    ),
+    (
+        "a CI input of an unknown type",
+        "projects: [{id: 1, path: a/b, ci: {spec: {inputs: {v: {type: text}}}, jobs: [{name: x}]}}]\n",
+    ),
+    (
+        "a CI rule with an unknown when",
+        "projects: [{id: 1, path: a/b, ci: {jobs: [{name: x, rules: [{when: sometimes}]}]}}]\n",
+    ),
 ];
 
 /// Job keys that bridges do not take, checked one by one below.
@@ -750,6 +766,21 @@ const OBJECTS: &[(&str, &str, &str)] = &[
         "/$defs/ci_job",
         "projects[0].ci.jobs[0]",
         "projects: [{id: 1, path: a/b, ci: {jobs: [{obj}]}}]",
+    ),
+    (
+        "/$defs/ci_rule",
+        "projects[0].ci.jobs[0].rules[0]",
+        "projects: [{id: 1, path: a/b, ci: {jobs: [{name: x, rules: [{obj}]}]}}]",
+    ),
+    (
+        "/$defs/ci_spec",
+        "projects[0].ci.spec",
+        "projects: [{id: 1, path: a/b, ci: {spec: {obj}, jobs: [{name: x}]}}]",
+    ),
+    (
+        "/$defs/ci_input",
+        "projects[0].ci.spec.inputs.a",
+        "projects: [{id: 1, path: a/b, ci: {spec: {inputs: {a: {obj}}}, jobs: [{name: x}]}}]",
     ),
     ("/$defs/job_token", "job_tokens[0]", "job_tokens: [{obj}]"),
 ];
@@ -929,9 +960,19 @@ const ENUMS: &[(&str, &str, &str)] = &[
         "projects: [{id: 1, path: a/b, pipelines: [{id: 1, bridges: [{id: 1, name: x, status: failed, failure_reason: {value}}]}]}]",
     ),
     (
-        "/$defs/ci_job/properties/when",
+        "/$defs/ci_job/properties/when/anyOf/0",
         "projects[0].ci.jobs[0].when",
         "projects: [{id: 1, path: a/b, ci: {jobs: [{name: x, when: {value}}]}}]",
+    ),
+    (
+        "/$defs/ci_rule/properties/when",
+        "projects[0].ci.jobs[0].rules[0].when",
+        "projects: [{id: 1, path: a/b, ci: {jobs: [{name: x, rules: [{when: {value}}]}]}}]",
+    ),
+    (
+        "/$defs/ci_input/properties/type",
+        "projects[0].ci.spec.inputs.a.type",
+        "projects: [{id: 1, path: a/b, ci: {spec: {inputs: {a: {type: {value}}}}, jobs: [{name: x}]}}]",
     ),
     (
         "/$defs/variable/properties/variable_type",

@@ -256,7 +256,10 @@ async fn jobs_list_keyset_pagination_respects_scope() {
 async fn jobs_list_rate_limited_is_429() {
     let yaml = format!("gitlab:\n  clock: frozen\n  rate_limits:\n    project_jobs_api: 1\n{SPEC}");
     let s = TestServer::with_yaml(&yaml).await;
-    assert_eq!(s.get("/projects/1/jobs", Some("tok-user")).await.status, 200);
+    assert_eq!(
+        s.get("/projects/1/jobs", Some("tok-user")).await.status,
+        200
+    );
     let r = s.get("/projects/1/jobs", Some("tok-user")).await;
     assert_eq!(r.status, 429, "{}", r.text);
     assert_eq!(
