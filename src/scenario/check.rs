@@ -549,6 +549,7 @@ fn add_projects<'a>(
                     statistics_refreshing: p.statistics_refreshing,
                     ci_job_token_scope_enabled: p.ci_job_token_scope_enabled.unwrap_or(false),
                     job_token_allowlist: Vec::new(),
+                    job_token_policies_enabled: p.job_token_policies_enabled.unwrap_or(true),
                     created_at: p.created_at.unwrap_or_else(epoch),
                     group_ids: p.group_ids.clone(),
                     branches,
@@ -583,13 +584,17 @@ fn link_projects(
             list: errors,
         };
         let mut allow = Vec::new();
-        for (i, (path, loc)) in p.job_token_allowlist.iter().enumerate() {
-            match dir.project_paths.get(&path.to_lowercase()) {
-                Some(id) => allow.push(*id),
+        for (i, e) in p.job_token_allowlist.iter().enumerate() {
+            match dir.project_paths.get(&e.project.to_lowercase()) {
+                Some(id) => allow.push(AllowlistEntry {
+                    project_id: *id,
+                    default_permissions: e.default_permissions.unwrap_or(true),
+                    policies: e.job_token_policies.clone(),
+                }),
                 None => err.at(
-                    *loc,
+                    e.loc,
                     &format!("{}.job_token_allowlist[{i}]", p.path),
-                    format!("unknown project {path:?}"),
+                    format!("unknown project {:?}", e.project),
                 ),
             }
         }

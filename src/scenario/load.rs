@@ -31,6 +31,25 @@ pub const RULE_WHENS: &[&str] = &[
 ];
 pub const RUNNER_TYPES: &[&str] = &["instance_type", "group_type", "project_type"];
 pub const VARIABLE_TYPES: &[&str] = &["env_var", "file"];
+/// `Ci::JobToken::Policies::POLICIES` (`lib/ci/job_token/policies.rb`).
+pub const JOB_TOKEN_POLICIES: &[&str] = &[
+    "read_containers",
+    "admin_containers",
+    "read_deployments",
+    "admin_deployments",
+    "read_environments",
+    "admin_environments",
+    "read_jobs",
+    "admin_jobs",
+    "read_packages",
+    "admin_packages",
+    "read_releases",
+    "admin_releases",
+    "read_secure_files",
+    "admin_secure_files",
+    "read_terraform_state",
+    "admin_terraform_state",
+];
 pub const USER_STATES: &[&str] = &[
     "active",
     "blocked",
@@ -682,9 +701,10 @@ fn read_project(ctx: &mut Ctx, n: &Node, path: &str) -> Option<ProjectDef> {
         ci_job_token_scope_enabled: o.opt(ctx, "ci_job_token_scope_enabled", d::bool_),
         job_token_allowlist: o
             .opt(ctx, "job_token_allowlist", |c, n, p| {
-                d::list_of(c, n, p, username_ref)
+                d::list_of(c, n, p, read_allowlist_entry)
             })
             .unwrap_or_default(),
+        job_token_policies_enabled: o.opt(ctx, "job_token_policies_enabled", d::bool_),
         created_at: o.opt(ctx, "created_at", d::timestamp),
         group_ids: o
             .opt(ctx, "group_ids", |c, n, p| d::list_of(c, n, p, d::id))
@@ -1049,6 +1069,35 @@ pub fn instantiate_ci(
         Some(e) => Err(format!("{}: {}", e.path, e.message)),
         None => Ok(jobs),
     }
+}
+
+/// An allowlist entry: a project's full path, or `{project, default_permissions,
+/// job_token_policies}` (`app/models/ci/job_token/project_scope_link.rb`).
+fn read_allowlist_entry(ctx: &mut Ctx, n: &Node, path: &str) -> Option<AllowlistEntryDef> {
+    if !matches!(n.value, node::Value::Map(_)) {
+        return d::string(ctx, n, path).map(|project| AllowlistEntryDef {
+            project,
+            loc: n.loc,
+            default_permissions: None,
+            job_token_policies: Vec::new(),
+        });
+    }
+    let mut o = Obj::new(ctx, n, path)?;
+    let project = o.req(ctx, "project", d::string);
+    let loc = o.get("project").map(|n| n.loc).unwrap_or(n.loc);
+    let default_permissions = o.opt(ctx, "default_permissions", d::bool_);
+    let job_token_policies = o
+        .opt(ctx, "job_token_policies", |c, n, p| {
+            d::list_of(c, n, p, |c, n, p| d::one_of(c, n, p, JOB_TOKEN_POLICIES))
+        })
+        .unwrap_or_default();
+    o.finish(ctx);
+    Some(AllowlistEntryDef {
+        project: project?,
+        loc,
+        default_permissions,
+        job_token_policies,
+    })
 }
 
 fn read_job_token(ctx: &mut Ctx, n: &Node, path: &str) -> Option<JobTokenDef> {

@@ -314,7 +314,10 @@ pub struct ProjectDef {
     pub variables: Vec<VariableDef>,
     pub statistics_refreshing: bool,
     pub ci_job_token_scope_enabled: Option<bool>,
-    pub job_token_allowlist: Vec<(String, Loc)>,
+    pub job_token_allowlist: Vec<AllowlistEntryDef>,
+    /// GitLab's "fine-grained permissions for CI/CD job tokens" (the top-level group's
+    /// `job_token_policies_enabled`); glmock's default is on.
+    pub job_token_policies_enabled: Option<bool>,
     pub created_at: Option<Timestamp>,
     pub group_ids: Vec<u64>,
     pub branches: Vec<(String, String, Loc)>,
@@ -329,6 +332,18 @@ pub struct ProjectDef {
     pub locs: FieldLocs,
     pub loc: Loc,
     pub path: String,
+}
+
+/// An entry of a project's inbound job token allowlist (`Ci::JobToken::ProjectScopeLink`).
+#[derive(Debug, Clone)]
+pub struct AllowlistEntryDef {
+    /// The full path of the project whose job tokens may access this one.
+    pub project: String,
+    pub loc: Loc,
+    /// `default_permissions` (default true): the job token gets the job user's usual
+    /// access; false: only what `job_token_policies` lists.
+    pub default_permissions: Option<bool>,
+    pub job_token_policies: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

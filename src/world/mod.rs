@@ -232,6 +232,15 @@ pub struct CiJob {
     pub tag_list: Vec<String>,
 }
 
+/// One entry of a project's inbound job token allowlist (`Ci::JobToken::ProjectScopeLink`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowlistEntry {
+    pub project_id: u64,
+    /// True: the job token has the job user's usual access; false: only `policies`.
+    pub default_permissions: bool,
+    pub policies: Vec<String>,
+}
+
 /// What `POST /projects/:id/pipeline` creates: stages in order and their jobs.
 #[derive(Debug, Clone)]
 pub struct CiConfig {
@@ -262,7 +271,11 @@ pub struct ProjectMeta {
     /// A project statistics refresh is under way: erase and pipeline delete answer 409.
     pub statistics_refreshing: bool,
     pub ci_job_token_scope_enabled: bool,
-    pub job_token_allowlist: Vec<u64>,
+    /// The inbound allowlist: projects whose job tokens may access this one.
+    pub job_token_allowlist: Vec<AllowlistEntry>,
+    /// Whether allowlist entries' `job_token_policies` are enforced (GitLab's fine-grained
+    /// permissions setting of the top-level group).
+    pub job_token_policies_enabled: bool,
     pub created_at: Timestamp,
     pub group_ids: Vec<u64>,
     pub branches: BTreeMap<String, String>,

@@ -92,6 +92,7 @@ fn unknown_keys_and_values_suggest_the_near_miss() {
 
 const PROJECT_KEYS: &str = "agents, branches, builds_access_level, ci, ci_job_token_scope_enabled, \
 commits, created_at, default_branch, description, generate, group_ids, id, job_token_allowlist, \
+job_token_policies_enabled, \
 members, name, path, pipelines, public_builds, repository_access_level, statistics_refreshing, tags, \
 variables, visibility";
 
@@ -237,6 +238,25 @@ fn ci_interpolation_without_inputs_is_located() {
     assert!(
         lines[0].starts_with(
             "s.yaml:6:35: projects[0].ci.jobs[0].parallel: $[[ inputs.n ]] reads an input, but the CI definition has no spec: inputs (declare n there)"
+        ),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn an_unknown_job_token_policy_suggests_the_near_miss() {
+    let lines = report(
+        "projects:
+  - id: 1
+    path: a/b
+    job_token_allowlist:
+      - {project: a/b, default_permissions: false, job_token_policies: [read_job]}
+",
+    );
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(
+        lines[0].starts_with(
+            "s.yaml:5:73: projects[0].job_token_allowlist[0].job_token_policies[0]: \"read_job\" is not allowed, did you mean \"read_jobs\"? (allowed: read_containers, admin_containers,"
         ),
         "{lines:#?}"
     );

@@ -287,6 +287,10 @@ fn scenario_schema_subcommand_prints_the_committed_schema() {
 const ACCEPTED: &[(&str, &str)] = &[
     ("an empty document", ""),
     (
+        "allowlist entries with fine-grained permissions",
+        "projects: [{id: 1, path: a/b, job_token_policies_enabled: true, job_token_allowlist: [a/b, {project: a/b, default_permissions: false, job_token_policies: [read_jobs, admin_jobs]}]}]\n",
+    ),
+    (
         "a CI definition with inputs and rules",
         "projects: [{id: 1, path: a/b, ci: {spec: {inputs: {num: {type: number, default: 2}, s: {options: [a, b]}, r: {type: array, default: []}, f: {type: boolean, default: false}, free: null}}, jobs: [{name: 'x-$[[ inputs.s ]]', stage: '$[[ inputs.s ]]', parallel: '$[[ inputs.num ]]', allow_failure: '$[[ inputs.f ]]', rules: [{if: '$CI_PIPELINE_SOURCE == \"api\"', when: manual}, '$[[ inputs.r ]]', [{when: never}]]}]}}]\n",
     ),
@@ -606,6 +610,14 @@ const REJECTED: &[(&str, &str)] = &[
         "projects: [{id: 1, path: a/b, ci: {jobs: [{stage: test}]}}]\n",
     ),
     (
+        "an allowlist entry with an unknown policy",
+        "projects: [{id: 1, path: a/b, job_token_allowlist: [{project: a/b, job_token_policies: [read_job]}]}]\n",
+    ),
+    (
+        "an allowlist entry without its project",
+        "projects: [{id: 1, path: a/b, job_token_allowlist: [{default_permissions: false}]}]\n",
+    ),
+    (
         "a CI input with a regex",
         "projects: [{id: 1, path: a/b, ci: {spec: {inputs: {v: {regex: '^a$'}}}, jobs: [{name: x}]}}]\n",
     ),
@@ -781,6 +793,11 @@ const OBJECTS: &[(&str, &str, &str)] = &[
         "/$defs/ci_input",
         "projects[0].ci.spec.inputs.a",
         "projects: [{id: 1, path: a/b, ci: {spec: {inputs: {a: {obj}}}, jobs: [{name: x}]}}]",
+    ),
+    (
+        "/$defs/job_token_allowlist_entry",
+        "projects[0].job_token_allowlist[0]",
+        "projects: [{id: 1, path: a/b, job_token_allowlist: [{obj}]}]",
     ),
     ("/$defs/job_token", "job_tokens[0]", "job_tokens: [{obj}]"),
 ];
@@ -963,6 +980,11 @@ const ENUMS: &[(&str, &str, &str)] = &[
         "/$defs/ci_job/properties/when/anyOf/0",
         "projects[0].ci.jobs[0].when",
         "projects: [{id: 1, path: a/b, ci: {jobs: [{name: x, when: {value}}]}}]",
+    ),
+    (
+        "/$defs/job_token_allowlist_entry/properties/job_token_policies/items",
+        "projects[0].job_token_allowlist[0].job_token_policies[0]",
+        "projects: [{id: 1, path: a/b, job_token_allowlist: [{project: a/b, job_token_policies: [{value}]}]}]",
     ),
     (
         "/$defs/ci_rule/properties/when",

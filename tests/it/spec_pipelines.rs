@@ -1136,3 +1136,208 @@ async fn create_follows_rules() {
     jobs.sort();
     assert_eq!(jobs, ["on-main manual false", "plain pending false"]);
 }
+
+// ---------------------------------------------------------------------------------------
+// GET /projects/:id/pipelines/:pipeline_id/jobs when public_builds is true:
+// it_behaves_like "enforcing job token policies", :read_jobs,
+//   allow_public_access_for_enabled_project_features: [:repository, :builds]
+// (spec/support/shared_examples/requests/api/ci/job_token_policies_shared_examples.rb)
+// ---------------------------------------------------------------------------------------
+
+/// The shared example's setup: `g/project` (the source project, every feature private, as
+/// `enable_project_features(source_project, nil)` leaves it) with `user` as maintainer and
+/// pipeline 10; the job token is from a running job of `job_user` in `other/tool`.
+/// `allowlist` is the source project's allowlist entry for `other/tool` (YAML), or none.
+fn policies_scenario(
+    visibility: &str,
+    features: &str,
+    allowlist: Option<&str>,
+    policies_enabled: bool,
+    job_user: &str,
+) -> String {
+    let allowlist = allowlist
+        .map(|e| format!("    job_token_allowlist: [{e}]\n"))
+        .unwrap_or_default();
+    format!(
+        r#"
+users:
+  - {{id: 1, username: user, tokens: [tok-user]}}
+  - {{id: 2, username: stranger, tokens: [tok-stranger]}}
+projects:
+  - id: 1
+    path: g/project
+    visibility: {visibility}
+    public_builds: true
+    builds_access_level: {features}
+    repository_access_level: {features}
+    job_token_policies_enabled: {policies_enabled}
+    members: {{user: maintainer}}
+{allowlist}    pipelines:
+      - id: 10
+        user: user
+        jobs:
+          - {{id: 100, name: build, status: success}}
+  - id: 2
+    path: other/tool
+    members: {{user: developer, stranger: developer}}
+    pipelines:
+      - id: 20
+        user: {job_user}
+        jobs:
+          - {{id: 200, name: target, status: running, user: {job_user}}}
+job_tokens:
+  - {{token: glcbt-target, job: 200}}
+"#
+    )
+}
+
+const READ_JOBS_ENTRY: &str =
+    "{project: other/tool, default_permissions: false, job_token_policies: [read_jobs]}";
+/// `(POLICIES - [:read_jobs]).take(1)`.
+const OTHER_POLICY_ENTRY: &str =
+    "{project: other/tool, default_permissions: false, job_token_policies: [read_containers]}";
+
+async fn pipeline_jobs_with_job_token(yaml: &str) -> crate::support::Resp {
+    let s = TestServer::with_yaml(yaml).await;
+    s.get("/projects/1/pipelines/10/jobs?job_token=glcbt-target", None)
+        .await
+}
+
+const POLICY_DENIED: &str = "403 Forbidden - Insufficient permissions to access this resource in \
+                             project project. The following token permission is required: read_jobs.";
+
+// pipelines_spec.rb: "GET …/pipelines/:pipeline_id/jobs when public_builds is true" /
+// job_token_policies_shared_examples.rb: "when authenticating with a CI job token from another
+// project" `it { is_expected.to have_gitlab_http_status(expected_success_status) }`
+#[tokio::test]
+async fn job_token_policies_allowlisted_with_read_jobs_reads_pipeline_jobs() {
+    let r = pipeline_jobs_with_job_token(&policies_scenario(
+        "private",
+        "private",
+        Some(READ_JOBS_ENTRY),
+        true,
+        "user",
+    ))
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.ids(), vec![100]);
+}
+
+// job_token_policies_shared_examples.rb: "when the target project is not allowlisted and job
+// token policies are disabled denies access" (403 or 404; glmock: the allowlist's 403)
+#[tokio::test]
+async fn job_token_policies_not_allowlisted_is_denied() {
+    let r = pipeline_jobs_with_job_token(&policies_scenario(
+        "private", "private", None, false, "user",
+    ))
+    .await;
+    r.assert(
+        403,
+        json!({"message": "403 Forbidden - Authentication by CI/CD job token not allowed from tool to project."}),
+    );
+}
+
+// job_token_policies_shared_examples.rb: "when the policies are not allowed" `it {
+// is_expected.to have_gitlab_http_status(:forbidden) }` and "returns an error message
+// containing the disallowed policy" (`source_project.path`, here `project`)
+#[tokio::test]
+async fn job_token_policies_without_read_jobs_is_403_naming_it() {
+    let r = pipeline_jobs_with_job_token(&policies_scenario(
+        "private",
+        "private",
+        Some(OTHER_POLICY_ENTRY),
+        true,
+        "user",
+    ))
+    .await;
+    r.assert(403, json!({"message": POLICY_DENIED}));
+}
+
+// job_token_policies_shared_examples.rb: "when the policies are not allowed when fine grained
+// permissions are disabled" (`default_permissions: true`) and "when job token policies are
+// disabled" (the group setting off): the job user's usual access.
+#[tokio::test]
+async fn job_token_policies_off_give_the_job_users_access() {
+    let entry =
+        "{project: other/tool, default_permissions: true, job_token_policies: [read_containers]}";
+    for (yaml, what) in [
+        (
+            policies_scenario("private", "private", Some(entry), true, "user"),
+            "default_permissions",
+        ),
+        (
+            policies_scenario(
+                "private",
+                "private",
+                Some(OTHER_POLICY_ENTRY),
+                false,
+                "user",
+            ),
+            "job_token_policies_enabled: false",
+        ),
+    ] {
+        let r = pipeline_jobs_with_job_token(&yaml).await;
+        assert_eq!(r.status, 200, "{what}: {}", r.text);
+        assert_eq!(r.ids(), vec![100], "{what}");
+    }
+}
+
+// job_token_policies_shared_examples.rb: "when the source project is public and the target
+// job user is not a member of the source project when policies are not allowed, but the
+// specified project features allow public access": "when all project features are private"
+// (403) and "when the specified project features are public" (success).
+#[tokio::test]
+async fn job_token_policies_public_features_need_no_policy() {
+    let entry = "{project: other/tool, default_permissions: false, job_token_policies: []}";
+    let r = pipeline_jobs_with_job_token(&policies_scenario(
+        "public",
+        "private",
+        Some(entry),
+        true,
+        "stranger",
+    ))
+    .await;
+    r.assert(403, json!({"message": POLICY_DENIED}));
+    let r = pipeline_jobs_with_job_token(&policies_scenario(
+        "public",
+        "enabled",
+        Some(entry),
+        true,
+        "stranger",
+    ))
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.ids(), vec![100]);
+}
+
+// The jobs list (lib/api/ci/jobs.rb, `job_token_policies: :read_jobs`) enforces the same; a
+// job token of the project itself needs no allowlist and no policy
+// (`Scope#policies_allowed?`: self-referential).
+#[tokio::test]
+async fn job_token_policies_apply_to_the_jobs_list_too() {
+    let s = TestServer::with_yaml(&policies_scenario(
+        "private",
+        "private",
+        Some(OTHER_POLICY_ENTRY),
+        true,
+        "user",
+    ))
+    .await;
+    s.get("/projects/1/jobs?job_token=glcbt-target", None)
+        .await
+        .assert(403, json!({"message": POLICY_DENIED}));
+    let r = s.get("/projects/2/jobs?job_token=glcbt-target", None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.ids(), vec![200]);
+    let s = TestServer::with_yaml(&policies_scenario(
+        "private",
+        "private",
+        Some(READ_JOBS_ENTRY),
+        true,
+        "user",
+    ))
+    .await;
+    let r = s.get("/projects/1/jobs?job_token=glcbt-target", None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.ids(), vec![100]);
+}
