@@ -861,6 +861,16 @@ fn read_ci_job(ctx: &mut Ctx, n: &Node, path: &str) -> Option<CiJobDef> {
         read_rules(c, n, p, &mut rules);
         Some(rules)
     });
+    // lib/gitlab/ci/config/entry/job.rb: `config key may not be used with `rules`: only`.
+    if j.rules.is_some()
+        && let Some(only) = o.get("only")
+    {
+        ctx.error(
+            only.loc,
+            &o.field("only"),
+            "only may not be used with rules (write the condition as a rule)",
+        );
+    }
     o.finish(ctx);
     name?;
     Some(j)

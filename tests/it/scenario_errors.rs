@@ -203,6 +203,7 @@ fn ci_inputs_errors_are_located() {
         - name: "$[[ inputs.prefix | expand_vars ]]"
         - {name: x, stage: build, parallel: "$[[ inputs.one ]]"}
         - {name: y, stage: "$[[ inputs.prefix ]]"}
+        - {name: z, stage: build, only: [main], rules: [{when: always}]}
 "#,
     );
     let expected = [
@@ -214,6 +215,7 @@ fn ci_inputs_errors_are_located() {
         "s.yaml:16:17: projects[0].ci.jobs[1].name: interpolation functions are not supported by glmock (\"inputs.prefix | expand_vars\"); write the value",
         "s.yaml:17:45: projects[0].ci.jobs[2].parallel: parallel must be 2 to 200, found 1",
         "s.yaml:18:28: projects[0].ci.jobs[3].stage: stage \"my\" is not in stages (allowed: build)",
+        "s.yaml:19:41: projects[0].ci.jobs[4].only: only may not be used with rules (write the condition as a rule)",
     ];
     for (got, want) in lines.iter().zip(expected) {
         assert!(

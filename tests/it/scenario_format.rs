@@ -626,6 +626,10 @@ const REJECTED: &[(&str, &str)] = &[
         "projects: [{id: 1, path: a/b, ci: {spec: {inputs: {v: {type: text}}}, jobs: [{name: x}]}}]\n",
     ),
     (
+        "a CI job with both only and rules",
+        "projects: [{id: 1, path: a/b, ci: {jobs: [{name: x, only: [main], rules: [{when: always}]}]}}]\n",
+    ),
+    (
         "a CI rule with an unknown when",
         "projects: [{id: 1, path: a/b, ci: {jobs: [{name: x, rules: [{when: sometimes}]}]}}]\n",
     ),
