@@ -549,7 +549,11 @@ fn add_projects<'a>(
                     statistics_refreshing: p.statistics_refreshing,
                     ci_job_token_scope_enabled: p.ci_job_token_scope_enabled.unwrap_or(false),
                     job_token_allowlist: Vec::new(),
-                    job_token_policies_enabled: p.job_token_policies_enabled.unwrap_or(true),
+                    // GitLab's default is off: `namespace_settings.job_token_policies_enabled`
+                    // defaults to false (db/migrate/20250313142550_add_job_token_policies_
+                    // enabled_column_to_namespace_settings.rb), as does the feature flag that
+                    // `Project#job_token_policies_enabled?` also reads (app/models/project.rb).
+                    job_token_policies_enabled: p.job_token_policies_enabled.unwrap_or(false),
                     created_at: p.created_at.unwrap_or_else(epoch),
                     group_ids: p.group_ids.clone(),
                     branches,

@@ -672,7 +672,7 @@ pub const PROJECT: Object = Object {
             ),
             "Projects whose job tokens may access this one",
         ),
-        opt("job_token_policies_enabled", Bool, "Enforce the allowlist entries' job_token_policies (GitLab's fine-grained permissions setting of the top-level group, off there by default; default: true, so entries with default_permissions: false take effect)"),
+        opt("job_token_policies_enabled", Bool, "Enforce the allowlist entries' job_token_policies: GitLab's fine-grained permissions for CI/CD job tokens, the top-level group's job_token_policies_enabled setting (default: false, as in GitLab: an entry with default_permissions: false then has the job user's usual access)"),
         opt("created_at", Timestamp, "Creation time, RFC 3339"),
         opt("group_ids", List(&Id, "Group id"), "Ids of the groups it belongs to"),
         opt("branches", Map(&Text, "Head SHA"), "Branches: name → head SHA (default: the default branch)"),
@@ -693,7 +693,7 @@ pub const JOB_TOKEN_ALLOWLIST_ENTRY: Object = Object {
     description: "An inbound allowlist entry with its permissions (app/models/ci/job_token/project_scope_link.rb)",
     fields: &[
         req("project", Text, "Full path of the project whose job tokens may access this one"),
-        opt("default_permissions", Bool, "True: the job token has its job user's usual access; false: only what job_token_policies allow on routes that name a policy (default: true)"),
+        opt("default_permissions", Bool, "True: the job token has its job user's usual access; false: only what job_token_policies allow on routes that name a policy, when the project's job_token_policies_enabled is true (default: true)"),
         opt(
             "job_token_policies",
             List(&Word(JOB_TOKEN_POLICIES), "A policy (lib/ci/job_token/policies.rb)"),

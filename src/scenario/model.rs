@@ -316,7 +316,7 @@ pub struct ProjectDef {
     pub ci_job_token_scope_enabled: Option<bool>,
     pub job_token_allowlist: Vec<AllowlistEntryDef>,
     /// GitLab's "fine-grained permissions for CI/CD job tokens" (the top-level group's
-    /// `job_token_policies_enabled`); glmock's default is on.
+    /// `job_token_policies_enabled`); off unless set, as in GitLab.
     pub job_token_policies_enabled: Option<bool>,
     pub created_at: Option<Timestamp>,
     pub group_ids: Vec<u64>,

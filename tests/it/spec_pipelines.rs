@@ -1341,3 +1341,21 @@ async fn job_token_policies_apply_to_the_jobs_list_too() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.ids(), vec![100]);
 }
+
+// GitLab's default: `job_token_policies_enabled` is off (the namespace setting defaults to
+// false, db/migrate/20250313142550_add_job_token_policies_enabled_column_to_namespace_settings.rb,
+// and so does the add_policies_to_ci_job_token flag), so an entry with `default_permissions:
+// false` and no read_jobs still has the job user's usual access.
+#[tokio::test]
+async fn job_token_policies_are_off_unless_enabled() {
+    let yaml = policies_scenario("private", "private", Some(OTHER_POLICY_ENTRY), true, "user")
+        .replace("    job_token_policies_enabled: true\n", "");
+    assert!(!yaml.contains("job_token_policies_enabled"));
+    let r = pipeline_jobs_with_job_token(&yaml).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.ids(), vec![100]);
+    let s = TestServer::with_yaml(&yaml).await;
+    let r = s.get("/projects/1/jobs?job_token=glcbt-target", None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.ids(), vec![100]);
+}
