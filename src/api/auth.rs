@@ -186,36 +186,145 @@ pub fn can_read_project(world: &World, caller: Caller, meta: &ProjectMeta) -> bo
     }
 }
 
-/// `find_project!`: 404 when missing or invisible; a job token from a project the target
-/// does not allow is 403.
+/// What a route that takes job tokens asks of them (`route_setting :authorization,
+/// job_token_policies: …, allow_public_access_for_enabled_project_features: …`).
+#[derive(Debug, Clone, Copy)]
+pub struct JobTokenRoute {
+    pub policies: &'static [&'static str],
+    /// Public features that make the policies unnecessary in a public project.
+    pub public_features: &'static [ProjectFeature],
+}
+
+/// A project feature a route may name (`ProjectFeature::FEATURES`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProjectFeature {
+    Repository,
+    Builds,
+}
+
+/// `GET /projects/:id/jobs` and `GET …/pipelines/:pipeline_id/jobs` (`lib/api/ci/jobs.rb`,
+/// `lib/api/ci/pipelines.rb`): `job_token_policies: :read_jobs`,
+/// `allow_public_access_for_enabled_project_features: [:repository, :builds]`.
+pub const READ_JOBS: JobTokenRoute = JobTokenRoute {
+    policies: &["read_jobs"],
+    public_features: &[ProjectFeature::Repository, ProjectFeature::Builds],
+};
+
+/// `find_project!` on a route that takes no job token: 404 when missing or invisible.
 pub fn find_project<'w>(
     world: &'w World,
     caller: Caller,
     id: &str,
 ) -> Result<&'w ProjectMeta, ApiError> {
+    find_project_for(world, caller, id, None)
+}
+
+/// `find_project!` (`lib/api/helpers.rb`): 404 when missing or invisible; a job token from
+/// a project the target's allowlist does not name is 403 (`handle_job_token_failure!`),
+/// and one whose allowlist entry lacks the route's policies too
+/// (`authorize_job_token_policies!`).
+pub fn find_project_for<'w>(
+    world: &'w World,
+    caller: Caller,
+    id: &str,
+    route: Option<&JobTokenRoute>,
+) -> Result<&'w ProjectMeta, ApiError> {
     let meta = world
         .directory
         .project_by_ref(id)
         .ok_or(ApiError::ProjectNotFound)?;
-    if let Caller::Job { project_id, .. } = caller
-        && project_id != meta.id
-        && !meta.job_token_allowlist.contains(&project_id)
-    {
-        let from = world
-            .directory
-            .projects
-            .get(&project_id)
-            .map(|p| p.path_with_namespace.as_str())
-            .unwrap_or("");
-        return Err(ApiError::Forbidden(Some(format!(
-            "Authentication by CI/CD job token not allowed from {from} to {}.",
-            meta.path_with_namespace
-        ))));
-    }
+    let entry = match caller {
+        Caller::Job { project_id, .. } if project_id != meta.id => {
+            match meta
+                .job_token_allowlist
+                .iter()
+                .find(|e| e.project_id == project_id)
+            {
+                Some(e) => Some(e),
+                None => {
+                    let from = world
+                        .directory
+                        .projects
+                        .get(&project_id)
+                        .map(|p| p.path.as_str())
+                        .unwrap_or("");
+                    return Err(ApiError::Forbidden(Some(format!(
+                        "Authentication by CI/CD job token not allowed from {from} to {}.",
+                        meta.path
+                    ))));
+                }
+            }
+        }
+        _ => None,
+    };
     if !can_read_project(world, caller, meta) {
         return Err(ApiError::ProjectNotFound);
     }
+    if let (Some(entry), Some(route)) = (entry, route)
+        && !job_token_policies_allowed(meta, entry, route)
+    {
+        return Err(ApiError::Forbidden(Some(job_token_policies_message(
+            meta,
+            route.policies,
+        ))));
+    }
     Ok(meta)
+}
+
+/// `job_token_policies_authorized?` (`lib/api/helpers.rb`) and `Scope#policies_allowed?`
+/// (`app/models/ci/job_token/scope.rb`), for a job token from another, allowlisted project.
+fn job_token_policies_allowed(
+    meta: &ProjectMeta,
+    entry: &crate::world::AllowlistEntry,
+    route: &JobTokenRoute,
+) -> bool {
+    if !meta.job_token_policies_enabled || entry.default_permissions {
+        return true;
+    }
+    // What everyone may read needs no permission: a public project whose named features
+    // are public too.
+    let public = |f: &ProjectFeature| match f {
+        ProjectFeature::Repository => meta.repository_access == FeatureAccess::Enabled,
+        ProjectFeature::Builds => meta.builds_access == FeatureAccess::Enabled,
+    };
+    if meta.visibility == Visibility::Public
+        && !route.public_features.is_empty()
+        && route.public_features.iter().all(public)
+    {
+        return true;
+    }
+    if entry.policies.is_empty() {
+        return false;
+    }
+    route
+        .policies
+        .iter()
+        .all(|p| entry.policies.iter().any(|a| a == p))
+}
+
+/// `job_token_policies_unauthorized_message`: the policies joined as Rails' `to_sentence`.
+fn job_token_policies_message(meta: &ProjectMeta, policies: &[&str]) -> String {
+    match policies {
+        [] => "This action is unauthorized for CI/CD job tokens.".into(),
+        [one] => format!(
+            "Insufficient permissions to access this resource in project {}. The following \
+             token permission is required: {one}.",
+            meta.path
+        ),
+        many => {
+            let (last, rest) = many.split_last().expect("two or more");
+            let list = if rest.len() == 1 {
+                format!("{} and {last}", rest[0])
+            } else {
+                format!("{}, and {last}", rest.join(", "))
+            };
+            format!(
+                "Insufficient permissions to access this resource in project {}. The \
+                 following token permissions are required: {list}.",
+                meta.path
+            )
+        }
+    }
 }
 
 /// `ProjectFeature#feature_available?`: a `private` feature is for members with at least
@@ -327,4 +436,39 @@ pub fn can_erase(world: &World, caller: Caller, meta: &ProjectMeta, job: &Job) -
 
 pub fn is_maintainer(world: &World, caller: Caller, meta: &ProjectMeta) -> bool {
     role(world, caller, meta).is_some_and(|r| r >= Role::Maintainer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_messages_join_the_policies_as_a_sentence() {
+        let world = crate::scenario::build(
+            &[crate::scenario::Source {
+                name: "t.yaml".into(),
+                text: "projects: [{id: 1, path: g/proj}]\n".into(),
+                dir: None,
+            }],
+            &crate::scenario::Overrides::default(),
+        )
+        .expect("valid");
+        let meta = world.directory.projects.get(&1).expect("project 1");
+        let msg = |p: &[&str]| job_token_policies_message(meta, p);
+        assert_eq!(
+            msg(&[]),
+            "This action is unauthorized for CI/CD job tokens."
+        );
+        assert_eq!(
+            msg(&["read_jobs"]),
+            "Insufficient permissions to access this resource in project proj. The following \
+             token permission is required: read_jobs."
+        );
+        assert_eq!(
+            msg(&["read_jobs", "admin_jobs"]),
+            "Insufficient permissions to access this resource in project proj. The following \
+             token permissions are required: read_jobs and admin_jobs."
+        );
+        assert!(msg(&["a", "b", "c"]).ends_with("required: a, b, and c."));
+    }
 }

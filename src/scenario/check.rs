@@ -549,6 +549,11 @@ fn add_projects<'a>(
                     statistics_refreshing: p.statistics_refreshing,
                     ci_job_token_scope_enabled: p.ci_job_token_scope_enabled.unwrap_or(false),
                     job_token_allowlist: Vec::new(),
+                    // GitLab's default is off: `namespace_settings.job_token_policies_enabled`
+                    // defaults to false (db/migrate/20250313142550_add_job_token_policies_
+                    // enabled_column_to_namespace_settings.rb), as does the feature flag that
+                    // `Project#job_token_policies_enabled?` also reads (app/models/project.rb).
+                    job_token_policies_enabled: p.job_token_policies_enabled.unwrap_or(false),
                     created_at: p.created_at.unwrap_or_else(epoch),
                     group_ids: p.group_ids.clone(),
                     branches,
@@ -583,13 +588,17 @@ fn link_projects(
             list: errors,
         };
         let mut allow = Vec::new();
-        for (i, (path, loc)) in p.job_token_allowlist.iter().enumerate() {
-            match dir.project_paths.get(&path.to_lowercase()) {
-                Some(id) => allow.push(*id),
+        for (i, e) in p.job_token_allowlist.iter().enumerate() {
+            match dir.project_paths.get(&e.project.to_lowercase()) {
+                Some(id) => allow.push(AllowlistEntry {
+                    project_id: *id,
+                    default_permissions: e.default_permissions.unwrap_or(true),
+                    policies: e.job_token_policies.clone(),
+                }),
                 None => err.at(
-                    *loc,
+                    e.loc,
                     &format!("{}.job_token_allowlist[{i}]", p.path),
-                    format!("unknown project {path:?}"),
+                    format!("unknown project {:?}", e.project),
                 ),
             }
         }
@@ -1398,14 +1407,24 @@ fn generate(
 }
 
 fn ci_config(c: &CiDef) -> Arc<CiConfig> {
-    let mut stages = c.stages.clone();
-    for j in &c.jobs {
+    let (stages, jobs) = ci_jobs(&c.stages, &c.jobs);
+    Arc::new(CiConfig {
+        stages,
+        jobs,
+        template: (!c.inputs.is_empty()).then(|| Arc::new(c.clone())),
+    })
+}
+
+/// The stages (declared ones, then the jobs' others in order) and the jobs of `defs`, with
+/// `parallel:` expanded.
+pub fn ci_jobs(declared: &[String], defs: &[CiJobDef]) -> (Vec<String>, Vec<CiJob>) {
+    let mut stages = declared.to_vec();
+    for j in defs {
         if !stages.contains(&j.stage) {
             stages.push(j.stage.clone());
         }
     }
-    let jobs = c
-        .jobs
+    let jobs = defs
         .iter()
         .flat_map(|j| j.instances.iter().map(move |name| (j, name)))
         .map(|(j, name)| {
@@ -1421,11 +1440,13 @@ fn ci_config(c: &CiDef) -> Arc<CiConfig> {
                 stage: j.stage.clone(),
                 when,
                 allow_failure: j.allow_failure.unwrap_or(when == When::Manual),
+                allow_failure_set: j.allow_failure,
                 only: j.only.clone(),
                 only_variables: j.only_variables.clone(),
+                rules: j.rules.clone(),
                 tag_list: j.tag_list.clone(),
             }
         })
         .collect();
-    Arc::new(CiConfig { stages, jobs })
+    (stages, jobs)
 }

@@ -8,9 +8,11 @@
 //! and `check.rs`, and the `faults:` / `rate_limits:` format, which is serde types in
 //! `src/faults/spec.rs` with its schema beside them (`src/faults/schema.json`).
 
+use super::inputs::INPUT_TYPES;
 use super::load::{
-    ACCESS_LEVELS, CLOCKS, FAILURE_REASONS, ROLES, RUNNER_STATUSES, RUNNER_TYPES, SOURCES, TIERS,
-    TOKEN_KINDS, TOKEN_SCOPES, USER_STATES, VARIABLE_TYPES, VISIBILITIES, WHENS,
+    ACCESS_LEVELS, CLOCKS, FAILURE_REASONS, JOB_TOKEN_POLICIES, ROLES, RULE_WHENS,
+    RUNNER_STATUSES, RUNNER_TYPES, SOURCES, TIERS, TOKEN_KINDS, TOKEN_SCOPES, USER_STATES,
+    VARIABLE_TYPES, VISIBILITIES, WHENS,
 };
 use crate::world::status::Status;
 use Shape::*;
@@ -74,6 +76,11 @@ pub enum Shape {
     Mapping,
     /// Anything (free-form data, YAML anchors).
     Any,
+    /// `null` only: a key written with nothing after it (`name:`), as an alternative.
+    Null,
+    /// A key the decoder knows but refuses with its own message (`regex:` of a CI input);
+    /// only `null` (absent) is valid.
+    Refused,
     /// A mapping described in place rather than under `$defs`.
     Inline(&'static Object),
     /// Exactly one of these forms, each with its description: a short form and the mapping
@@ -147,9 +154,18 @@ pub const DEFS: &[Def] = &[
     Def::Object(&PIPELINE),
     Def::Object(&GENERATE),
     Def::Object(&CI_JOB),
+    Def::Object(&CI_RULE),
     Def::Object(&CI),
+    Def::Object(&CI_SPEC),
+    Def::Object(&CI_INPUT),
+    Def::Shape {
+        name: "interpolation",
+        shape: Pattern(INTERPOLATION),
+        description: "$[[ inputs.name ]] (only with spec: inputs): the input's value, typed (a number, a boolean, a list), when the pipeline is created",
+    },
     Def::Object(&AGENT),
     Def::Object(&PROJECT),
+    Def::Object(&JOB_TOKEN_ALLOWLIST_ENTRY),
     Def::Object(&JOB_TOKEN),
     Def::Object(&TIMELINE_STEP),
 ];
@@ -163,6 +179,10 @@ const FAILED_ONLY: &str = r#"{
 /// An `only: variables:` expression (`rules.rs` parses them).
 const VARIABLE_EXPRESSION: &str =
     r#"^\s*\$[A-Za-z0-9_]+\s*((==|!=)\s*(null|"[^"]*"|'[^']*')\s*)?$"#;
+
+/// A whole value that is one `$[[ inputs.name ]]` (`inputs.rs` reads them), which a
+/// pipeline's inputs replace with a typed value.
+const INTERPOLATION: &str = r"^\$\[\[\s*inputs\.[^\s.|\]]+\s*\]\]$";
 
 /// The top level of a scenario file.
 pub const SCENARIO: Object = Object {
@@ -504,7 +524,11 @@ pub const CI_JOB: Object = Object {
     name: "ci_job",
     description: "A job of the CI definition",
     fields: &[
-        opt("allow_failure", Bool, "May fail without failing the pipeline (default: true for manual jobs, else false)"),
+        opt(
+            "allow_failure",
+            OneOf(&[(Bool, "Allowed to fail"), (Ref("interpolation"), "")]),
+            "May fail without failing the pipeline (default: true for manual jobs, else false)",
+        ),
         opt("log", Str, "The log a job created from this definition writes while it runs (shown growing along its timeline)."),
         req("name", Text, "Job name"),
         opt(
@@ -518,15 +542,51 @@ pub const CI_JOB: Object = Object {
         opt("stage", Text, "Stage; one of stages: when they are given (default: test)"),
         opt("tag_list", List(&Text, "Runner tag"), "Runner tags"),
         opt("timeline", List(&Ref("timeline_step"), ""), "How the job moves on by itself, driven by the session clock (advance it with POST /-/glmock/clock/advance)."),
-        opt("when", Word(WHENS), "When the job runs (default: on_success)"),
+        opt(
+            "when",
+            OneOf(&[(Word(WHENS), "When"), (Ref("interpolation"), "")]),
+            "When the job runs (default: on_success)",
+        ),
         opt(
             "parallel",
             OneOf(&[
                 (Int { min: 2, max: 200 }, "Number of parallel jobs"),
                 (Inline(&PARALLEL), ""),
+                (Ref("interpolation"), ""),
             ]),
             "Run the job N times (2 to 200: name 1/N … name N/N), or once per combination of a matrix (name: [a, b])",
         ),
+        opt(
+            "rules",
+            List(
+                &OneOf(&[
+                    (Ref("ci_rule"), ""),
+                    (Ref("interpolation"), ""),
+                    (List(&Ref("ci_rule"), ""), "Rules"),
+                ]),
+                "A rule",
+            ),
+            "Rules deciding whether and how the job is created (nested lists are flattened, so an array input can add rules)",
+        ),
+    ],
+    // lib/gitlab/ci/config/entry/job.rb: `only` may not be used with `rules`.
+    rules: r#"{
+        "not": {
+            "description": "only may not be used with rules",
+            "required": ["only", "rules"],
+            "properties": {"only": {"not": {"type": "null"}}, "rules": {"not": {"type": "null"}}}
+        }
+    }"#,
+};
+
+/// An entry of a CI job's `rules:`.
+pub const CI_RULE: Object = Object {
+    name: "ci_rule",
+    description: "A rule of a CI job's rules: (lib/gitlab/ci/build/rules.rb): the first rule whose if holds decides the job; when: never, or no rule matching, and the job is not created",
+    fields: &[
+        opt("if", Pattern(VARIABLE_EXPRESSION), "An expression: $VAR, $VAR == \"value\", $VAR != \"value\" (or null); predefined CI_PIPELINE_SOURCE (api), CI_COMMIT_REF_NAME, CI_COMMIT_BRANCH or CI_COMMIT_TAG, CI_DEFAULT_BRANCH, CI_PROJECT_PATH are set (default: always matches)"),
+        opt("when", Word(RULE_WHENS), "The job's when if this rule matches; never: the job is not created (default: the job's when)"),
+        opt("allow_failure", Bool, "The job's allow_failure if this rule matches (default: the job's, false when the rule sets when)"),
     ],
     rules: "",
 };
@@ -536,7 +596,39 @@ pub const CI: Object = Object {
     description: "The project's CI definition: what POST /projects/:id/pipeline creates",
     fields: &[
         opt("stages", List(&Text, "Stage"), "Stages in order (default: those of the jobs, in order)"),
+        opt("spec", Ref("ci_spec"), "spec: inputs, as GitLab's CI header; with it, job fields may read inputs with $[[ inputs.name ]] (whole value: typed; inside text: as text), interpolated when POST /projects/:id/pipeline gives inputs"),
         req("jobs", List(&Ref("ci_job"), "A job"), "Jobs created in each new pipeline"),
+    ],
+    rules: "",
+};
+
+/// A CI definition's `spec:` header.
+pub const CI_SPEC: Object = Object {
+    name: "ci_spec",
+    description: "The CI definition's header (lib/gitlab/ci/config/header/): the inputs a pipeline is created with",
+    fields: &[
+        req(
+            "inputs",
+            Map(
+                &OneOf(&[(Null, "A required string input"), (Ref("ci_input"), "")]),
+                "An input",
+            ),
+            "Inputs by name; an input with nothing after its name is a required string",
+        ),
+    ],
+    rules: "",
+};
+
+/// One input of `spec: inputs`.
+pub const CI_INPUT: Object = Object {
+    name: "ci_input",
+    description: "An input (lib/ci/pipeline_creation/inputs/): required unless it has a default; values given on create are checked against its type and options, with GitLab's messages",
+    fields: &[
+        opt("type", Word(INPUT_TYPES), "The type of its value (default: string)"),
+        opt("default", Any, "Its value when none is given; must be of its type and one of its options (default: none, the input is required)"),
+        opt("options", List(&Any, "An allowed value"), "The allowed values (string and number inputs only)"),
+        opt("description", Text, "What it is for"),
+        opt("regex", Refused, "Not supported: glmock has no regular expression engine (list the allowed values under options instead)"),
     ],
     rules: "",
 };
@@ -569,7 +661,18 @@ pub const PROJECT: Object = Object {
         opt("variables", List(&Ref("variable"), "A variable"), "Project-level CI/CD variables"),
         opt("statistics_refreshing", Bool, "A project statistics refresh is under way: job erase and pipeline delete answer 409 (default: false)"),
         opt("ci_job_token_scope_enabled", Bool, "Limit job token access to the allowlist (default: false)"),
-        opt("job_token_allowlist", List(&Text, "Project full path"), "Full paths of projects whose job tokens may access this one"),
+        opt(
+            "job_token_allowlist",
+            List(
+                &OneOf(&[
+                    (Text, "Project full path"),
+                    (Ref("job_token_allowlist_entry"), ""),
+                ]),
+                "A project whose job tokens may access this one: its full path (default_permissions), or an entry with fine-grained permissions",
+            ),
+            "Projects whose job tokens may access this one",
+        ),
+        opt("job_token_policies_enabled", Bool, "Enforce the allowlist entries' job_token_policies: GitLab's fine-grained permissions for CI/CD job tokens, the top-level group's job_token_policies_enabled setting (default: false, as in GitLab: an entry with default_permissions: false then has the job user's usual access)"),
         opt("created_at", Timestamp, "Creation time, RFC 3339"),
         opt("group_ids", List(&Id, "Group id"), "Ids of the groups it belongs to"),
         opt("branches", Map(&Text, "Head SHA"), "Branches: name → head SHA (default: the default branch)"),
@@ -580,6 +683,22 @@ pub const PROJECT: Object = Object {
         opt("pipelines", List(&Ref("pipeline"), "A pipeline"), "Pipelines"),
         opt("generate", List(&Ref("generate"), "A generator"), "Generated pipelines"),
         opt("ci", Ref("ci"), "CI definition used when a pipeline is created through the API"),
+    ],
+    rules: "",
+};
+
+/// An allowlist entry as a mapping.
+pub const JOB_TOKEN_ALLOWLIST_ENTRY: Object = Object {
+    name: "job_token_allowlist_entry",
+    description: "An inbound allowlist entry with its permissions (app/models/ci/job_token/project_scope_link.rb)",
+    fields: &[
+        req("project", Text, "Full path of the project whose job tokens may access this one"),
+        opt("default_permissions", Bool, "True: the job token has its job user's usual access; false: only what job_token_policies allow on routes that name a policy, when the project's job_token_policies_enabled is true (default: true)"),
+        opt(
+            "job_token_policies",
+            List(&Word(JOB_TOKEN_POLICIES), "A policy (lib/ci/job_token/policies.rb)"),
+            "What the job token may do when default_permissions is false: GET /projects/:id/jobs and …/pipelines/:pipeline_id/jobs need read_jobs",
+        ),
     ],
     rules: "",
 };

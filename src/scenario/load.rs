@@ -29,8 +29,36 @@ pub const RUNNER_STATUSES: &[&str] = &["online", "offline", "stale", "never_cont
 /// An environment's deployment tier.
 pub const TIERS: &[&str] = &["production", "staging", "testing", "development", "other"];
 pub const WHENS: &[&str] = &["on_success", "on_failure", "always", "manual", "delayed"];
+/// The `when:` of a CI job's rule: the job `when`s and `never`.
+pub const RULE_WHENS: &[&str] = &[
+    "on_success",
+    "on_failure",
+    "always",
+    "manual",
+    "delayed",
+    "never",
+];
 pub const RUNNER_TYPES: &[&str] = &["instance_type", "group_type", "project_type"];
 pub const VARIABLE_TYPES: &[&str] = &["env_var", "file"];
+/// `Ci::JobToken::Policies::POLICIES` (`lib/ci/job_token/policies.rb`).
+pub const JOB_TOKEN_POLICIES: &[&str] = &[
+    "read_containers",
+    "admin_containers",
+    "read_deployments",
+    "admin_deployments",
+    "read_environments",
+    "admin_environments",
+    "read_jobs",
+    "admin_jobs",
+    "read_packages",
+    "admin_packages",
+    "read_releases",
+    "admin_releases",
+    "read_secure_files",
+    "admin_secure_files",
+    "read_terraform_state",
+    "admin_terraform_state",
+];
 pub const USER_STATES: &[&str] = &[
     "active",
     "blocked",
@@ -655,9 +683,10 @@ fn read_project(ctx: &mut Ctx, n: &Node, path: &str) -> Option<ProjectDef> {
         ci_job_token_scope_enabled: o.opt(ctx, "ci_job_token_scope_enabled", d::bool_),
         job_token_allowlist: o
             .opt(ctx, "job_token_allowlist", |c, n, p| {
-                d::list_of(c, n, p, username_ref)
+                d::list_of(c, n, p, read_allowlist_entry)
             })
             .unwrap_or_default(),
+        job_token_policies_enabled: o.opt(ctx, "job_token_policies_enabled", d::bool_),
         created_at: o.opt(ctx, "created_at", d::timestamp),
         group_ids: o
             .opt(ctx, "group_ids", |c, n, p| d::list_of(c, n, p, d::id))
@@ -798,7 +827,8 @@ fn read_ci_job(ctx: &mut Ctx, n: &Node, path: &str) -> Option<CiJobDef> {
         stage: o
             .opt(ctx, "stage", d::string)
             .unwrap_or_else(|| "test".into()),
-        when: o.word(ctx, "when"),
+        // A word, or `$[[ inputs.x ]]` (interpolated before this reads it, or reported).
+        when: o.opt(ctx, "when", |c, n, p| d::one_of(c, n, p, WHENS)),
         allow_failure: o.opt(ctx, "allow_failure", d::bool_),
         only: only.0,
         only_variables: only.1,
@@ -809,14 +839,61 @@ fn read_ci_job(ctx: &mut Ctx, n: &Node, path: &str) -> Option<CiJobDef> {
             .opt(ctx, "tag_list", |c, n, p| d::list_of(c, n, p, d::string))
             .unwrap_or_default(),
         instances: Vec::new(),
+        rules: None,
     };
     let base = j.name.clone();
     j.instances = o
         .opt(ctx, "parallel", |c, n, p| read_parallel(c, n, p, &base))
         .unwrap_or_else(|| vec![base.clone()]);
+    j.rules = o.opt(ctx, "rules", |c, n, p| {
+        let mut rules = Vec::new();
+        read_rules(c, n, p, &mut rules);
+        Some(rules)
+    });
+    // lib/gitlab/ci/config/entry/job.rb: `config key may not be used with `rules`: only`.
+    if j.rules.is_some()
+        && let Some(only) = o.get("only")
+    {
+        ctx.error(
+            only.loc,
+            &o.field("only"),
+            "only may not be used with rules (write the condition as a rule)",
+        );
+    }
     o.finish(ctx);
     name?;
     Some(j)
+}
+
+/// `rules:` entries, nested lists flattened (as `Gitlab::Ci::Config::Entry::Rules` does,
+/// which is what lets `- $[[ inputs.rules ]]` add a list of rules).
+fn read_rules(ctx: &mut Ctx, n: &Node, path: &str, out: &mut Vec<CiRuleDef>) {
+    let Some(items) = d::list(ctx, n, path) else {
+        return;
+    };
+    for (item, p) in items {
+        if let node::Value::Seq(_) = item.value {
+            read_rules(ctx, item, &p, out);
+            continue;
+        }
+        let Some(mut o) = Obj::new(ctx, item, &p, &format::CI_RULE) else {
+            continue;
+        };
+        let if_ = o.opt(ctx, "if", |c, n, p| {
+            let text = d::string(c, n, p)?;
+            super::rules::VariableExpr::parse(&text)
+                .map_err(|e| c.error(n.loc, p, e))
+                .ok()
+        });
+        let when = o.word(ctx, "when");
+        let allow_failure = o.opt(ctx, "allow_failure", d::bool_);
+        o.finish(ctx);
+        out.push(CiRuleDef {
+            if_,
+            when,
+            allow_failure,
+        });
+    }
 }
 
 /// `parallel: N` (2 to 200) makes `name 1/N` … `name N/N`; `parallel: {matrix: [{A: [x, y],
@@ -874,30 +951,151 @@ fn read_ci(ctx: &mut Ctx, n: &Node, path: &str) -> Option<CiDef> {
     let stages: Vec<String> = o
         .opt(ctx, "stages", |c, n, p| d::list_of(c, n, p, d::string))
         .unwrap_or_default();
-    let jobs = o
-        .req(ctx, "jobs", |c, n, p| d::list_of(c, n, p, read_ci_job))
-        .unwrap_or_default();
+    let inputs = o.opt(ctx, "spec", super::inputs::read_spec);
+    let mut templates = Vec::new();
+    let mut broken = Vec::new();
+    let jobs = match &inputs {
+        None => {
+            // `$[[ … ]]` without `spec: inputs` reads nothing: say so where it is.
+            if let Some(jobs) = o.get("jobs") {
+                super::inputs::check_references(ctx, jobs, &o.field("jobs"), &[]);
+            }
+            o.req(ctx, "jobs", |c, n, p| d::list_of(c, n, p, read_ci_job))
+                .unwrap_or_default()
+        }
+        // With inputs the jobs are decoded when a pipeline is created, interpolated with
+        // the inputs given; here every `$[[ … ]]` must name a declared input, and with
+        // every input defaulted the defaults must make valid jobs.
+        Some(specs) => {
+            let items = o.req(ctx, "jobs", |c, n, p| {
+                Some(
+                    d::list(c, n, p)?
+                        .into_iter()
+                        .map(|(item, p)| (item.clone(), p))
+                        .collect::<Vec<_>>(),
+                )
+            });
+            for (item, p) in items.unwrap_or_default() {
+                if !super::inputs::check_references(ctx, &item, &p, specs) {
+                    broken.push(templates.len());
+                }
+                templates.push(item);
+            }
+            Vec::new()
+        }
+    };
     o.finish(ctx);
-    if !stages.is_empty() {
-        for (i, j) in jobs.iter().enumerate() {
-            if !stages.contains(&j.stage) {
-                ctx.error(
-                    j.stage_loc,
-                    &format!("{path}.jobs[{i}].stage"),
-                    format!(
-                        "stage {:?} is not in stages (allowed: {})",
-                        j.stage,
-                        stages.join(", ")
-                    ),
-                );
+    check_stages(ctx, &stages, &jobs, path);
+    let ci = CiDef {
+        stages,
+        jobs,
+        inputs: inputs.unwrap_or_default(),
+        templates,
+        loc: n.loc,
+        path: path.to_owned(),
+    };
+    // A job that reads only inputs with defaults is checked now, with the defaults (its
+    // errors located in the file); the others when a pipeline is created.
+    let defaults: Vec<(String, serde_json::Value)> = ci
+        .inputs
+        .iter()
+        .filter_map(|i| Some((i.name.clone(), i.default.clone()?)))
+        .collect();
+    for (i, t) in ci.templates.iter().enumerate() {
+        let refs = super::inputs::references(t);
+        if !broken.contains(&i) && refs.iter().all(|r| defaults.iter().any(|(n, _)| n == r)) {
+            let node = super::inputs::interpolate(t, &defaults);
+            if let Some(job) = read_ci_job(ctx, &node, &format!("{path}.jobs[{i}]")) {
+                check_stage(ctx, &ci.stages, &job, &format!("{path}.jobs[{i}].stage"));
             }
         }
     }
-    Some(CiDef {
-        stages,
-        jobs,
-        loc: n.loc,
-        path: path.to_owned(),
+    Some(ci)
+}
+
+fn check_stages(ctx: &mut Ctx, stages: &[String], jobs: &[CiJobDef], path: &str) {
+    if stages.is_empty() {
+        return;
+    }
+    for (i, j) in jobs.iter().enumerate() {
+        check_stage(ctx, stages, j, &format!("{path}.jobs[{i}].stage"));
+    }
+}
+
+fn check_stage(ctx: &mut Ctx, stages: &[String], j: &CiJobDef, path: &str) {
+    if !stages.is_empty() && !stages.contains(&j.stage) {
+        ctx.error(
+            j.stage_loc,
+            path,
+            format!(
+                "stage {:?} is not in stages (allowed: {})",
+                j.stage,
+                stages.join(", ")
+            ),
+        );
+    }
+}
+
+fn instantiate_into(
+    ctx: &mut Ctx,
+    ci: &CiDef,
+    values: &[(String, serde_json::Value)],
+) -> Vec<CiJobDef> {
+    let jobs: Vec<CiJobDef> = ci
+        .templates
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| {
+            let node = super::inputs::interpolate(t, values);
+            read_ci_job(ctx, &node, &format!("{}.jobs[{i}]", ci.path))
+        })
+        .collect();
+    check_stages(ctx, &ci.stages, &jobs, &ci.path);
+    jobs
+}
+
+/// The jobs of a CI definition with `spec: inputs`, for the inputs given on create
+/// (`args`, after `inputs::parse_param`): GitLab's input error, or the first error the
+/// interpolated jobs have (`path: message`), or the jobs.
+pub fn instantiate_ci(
+    ci: &CiDef,
+    args: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Vec<CiJobDef>, String> {
+    let values = super::inputs::resolve(&ci.inputs, args)?;
+    let mut ctx = Ctx::new("inputs");
+    let jobs = instantiate_into(&mut ctx, ci, &values);
+    match ctx.errors.first() {
+        Some(e) => Err(format!("{}: {}", e.path, e.message)),
+        None => Ok(jobs),
+    }
+}
+
+/// An allowlist entry: a project's full path, or `{project, default_permissions,
+/// job_token_policies}` (`app/models/ci/job_token/project_scope_link.rb`).
+fn read_allowlist_entry(ctx: &mut Ctx, n: &Node, path: &str) -> Option<AllowlistEntryDef> {
+    if !matches!(n.value, node::Value::Map(_)) {
+        return d::string(ctx, n, path).map(|project| AllowlistEntryDef {
+            project,
+            loc: n.loc,
+            default_permissions: None,
+            job_token_policies: Vec::new(),
+        });
+    }
+    let mut o = Obj::new(ctx, n, path, &format::JOB_TOKEN_ALLOWLIST_ENTRY)?;
+    let project = o.req(ctx, "project", d::string);
+    let loc = o.get("project").map(|n| n.loc).unwrap_or(n.loc);
+    let default_permissions = o.opt(ctx, "default_permissions", d::bool_);
+    let job_token_policies = o
+        .opt(ctx, "job_token_policies", |c, n, p| {
+            d::list_of(c, n, p, |c, n, p| d::one_of(c, n, p, JOB_TOKEN_POLICIES))
+        })
+        .unwrap_or_default();
+    o.finish(ctx);
+    Some(AllowlistEntryDef {
+        project: project?,
+        loc,
+        default_permissions,
+        job_token_policies,
     })
 }
 

@@ -8,6 +8,7 @@ pub mod decode;
 // The field tables read best one field per line.
 #[rustfmt::skip]
 pub mod format;
+pub mod inputs;
 pub mod load;
 pub mod log_file;
 pub mod model;

@@ -272,12 +272,30 @@ pub struct CiJobDef {
     pub tag_list: Vec<String>,
     /// `parallel:`, expanded: the names of the jobs it becomes (`["build"]` without it).
     pub instances: Vec<String>,
+    /// `rules:` (nested lists flattened): the first whose `if` holds decides; none, or
+    /// `when: never`, and the job is not created. `None` without `rules:`.
+    pub rules: Option<Vec<CiRuleDef>>,
+}
+
+/// One entry of a CI job's `rules:`.
+#[derive(Debug, Clone)]
+pub struct CiRuleDef {
+    /// `if:`; `None` matches always.
+    pub if_: Option<super::rules::VariableExpr>,
+    /// `when:` (one of the job `when`s, or `never`).
+    pub when: Option<String>,
+    pub allow_failure: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
 pub struct CiDef {
     pub stages: Vec<String>,
     pub jobs: Vec<CiJobDef>,
+    /// `spec: inputs:`; with them the jobs are decoded when a pipeline is created, from
+    /// `templates` interpolated with the inputs given (`jobs` is then empty).
+    pub inputs: Vec<super::inputs::InputDef>,
+    /// The `jobs:` entries as written, when there are inputs.
+    pub templates: Vec<super::node::Node>,
     pub loc: Loc,
     pub path: String,
 }
@@ -296,7 +314,10 @@ pub struct ProjectDef {
     pub variables: Vec<VariableDef>,
     pub statistics_refreshing: bool,
     pub ci_job_token_scope_enabled: Option<bool>,
-    pub job_token_allowlist: Vec<(String, Loc)>,
+    pub job_token_allowlist: Vec<AllowlistEntryDef>,
+    /// GitLab's "fine-grained permissions for CI/CD job tokens" (the top-level group's
+    /// `job_token_policies_enabled`); off unless set, as in GitLab.
+    pub job_token_policies_enabled: Option<bool>,
     pub created_at: Option<Timestamp>,
     pub group_ids: Vec<u64>,
     pub branches: Vec<(String, String, Loc)>,
@@ -311,6 +332,18 @@ pub struct ProjectDef {
     pub locs: FieldLocs,
     pub loc: Loc,
     pub path: String,
+}
+
+/// An entry of a project's inbound job token allowlist (`Ci::JobToken::ProjectScopeLink`).
+#[derive(Debug, Clone)]
+pub struct AllowlistEntryDef {
+    /// The full path of the project whose job tokens may access this one.
+    pub project: String,
+    pub loc: Loc,
+    /// `default_permissions` (default true): the job token gets the job user's usual
+    /// access; false: only what `job_token_policies` lists.
+    pub default_permissions: Option<bool>,
+    pub job_token_policies: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -90,6 +90,9 @@ fn kind(v: &Value) -> String {
             return kinds.join(" or ");
         }
     }
+    if v["type"] == "null" || v.get("not").is_some_and(|n| n == &serde_json::json!({})) {
+        return "not accepted".into();
+    }
     let types: Vec<&str> = match &v["type"] {
         Value::String(t) => vec![t.as_str()],
         Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),

@@ -149,6 +149,10 @@ fn shape(s: &Shape, nullable: bool) -> Value {
         }),
         Shape::Mapping => typed(&["object"]),
         Shape::Any => json!({}),
+        Shape::Null => json!({ "type": "null" }),
+        // Absent (`null`) is all an optional refused key may be.
+        Shape::Refused if nullable => json!({ "type": "null" }),
+        Shape::Refused => json!({ "not": {} }),
         Shape::Inline(o) => object(o),
         Shape::OneOf(forms) => {
             let mut alternatives: Vec<Value> = forms

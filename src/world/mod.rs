@@ -222,10 +222,23 @@ pub struct CiJob {
     pub stage: String,
     pub when: When,
     pub allow_failure: bool,
+    /// `allow_failure:` as written (a rule's `when: manual` does not make it true).
+    pub allow_failure_set: Option<bool>,
     pub only: Vec<String>,
     /// `only: variables:` expressions: created when any holds (none: always).
     pub only_variables: Vec<crate::scenario::rules::VariableExpr>,
+    /// `rules:`: the first that matches decides (none, or `when: never`: not created).
+    pub rules: Option<Vec<crate::scenario::model::CiRuleDef>>,
     pub tag_list: Vec<String>,
+}
+
+/// One entry of a project's inbound job token allowlist (`Ci::JobToken::ProjectScopeLink`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowlistEntry {
+    pub project_id: u64,
+    /// True: the job token has the job user's usual access; false: only `policies`.
+    pub default_permissions: bool,
+    pub policies: Vec<String>,
 }
 
 /// What `POST /projects/:id/pipeline` creates: stages in order and their jobs.
@@ -233,6 +246,9 @@ pub struct CiJob {
 pub struct CiConfig {
     pub stages: Vec<String>,
     pub jobs: Vec<CiJob>,
+    /// With `spec: inputs`: the definition whose jobs are made for each create's inputs
+    /// (`jobs` is then empty).
+    pub template: Option<Arc<crate::scenario::model::CiDef>>,
 }
 
 /// What does not change while serving: a project's identity, settings, refs and members.
@@ -255,7 +271,11 @@ pub struct ProjectMeta {
     /// A project statistics refresh is under way: erase and pipeline delete answer 409.
     pub statistics_refreshing: bool,
     pub ci_job_token_scope_enabled: bool,
-    pub job_token_allowlist: Vec<u64>,
+    /// The inbound allowlist: projects whose job tokens may access this one.
+    pub job_token_allowlist: Vec<AllowlistEntry>,
+    /// Whether allowlist entries' `job_token_policies` are enforced (GitLab's fine-grained
+    /// permissions setting of the top-level group).
+    pub job_token_policies_enabled: bool,
     pub created_at: Timestamp,
     pub group_ids: Vec<u64>,
     pub branches: BTreeMap<String, String>,

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use super::status::Status;
-use super::{Job, JobKind, Pipeline, RenderCache, Variable, When, World, next_revision};
+use super::{
+    CiConfig, CiJob, Job, JobKind, Pipeline, RenderCache, Variable, When, World, next_revision,
+};
 
 /// Why a pipeline could not be created: GitLab's `{"message":{"base":[…]}}` texts.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -15,6 +17,9 @@ pub enum CreateError {
     MissingConfig,
     #[error("No stages / jobs for this pipeline.")]
     NoJobs,
+    /// The CI definition could not be made with the inputs given (GitLab's message).
+    #[error("{0}")]
+    Config(String),
 }
 
 impl World {
@@ -26,6 +31,7 @@ impl World {
         ref_: &str,
         user_id: Option<u64>,
         variables: Vec<Variable>,
+        inputs: Option<serde_json::Map<String, serde_json::Value>>,
     ) -> Result<Arc<Pipeline>, CreateError> {
         let meta = self
             .directory
@@ -37,23 +43,84 @@ impl World {
             (None, Some(sha)) => (sha.clone(), true),
             (None, None) => return Err(CreateError::ReferenceNotFound),
         };
-        let ci = meta.ci.clone().ok_or(CreateError::MissingConfig)?;
-        let jobs: Vec<_> = ci
+        let mut ci = meta.ci.clone().ok_or(CreateError::MissingConfig)?;
+        // lib/gitlab/ci/config/interpolation/interpolator.rb: inputs need a `spec:` header.
+        let inputs = inputs.filter(|m| !m.is_empty());
+        match (&ci.template, inputs) {
+            (None, Some(_)) => {
+                return Err(CreateError::Config(
+                    "Given inputs not defined in the `spec` section of the included configuration file"
+                        .into(),
+                ));
+            }
+            (Some(t), args) => {
+                let defs = crate::scenario::load::instantiate_ci(t, &args.unwrap_or_default())
+                    .map_err(CreateError::Config)?;
+                let (stages, jobs) = crate::scenario::check::ci_jobs(&t.stages, &defs);
+                ci = Arc::new(CiConfig {
+                    stages,
+                    jobs,
+                    template: None,
+                });
+            }
+            (None, None) => {}
+        }
+        // Predefined variables the expressions can read (lib/gitlab/ci/variables/builder.rb).
+        let mut predefined = vec![
+            ("CI_PIPELINE_SOURCE", "api".to_owned()),
+            ("CI_COMMIT_REF_NAME", ref_.to_owned()),
+            ("CI_DEFAULT_BRANCH", meta.default_branch.clone()),
+            ("CI_PROJECT_PATH", meta.path_with_namespace.clone()),
+        ];
+        predefined.push(if tag {
+            ("CI_COMMIT_TAG", ref_.to_owned())
+        } else {
+            ("CI_COMMIT_BRANCH", ref_.to_owned())
+        });
+        let lookup = |k: &str| {
+            variables
+                .iter()
+                .chain(&meta.variables)
+                .chain(&self.instance.variables)
+                .find(|v| v.key == k)
+                .map(|v| v.value.as_str())
+                .or_else(|| {
+                    predefined
+                        .iter()
+                        .find(|(n, _)| *n == k)
+                        .map(|(_, v)| v.as_str())
+                })
+        };
+        let jobs: Vec<CiJob> = ci
             .jobs
             .iter()
             .filter(|j| j.only.is_empty() || j.only.iter().any(|r| r == ref_))
             .filter(|j| {
-                let lookup = |k: &str| {
-                    variables
-                        .iter()
-                        .chain(&meta.variables)
-                        .chain(&self.instance.variables)
-                        .find(|v| v.key == k)
-                        .map(|v| v.value.as_str())
-                };
                 j.only_variables.is_empty() || j.only_variables.iter().any(|e| e.holds(lookup))
             })
+            .filter_map(|j| {
+                let Some(rules) = &j.rules else {
+                    return Some(j.clone());
+                };
+                // The first rule whose `if` holds decides; none and the job is not made.
+                let rule = rules
+                    .iter()
+                    .find(|r| r.if_.as_ref().is_none_or(|e| e.holds(lookup)))?;
+                if rule.when.as_deref() == Some("never") {
+                    return None;
+                }
+                let mut j = j.clone();
+                if let Some(w) = &rule.when {
+                    j.when = When::parse(w);
+                    j.allow_failure = j.allow_failure_set.unwrap_or(false);
+                }
+                if let Some(a) = rule.allow_failure {
+                    j.allow_failure = a;
+                }
+                Some(j)
+            })
             .collect();
+        let jobs: Vec<&CiJob> = jobs.iter().collect();
         if jobs.is_empty() {
             return Err(CreateError::NoJobs);
         }

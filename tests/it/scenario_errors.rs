@@ -92,6 +92,7 @@ fn unknown_keys_and_values_suggest_the_near_miss() {
 
 const PROJECT_KEYS: &str = "agents, branches, builds_access_level, ci, ci_job_token_scope_enabled, \
 commits, created_at, default_branch, description, generate, group_ids, id, job_token_allowlist, \
+job_token_policies_enabled, \
 members, name, path, pipelines, public_builds, repository_access_level, statistics_refreshing, tags, \
 variables, visibility";
 
@@ -204,5 +205,87 @@ fn a_timeline_step_takes_after_or_after_polls_not_both() {
             "s.yaml:11:41: projects[0].pipelines[0].jobs[0].timeline[0].after: give either after or after_polls, not both",
             "s.yaml:12:17: projects[0].pipelines[0].jobs[0].timeline[1].after: is required but missing",
         ]
+    );
+}
+
+#[test]
+fn ci_inputs_errors_are_located() {
+    let lines = report(
+        r#"projects:
+  - id: 1
+    path: a/b
+    ci:
+      stages: [build]
+      spec:
+        inputs:
+          prefix: {default: my}
+          count: {type: number, default: "2"}
+          version: {regex: '^\d+$', default: "1"}
+          flag: {type: boolean, options: [true]}
+          level: {type: level}
+          one: {type: number, default: 1}
+      jobs:
+        - name: "$[[ inputs.prefx ]]-build"
+        - name: "$[[ inputs.prefix | expand_vars ]]"
+        - {name: x, stage: build, parallel: "$[[ inputs.one ]]"}
+        - {name: y, stage: "$[[ inputs.prefix ]]"}
+        - {name: z, stage: build, only: [main], rules: [{when: always}]}
+"#,
+    );
+    let expected = [
+        "s.yaml:9:42: projects[0].ci.spec.inputs.count.default: `count` input: default value is not a number",
+        "s.yaml:10:28: projects[0].ci.spec.inputs.version.regex: regex is not supported: glmock has no regular expression engine (remove it, or use options to list the allowed values)",
+        "s.yaml:11:42: projects[0].ci.spec.inputs.flag.options: options can only be used with string and number inputs",
+        "s.yaml:12:25: projects[0].ci.spec.inputs.level.type: \"level\" is not allowed (allowed: array, boolean, number, string)",
+        "s.yaml:15:17: projects[0].ci.jobs[0].name: unknown interpolation key: `prefx`, did you mean \"prefix\"? (declared inputs: prefix, count, version, flag, level, one)",
+        "s.yaml:16:17: projects[0].ci.jobs[1].name: interpolation functions are not supported by glmock (\"inputs.prefix | expand_vars\"); write the value",
+        "s.yaml:17:45: projects[0].ci.jobs[2].parallel: parallel must be 2 to 200, found 1",
+        "s.yaml:18:28: projects[0].ci.jobs[3].stage: stage \"my\" is not in stages (allowed: build)",
+        "s.yaml:19:41: projects[0].ci.jobs[4].only: only may not be used with rules (write the condition as a rule)",
+    ];
+    for (got, want) in lines.iter().zip(expected) {
+        assert!(
+            got.starts_with(want),
+            "got  {got}\nwant {want}\nall {lines:#?}"
+        );
+    }
+    assert_eq!(lines.len(), expected.len(), "{lines:#?}");
+}
+
+#[test]
+fn ci_interpolation_without_inputs_is_located() {
+    let lines = report(
+        "projects:
+  - id: 1
+    path: a/b
+    ci:
+      jobs:
+        - {name: build, parallel: \"$[[ inputs.n ]]\"}
+",
+    );
+    assert!(
+        lines[0].starts_with(
+            "s.yaml:6:35: projects[0].ci.jobs[0].parallel: $[[ inputs.n ]] reads an input, but the CI definition has no spec: inputs (declare n there)"
+        ),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn an_unknown_job_token_policy_suggests_the_near_miss() {
+    let lines = report(
+        "projects:
+  - id: 1
+    path: a/b
+    job_token_allowlist:
+      - {project: a/b, default_permissions: false, job_token_policies: [read_job]}
+",
+    );
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(
+        lines[0].starts_with(
+            "s.yaml:5:73: projects[0].job_token_allowlist[0].job_token_policies[0]: \"read_job\" is not allowed, did you mean \"read_jobs\"? (allowed: read_containers, admin_containers,"
+        ),
+        "{lines:#?}"
     );
 }

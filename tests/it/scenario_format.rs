@@ -319,6 +319,18 @@ fn scenario_schema_subcommand_prints_the_committed_schema() {
 /// Snippets that glmock accepts: the schema must accept them too.
 const ACCEPTED: &[(&str, &str)] = &[
     ("an empty document", ""),
+    (
+        "allowlist entries with fine-grained permissions",
+        "projects: [{id: 1, path: a/b, job_token_policies_enabled: true, job_token_allowlist: [a/b, {project: a/b, default_permissions: false, job_token_policies: [read_jobs, admin_jobs]}]}]\n",
+    ),
+    (
+        "a CI definition with inputs and rules",
+        "projects: [{id: 1, path: a/b, ci: {spec: {inputs: {num: {type: number, default: 2}, s: {options: [a, b]}, r: {type: array, default: []}, f: {type: boolean, default: false}, free: null}}, jobs: [{name: 'x-$[[ inputs.s ]]', stage: '$[[ inputs.s ]]', parallel: '$[[ inputs.num ]]', allow_failure: '$[[ inputs.f ]]', rules: [{if: '$CI_PIPELINE_SOURCE == \"api\"', when: manual}, '$[[ inputs.r ]]', [{when: never}]]}]}}]\n",
+    ),
+    (
+        "CI inputs, rules and allowlist entries with optional keys set to null",
+        "projects: [{id: 1, path: a/b, job_token_policies_enabled: null, job_token_allowlist: [{project: a/b, default_permissions: null, job_token_policies: null}], ci: {spec: {inputs: {v: {type: null, default: null, options: null, description: null, regex: null}}}, jobs: [{name: x, only: null, when: null, allow_failure: null, parallel: null, rules: [{if: null, when: null, allow_failure: null}]}, {name: y, only: [main], rules: null}]}}]\n",
+    ),
     ("a document with only a comment", "# nothing yet\n"),
     (
         "optional keys set to null",
@@ -665,6 +677,30 @@ const REJECTED: &[(&str, &str)] = &[
         "a negative duration",
         "projects: [{id: 1, path: a/b, pipelines: [{id: 1, jobs: [{id: 1, name: x, status: success, duration: -5}]}]}]\n",
     ),
+    (
+        "an allowlist entry with an unknown policy",
+        "projects: [{id: 1, path: a/b, job_token_allowlist: [{project: a/b, job_token_policies: [read_job]}]}]\n",
+    ),
+    (
+        "an allowlist entry without its project",
+        "projects: [{id: 1, path: a/b, job_token_allowlist: [{default_permissions: false}]}]\n",
+    ),
+    (
+        "a CI input with a regex",
+        "projects: [{id: 1, path: a/b, ci: {spec: {inputs: {v: {regex: '^a$'}}}, jobs: [{name: x}]}}]\n",
+    ),
+    (
+        "a CI input of an unknown type",
+        "projects: [{id: 1, path: a/b, ci: {spec: {inputs: {v: {type: text}}}, jobs: [{name: x}]}}]\n",
+    ),
+    (
+        "a CI job with both only and rules",
+        "projects: [{id: 1, path: a/b, ci: {jobs: [{name: x, only: [main], rules: [{when: always}]}]}}]\n",
+    ),
+    (
+        "a CI rule with an unknown when",
+        "projects: [{id: 1, path: a/b, ci: {jobs: [{name: x, rules: [{when: sometimes}]}]}}]\n",
+    ),
 ];
 
 /// Job keys that bridges do not take, checked one by one below.
@@ -814,6 +850,26 @@ const OBJECTS: &[(&str, &str, &str)] = &[
         "/$defs/ci_job",
         "projects[0].ci.jobs[0]",
         "projects: [{id: 1, path: a/b, ci: {jobs: [{obj}]}}]",
+    ),
+    (
+        "/$defs/ci_rule",
+        "projects[0].ci.jobs[0].rules[0]",
+        "projects: [{id: 1, path: a/b, ci: {jobs: [{name: x, rules: [{obj}]}]}}]",
+    ),
+    (
+        "/$defs/ci_spec",
+        "projects[0].ci.spec",
+        "projects: [{id: 1, path: a/b, ci: {spec: {obj}, jobs: [{name: x}]}}]",
+    ),
+    (
+        "/$defs/ci_input",
+        "projects[0].ci.spec.inputs.a",
+        "projects: [{id: 1, path: a/b, ci: {spec: {inputs: {a: {obj}}}, jobs: [{name: x}]}}]",
+    ),
+    (
+        "/$defs/job_token_allowlist_entry",
+        "projects[0].job_token_allowlist[0]",
+        "projects: [{id: 1, path: a/b, job_token_allowlist: [{obj}]}]",
     ),
     ("/$defs/job_token", "job_tokens[0]", "job_tokens: [{obj}]"),
     (
@@ -1101,9 +1157,24 @@ const ENUMS: &[(&str, &str, &str)] = &[
         "projects: [{id: 1, path: a/b, pipelines: [{id: 1, bridges: [{id: 1, name: x, status: failed, failure_reason: {value}}]}]}]",
     ),
     (
-        "/$defs/ci_job/properties/when",
+        "/$defs/ci_job/properties/when/oneOf/0",
         "projects[0].ci.jobs[0].when",
         "projects: [{id: 1, path: a/b, ci: {jobs: [{name: x, when: {value}}]}}]",
+    ),
+    (
+        "/$defs/job_token_allowlist_entry/properties/job_token_policies/items",
+        "projects[0].job_token_allowlist[0].job_token_policies[0]",
+        "projects: [{id: 1, path: a/b, job_token_allowlist: [{project: a/b, job_token_policies: [{value}]}]}]",
+    ),
+    (
+        "/$defs/ci_rule/properties/when",
+        "projects[0].ci.jobs[0].rules[0].when",
+        "projects: [{id: 1, path: a/b, ci: {jobs: [{name: x, rules: [{when: {value}}]}]}}]",
+    ),
+    (
+        "/$defs/ci_input/properties/type",
+        "projects[0].ci.spec.inputs.a.type",
+        "projects: [{id: 1, path: a/b, ci: {spec: {inputs: {a: {type: {value}}}}, jobs: [{name: x}]}}]",
     ),
     (
         "/$defs/variable/properties/variable_type",

@@ -248,6 +248,26 @@ async fn jobs_list_keyset_pagination_respects_scope() {
     assert_eq!(r.header("link"), None);
 }
 
+// jobs_spec.rb: "GET /projects/:id/jobs rate limited enforces rate limits for the endpoint".
+// The spec stubs the limiter's counter to answer `threshold + 1`; here the scenario sets the
+// threshold (`project_jobs_api`, GitLab's `project_jobs_api_rate_limit`) to 1 and the second
+// request of the minute is the one above it.
+#[tokio::test]
+async fn jobs_list_rate_limited_is_429() {
+    let yaml = format!("gitlab:\n  clock: frozen\n  rate_limits:\n    project_jobs_api: 1\n{SPEC}");
+    let s = TestServer::with_yaml(&yaml).await;
+    assert_eq!(
+        s.get("/projects/1/jobs", Some("tok-user")).await.status,
+        200
+    );
+    let r = s.get("/projects/1/jobs", Some("tok-user")).await;
+    assert_eq!(r.status, 429, "{}", r.text);
+    assert_eq!(
+        r.json()["message"]["error"],
+        "This endpoint has been requested too many times. Try again later."
+    );
+}
+
 // jobs_spec.rb: "GET /projects/:id/jobs/:job_id when job succeeded does not return
 // failure_reason"
 #[tokio::test]

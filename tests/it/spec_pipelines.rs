@@ -784,8 +784,8 @@ async fn create_with_only_variables() {
 }
 
 // The jobs `parallel: N` and `parallel: matrix` create, named as GitLab names them
-// (pipelines_spec.rb's inputs example expects `my-job-build 1/3` … `3/3`; its `spec: inputs`
-// part is not modelled).
+// (pipelines_spec.rb's inputs example expects `my-job-build 1/3` … `3/3`: see
+// `create_with_inputs_as_json` below).
 #[tokio::test]
 async fn create_expands_parallel_and_matrix_jobs() {
     let yaml = BASIC.replace(
@@ -827,4 +827,535 @@ async fn create_expands_parallel_and_matrix_jobs() {
             "my-job-build 3/3",
         ]
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// POST /projects/:id/pipeline with gitlab-ci.yml including inputs
+// ---------------------------------------------------------------------------------------
+
+/// `spec/lib/gitlab/ci/config/yaml/fixtures/complex-included-ci.yml` in glmock's `ci:` terms:
+/// the same `spec: inputs` (without `version`'s `regex`, which glmock refuses) and the same
+/// jobs, without their scripts (glmock runs none) and without the first rule's `changes:`
+/// (its `if` is false for an API pipeline anyway).
+const INPUTS_CI: &str = r#"
+    ci:
+      spec:
+        inputs:
+          compiler: {default: gcc}
+          optimization_level: {type: number, default: 2}
+          test_framework: {default: unittest}
+          coverage_enabled: {type: boolean, default: false}
+          environment: {default: staging}
+          deploy_strategy: {type: string, options: [blue-green, rolling]}
+          job_prefix: {description: Define a prefix for the job name, default: my-job}
+          job_stage:
+          version: {type: string, default: 1.0.0}
+          parallel_jobs: {type: number, default: 2}
+          allow_failure: {type: boolean, default: false}
+          test_script: {type: array}
+          test_rules: {type: array, default: []}
+          deploy_rules: {type: array, default: []}
+      jobs:
+        - name: "$[[ inputs.job_prefix ]]-build"
+          stage: $[[ inputs.job_stage ]]
+          parallel: $[[ inputs.parallel_jobs ]]
+        - name: "$[[ inputs.job_prefix ]]-test"
+          stage: $[[ inputs.job_stage ]]
+          allow_failure: $[[ inputs.allow_failure ]]
+        - name: "$[[ inputs.job_prefix ]]-test-2"
+          stage: $[[ inputs.job_stage ]]
+          rules:
+            - if: $CI_PIPELINE_SOURCE == "merge_request_event"
+            - $[[ inputs.test_rules ]]
+        - name: "$[[ inputs.job_prefix ]]-deploy"
+          stage: $[[ inputs.job_stage ]]
+          rules:
+            - if: $CI_PIPELINE_SOURCE != "merge_request_event"
+            - $[[ inputs.deploy_rules ]]
+"#;
+
+async fn inputs_server() -> TestServer {
+    let yaml = BASIC.replace(
+        "    pipelines:\n      - id: 10\n",
+        &format!("{}    pipelines:\n      - id: 10\n", &INPUTS_CI[1..]),
+    );
+    TestServer::with_yaml(&yaml).await
+}
+
+/// The spec's `inputs`.
+fn spec_inputs() -> Value {
+    json!({
+        "deploy_strategy": "blue-green",
+        "job_stage": "deploy",
+        "test_script": ["echo \"test\""],
+        "parallel_jobs": 3,
+        "allow_failure": true,
+        "test_rules": [{"if": "$CI_PIPELINE_SOURCE == \"web\""}]
+    })
+}
+
+/// `"#{b.name} #{b.allow_failure}"` of the jobs of pipeline `id`, sorted.
+async fn names_and_allow_failure(s: &TestServer, id: u64) -> Vec<String> {
+    let r = s
+        .get(
+            &format!("/projects/1/pipelines/{id}/jobs?per_page=100"),
+            Some("tok-user"),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let mut out: Vec<String> = r
+        .json()
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|j| {
+            format!(
+                "{} {}",
+                j["name"].as_str().expect("name"),
+                j["allow_failure"]
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+const INPUTS_JOBS: [&str; 5] = [
+    "my-job-build 1/3 false",
+    "my-job-build 2/3 false",
+    "my-job-build 3/3 false",
+    "my-job-deploy false",
+    "my-job-test true",
+];
+
+async fn pipeline_count(s: &TestServer) -> usize {
+    let r = s
+        .get("/projects/1/pipelines?per_page=100", Some("tok-user"))
+        .await;
+    r.json().as_array().map(Vec::len).expect("array")
+}
+
+// pipelines_spec.rb: "POST /projects/:id/pipeline with gitlab-ci.yml including inputs when
+// passing parameters as JSON creates a pipeline using inputs"
+#[tokio::test]
+async fn create_with_inputs_as_json() {
+    let s = inputs_server().await;
+    let before = pipeline_count(&s).await;
+    let r = s
+        .post_json(
+            "/projects/1/pipeline",
+            Some("tok-user"),
+            json!({"ref": "main", "inputs": spec_inputs()}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(pipeline_count(&s).await, before + 1);
+    let id = r.json()["id"].as_u64().expect("id");
+    assert_eq!(names_and_allow_failure(&s, id).await, INPUTS_JOBS);
+}
+
+/// `application/x-www-form-urlencoded` text of `pairs`.
+fn form(pairs: &[(String, String)]) -> String {
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+// pipelines_spec.rb: "POST /projects/:id/pipeline with gitlab-ci.yml including inputs when
+// passing parameters as form data creates a pipeline using inputs": every value that is not
+// a string is sent as its JSON text (`value.to_json`), as the spec's `transformed_values`.
+#[tokio::test]
+async fn create_with_inputs_as_form_data() {
+    let s = inputs_server().await;
+    let before = pipeline_count(&s).await;
+    let mut pairs = vec![("ref".to_owned(), "main".to_owned())];
+    for (k, v) in spec_inputs().as_object().expect("object") {
+        let v = match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        pairs.push((format!("inputs[{k}]"), v));
+    }
+    let r = s
+        .post_form("/projects/1/pipeline", Some("tok-user"), &form(&pairs))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(pipeline_count(&s).await, before + 1);
+    let id = r.json()["id"].as_u64().expect("id");
+    assert_eq!(names_and_allow_failure(&s, id).await, INPUTS_JOBS);
+}
+
+// Input errors (lib/ci/pipeline_creation/inputs/*.rb, lib/gitlab/ci/config/interpolation/
+// inputs.rb): a 400 with GitLab's message as the pipeline's base error, and no pipeline.
+#[tokio::test]
+async fn create_with_wrong_inputs_is_400_and_creates_nothing() {
+    let s = inputs_server().await;
+    let before = pipeline_count(&s).await;
+    let mut cases = vec![
+        (
+            json!({"ref": "main", "inputs": {"deploy_strategy": "rolling", "test_script": []}}),
+            "`job_stage` input: required value has not been provided",
+        ),
+        (
+            json!({"ref": "main", "inputs": {"deploy_strategy": "canary", "job_stage": "d", "test_script": []}}),
+            "`deploy_strategy` input: `canary` cannot be used because it is not in the list of allowed options",
+        ),
+        (
+            json!({"ref": "main", "inputs": {"deploy_strategy": "rolling", "job_stage": "d", "test_script": "x", "parallel_jobs": "many"}}),
+            "`parallel_jobs` input: provided value is not a number, `test_script` input: provided value is not an array",
+        ),
+        (
+            json!({"ref": "main", "inputs": {"deploy_strategy": "rolling", "job_stage": "d", "test_script": [], "stage": "x"}}),
+            "unknown input arguments: stage",
+        ),
+        (
+            json!({"ref": "main", "inputs": {"deploy_strategy": "rolling", "job_stage": "d", "test_script": [], "allow_failure": "yes"}}),
+            "`allow_failure` input: provided value is not a boolean",
+        ),
+        // The inputs are valid but make an invalid job: the decoder's error, located.
+        (
+            json!({"ref": "main", "inputs": {"deploy_strategy": "rolling", "job_stage": "d", "test_script": [], "parallel_jobs": 1}}),
+            "projects[0].ci.jobs[0].parallel: parallel must be 2 to 200, found 1",
+        ),
+    ];
+    for (body, message) in cases.drain(..) {
+        let r = s
+            .post_json("/projects/1/pipeline", Some("tok-user"), body.clone())
+            .await;
+        r.assert(400, json!({"message": {"base": [message]}}));
+    }
+    // `inputs` must be a hash (Grape's `type: Hash`).
+    let r = s
+        .post_json(
+            "/projects/1/pipeline",
+            Some("tok-user"),
+            json!({"ref": "main", "inputs": "job_stage=d"}),
+        )
+        .await;
+    r.assert(400, json!({"error": "inputs is invalid"}));
+    assert_eq!(pipeline_count(&s).await, before);
+}
+
+// lib/gitlab/ci/config/interpolation/interpolator.rb: inputs for a definition without
+// `spec:` are refused; none given, it is created as before.
+#[tokio::test]
+async fn create_with_inputs_but_no_spec_is_400() {
+    let yaml = BASIC.replace(
+        "    pipelines:\n      - id: 10\n",
+        "    ci:\n      jobs:\n        - {name: build}\n    pipelines:\n      - id: 10\n",
+    );
+    let s = TestServer::with_yaml(&yaml).await;
+    let r = s
+        .post_json(
+            "/projects/1/pipeline",
+            Some("tok-user"),
+            json!({"ref": "main", "inputs": {"a": 1}}),
+        )
+        .await;
+    r.assert(
+        400,
+        json!({"message": {"base": ["Given inputs not defined in the `spec` section of the included configuration file"]}}),
+    );
+    let r = s
+        .post_json(
+            "/projects/1/pipeline",
+            Some("tok-user"),
+            json!({"ref": "main", "inputs": {}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+}
+
+// `rules:` (lib/gitlab/ci/build/rules.rb): the first rule whose `if` holds decides; its
+// `when: manual` makes a manual job that may not fail (unlike a job-level `when: manual`),
+// `when: never` or no rule matching makes no job. CI_PIPELINE_SOURCE is `api` here.
+#[tokio::test]
+async fn create_follows_rules() {
+    let yaml = BASIC.replace(
+        "    pipelines:\n      - id: 10\n",
+        r#"    ci:
+      jobs:
+        - name: on-main
+          rules:
+            - {if: '$CI_COMMIT_BRANCH == "main"', when: manual}
+            - {when: always}
+        - name: never-on-api
+          rules:
+            - {if: '$CI_PIPELINE_SOURCE == "api"', when: never}
+            - {when: on_success}
+        - name: only-on-tags
+          rules:
+            - if: $CI_COMMIT_TAG
+        - {name: plain}
+    pipelines:
+      - id: 10
+"#,
+    );
+    let s = TestServer::with_yaml(&yaml).await;
+    let r = s
+        .post_json(
+            "/projects/1/pipeline",
+            Some("tok-user"),
+            json!({"ref": "main"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.json()["id"].as_u64().expect("id");
+    let r = s
+        .get(
+            &format!("/projects/1/pipelines/{id}/jobs"),
+            Some("tok-user"),
+        )
+        .await;
+    let mut jobs: Vec<String> = r
+        .json()
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|j| {
+            format!(
+                "{} {} {}",
+                j["name"].as_str().expect("name"),
+                j["status"].as_str().expect("status"),
+                j["allow_failure"]
+            )
+        })
+        .collect();
+    jobs.sort();
+    assert_eq!(jobs, ["on-main manual false", "plain pending false"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// GET /projects/:id/pipelines/:pipeline_id/jobs when public_builds is true:
+// it_behaves_like "enforcing job token policies", :read_jobs,
+//   allow_public_access_for_enabled_project_features: [:repository, :builds]
+// (spec/support/shared_examples/requests/api/ci/job_token_policies_shared_examples.rb)
+// ---------------------------------------------------------------------------------------
+
+/// The shared example's setup: `g/project` (the source project, every feature private, as
+/// `enable_project_features(source_project, nil)` leaves it) with `user` as maintainer and
+/// pipeline 10; the job token is from a running job of `job_user` in `other/tool`.
+/// `allowlist` is the source project's allowlist entry for `other/tool` (YAML), or none.
+fn policies_scenario(
+    visibility: &str,
+    features: &str,
+    allowlist: Option<&str>,
+    policies_enabled: bool,
+    job_user: &str,
+) -> String {
+    let allowlist = allowlist
+        .map(|e| format!("    job_token_allowlist: [{e}]\n"))
+        .unwrap_or_default();
+    format!(
+        r#"
+users:
+  - {{id: 1, username: user, tokens: [tok-user]}}
+  - {{id: 2, username: stranger, tokens: [tok-stranger]}}
+projects:
+  - id: 1
+    path: g/project
+    visibility: {visibility}
+    public_builds: true
+    builds_access_level: {features}
+    repository_access_level: {features}
+    job_token_policies_enabled: {policies_enabled}
+    members: {{user: maintainer}}
+{allowlist}    pipelines:
+      - id: 10
+        user: user
+        jobs:
+          - {{id: 100, name: build, status: success}}
+  - id: 2
+    path: other/tool
+    members: {{user: developer, stranger: developer}}
+    pipelines:
+      - id: 20
+        user: {job_user}
+        jobs:
+          - {{id: 200, name: target, status: running, user: {job_user}}}
+job_tokens:
+  - {{token: glcbt-target, job: 200}}
+"#
+    )
+}
+
+const READ_JOBS_ENTRY: &str =
+    "{project: other/tool, default_permissions: false, job_token_policies: [read_jobs]}";
+/// `(POLICIES - [:read_jobs]).take(1)`.
+const OTHER_POLICY_ENTRY: &str =
+    "{project: other/tool, default_permissions: false, job_token_policies: [read_containers]}";
+
+async fn pipeline_jobs_with_job_token(yaml: &str) -> crate::support::Resp {
+    let s = TestServer::with_yaml(yaml).await;
+    s.get("/projects/1/pipelines/10/jobs?job_token=glcbt-target", None)
+        .await
+}
+
+const POLICY_DENIED: &str = "403 Forbidden - Insufficient permissions to access this resource in \
+                             project project. The following token permission is required: read_jobs.";
+
+// pipelines_spec.rb: "GET …/pipelines/:pipeline_id/jobs when public_builds is true" /
+// job_token_policies_shared_examples.rb: "when authenticating with a CI job token from another
+// project" `it { is_expected.to have_gitlab_http_status(expected_success_status) }`
+#[tokio::test]
+async fn job_token_policies_allowlisted_with_read_jobs_reads_pipeline_jobs() {
+    let r = pipeline_jobs_with_job_token(&policies_scenario(
+        "private",
+        "private",
+        Some(READ_JOBS_ENTRY),
+        true,
+        "user",
+    ))
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.ids(), vec![100]);
+}
+
+// job_token_policies_shared_examples.rb: "when the target project is not allowlisted and job
+// token policies are disabled denies access" (403 or 404; glmock: the allowlist's 403)
+#[tokio::test]
+async fn job_token_policies_not_allowlisted_is_denied() {
+    let r = pipeline_jobs_with_job_token(&policies_scenario(
+        "private", "private", None, false, "user",
+    ))
+    .await;
+    r.assert(
+        403,
+        json!({"message": "403 Forbidden - Authentication by CI/CD job token not allowed from tool to project."}),
+    );
+}
+
+// job_token_policies_shared_examples.rb: "when the policies are not allowed" `it {
+// is_expected.to have_gitlab_http_status(:forbidden) }` and "returns an error message
+// containing the disallowed policy" (`source_project.path`, here `project`)
+#[tokio::test]
+async fn job_token_policies_without_read_jobs_is_403_naming_it() {
+    let r = pipeline_jobs_with_job_token(&policies_scenario(
+        "private",
+        "private",
+        Some(OTHER_POLICY_ENTRY),
+        true,
+        "user",
+    ))
+    .await;
+    r.assert(403, json!({"message": POLICY_DENIED}));
+}
+
+// job_token_policies_shared_examples.rb: "when the policies are not allowed when fine grained
+// permissions are disabled" (`default_permissions: true`) and "when job token policies are
+// disabled" (the group setting off): the job user's usual access.
+#[tokio::test]
+async fn job_token_policies_off_give_the_job_users_access() {
+    let entry =
+        "{project: other/tool, default_permissions: true, job_token_policies: [read_containers]}";
+    for (yaml, what) in [
+        (
+            policies_scenario("private", "private", Some(entry), true, "user"),
+            "default_permissions",
+        ),
+        (
+            policies_scenario(
+                "private",
+                "private",
+                Some(OTHER_POLICY_ENTRY),
+                false,
+                "user",
+            ),
+            "job_token_policies_enabled: false",
+        ),
+    ] {
+        let r = pipeline_jobs_with_job_token(&yaml).await;
+        assert_eq!(r.status, 200, "{what}: {}", r.text);
+        assert_eq!(r.ids(), vec![100], "{what}");
+    }
+}
+
+// job_token_policies_shared_examples.rb: "when the source project is public and the target
+// job user is not a member of the source project when policies are not allowed, but the
+// specified project features allow public access": "when all project features are private"
+// (403) and "when the specified project features are public" (success).
+#[tokio::test]
+async fn job_token_policies_public_features_need_no_policy() {
+    let entry = "{project: other/tool, default_permissions: false, job_token_policies: []}";
+    let r = pipeline_jobs_with_job_token(&policies_scenario(
+        "public",
+        "private",
+        Some(entry),
+        true,
+        "stranger",
+    ))
+    .await;
+    r.assert(403, json!({"message": POLICY_DENIED}));
+    let r = pipeline_jobs_with_job_token(&policies_scenario(
+        "public",
+        "enabled",
+        Some(entry),
+        true,
+        "stranger",
+    ))
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.ids(), vec![100]);
+}
+
+// The jobs list (lib/api/ci/jobs.rb, `job_token_policies: :read_jobs`) enforces the same; a
+// job token of the project itself needs no allowlist and no policy
+// (`Scope#policies_allowed?`: self-referential).
+#[tokio::test]
+async fn job_token_policies_apply_to_the_jobs_list_too() {
+    let s = TestServer::with_yaml(&policies_scenario(
+        "private",
+        "private",
+        Some(OTHER_POLICY_ENTRY),
+        true,
+        "user",
+    ))
+    .await;
+    s.get("/projects/1/jobs?job_token=glcbt-target", None)
+        .await
+        .assert(403, json!({"message": POLICY_DENIED}));
+    let r = s.get("/projects/2/jobs?job_token=glcbt-target", None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.ids(), vec![200]);
+    let s = TestServer::with_yaml(&policies_scenario(
+        "private",
+        "private",
+        Some(READ_JOBS_ENTRY),
+        true,
+        "user",
+    ))
+    .await;
+    let r = s.get("/projects/1/jobs?job_token=glcbt-target", None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.ids(), vec![100]);
+}
+
+// GitLab's default: `job_token_policies_enabled` is off (the namespace setting defaults to
+// false, db/migrate/20250313142550_add_job_token_policies_enabled_column_to_namespace_settings.rb,
+// and so does the add_policies_to_ci_job_token flag), so an entry with `default_permissions:
+// false` and no read_jobs still has the job user's usual access.
+#[tokio::test]
+async fn job_token_policies_are_off_unless_enabled() {
+    let yaml = policies_scenario("private", "private", Some(OTHER_POLICY_ENTRY), true, "user")
+        .replace("    job_token_policies_enabled: true\n", "");
+    assert!(!yaml.contains("job_token_policies_enabled"));
+    let r = pipeline_jobs_with_job_token(&yaml).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.ids(), vec![100]);
+    let s = TestServer::with_yaml(&yaml).await;
+    let r = s.get("/projects/1/jobs?job_token=glcbt-target", None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.ids(), vec![100]);
 }

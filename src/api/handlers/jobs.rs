@@ -107,7 +107,7 @@ pub fn list_project_jobs(ctx: &Ctx) -> Result<Response, ApiError> {
     let keyset = params.get("pagination").and_then(scalar).as_deref() == Some("keyset");
     let (scope, page) = validate(ctx, |r| (read_scope(r, world, true), Page::read(r)))?;
     let page = page.ok_or(ApiError::Internal)?;
-    let meta = project(ctx, caller)?;
+    let meta = auth::find_project_for(world, caller, ctx.route.get("id"), Some(&auth::READ_JOBS))?;
     if !auth::can_read_build(world, caller, meta) {
         return Err(ApiError::Forbidden(None));
     }
@@ -241,7 +241,12 @@ fn respond_pipeline_list(
 pub fn list_pipeline_jobs(ctx: &Ctx) -> Result<Response, ApiError> {
     let world = &ctx.world;
     let list = read_pipeline_list(ctx, true, true)?;
-    let meta = project(ctx, list.caller)?;
+    let meta = auth::find_project_for(
+        world,
+        list.caller,
+        ctx.route.get("id"),
+        Some(&auth::READ_JOBS),
+    )?;
     if !auth::can_read_pipeline(world, list.caller, meta) {
         return Err(ApiError::Forbidden(None));
     }

@@ -324,15 +324,49 @@ fn read_variables(r: &mut Reader) -> Vec<Variable> {
     out
 }
 
+/// `inputs` (`optional :inputs, type: Hash` in lib/api/ci/helpers/pipelines_helpers.rb): a
+/// JSON object or form data `inputs[name]=value`; each string value that is JSON becomes
+/// that value (`Ci::PipelineCreation::Inputs.parse_params`), so form data can give numbers,
+/// booleans and arrays.
+fn read_inputs(r: &mut Reader) -> Option<serde_json::Map<String, serde_json::Value>> {
+    let p = r.params.get("inputs")?;
+    let Param::Hash(h) = p else {
+        r.errors.push("inputs is invalid".into());
+        return None;
+    };
+    Some(
+        h.iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    crate::scenario::inputs::parse_param(param_json(v)),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// A parameter as the JSON value it stands for.
+fn param_json(p: &Param) -> serde_json::Value {
+    match p {
+        Param::Str(s) => serde_json::Value::String(s.clone()),
+        Param::Json(v) => v.clone(),
+        Param::Arr(items) => items.iter().map(param_json).collect(),
+        Param::Hash(h) => {
+            serde_json::Value::Object(h.iter().map(|(k, v)| (k.clone(), param_json(v))).collect())
+        }
+    }
+}
+
 /// `POST /projects/:id/pipeline` (singular).
 pub fn create(ctx: &Ctx) -> Result<Response, ApiError> {
     let caller = caller(ctx)?;
-    let (ref_, variables) = validate(ctx, |r| {
+    let (ref_, variables, inputs) = validate(ctx, |r| {
         let ref_ = r.string("ref");
         if ref_.is_none() {
             r.errors.push("ref is missing".into());
         }
-        (ref_, read_variables(r))
+        (ref_, read_variables(r), read_inputs(r))
     })?;
     let ref_ = ref_.ok_or(ApiError::Internal)?;
     let meta = project(ctx, caller)?;
@@ -343,7 +377,7 @@ pub fn create(ctx: &Ctx) -> Result<Response, ApiError> {
     let user = caller.user_id();
     ctx.sessions.write(&ctx.req.session, |w| {
         let p = w
-            .create_pipeline(project_id, &ref_, user, variables)
+            .create_pipeline(project_id, &ref_, user, variables, inputs)
             .map_err(|e: CreateError| ApiError::BaseValidation(vec![e.to_string()]))?;
         let meta = w
             .directory
