@@ -18,7 +18,7 @@ use serde_json::{Map, Number, Value};
 /// How many schema nodes one validation may nest before it gives up: a `$ref` cycle that
 /// consumes no instance (`{"$defs": {"a": {"$ref": "#/$defs/a"}}}`) stops here instead of
 /// overflowing the stack.
-pub const MAX_DEPTH: usize = 256;
+pub const MAX_DEPTH: usize = 512;
 
 /// The keywords that constrain an instance.
 pub const SUPPORTED: &[&str] = &[
