@@ -357,10 +357,14 @@ fn a_ref_cycle_stops_at_the_depth_cap() {
     for _ in 0..100 {
         deep = json!([deep]);
     }
-    assert!(valid(
-        json!({"anyOf": [{"type": "integer"}, {"items": {"$ref": "#"}}]}),
-        deep
-    ));
+    let list = json!({"anyOf": [{"type": "integer"}, {"type": "array", "items": {"$ref": "#"}}]});
+    assert!(valid(list.clone(), deep.clone()));
+    // Past the cap (200 levels, 600 nodes) it is refused rather than overflowing the stack.
+    let mut deeper = deep;
+    for _ in 0..100 {
+        deeper = json!([deeper]);
+    }
+    assert!(!compile(list).is_valid(&deeper));
 }
 
 #[test]
