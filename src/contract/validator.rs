@@ -129,7 +129,8 @@ struct Keyword {
 enum Check {
     Type(Types),
     Const(Value),
-    Enum(Vec<Value>),
+    /// The values, and a table of them when they are all strings (the common case).
+    Enum(Vec<Value>, Option<Names>),
     Minimum(Number),
     Maximum(Number),
     ExclusiveMinimum(Number),
@@ -138,14 +139,19 @@ enum Check {
     MaxLength(u64),
     MinItems(u64),
     MaxItems(u64),
-    Required(Vec<String>),
+    /// The names; `true` when they are all in the sibling `properties`, which then counts
+    /// them as it walks the object (no second lookup per name).
+    Required(Vec<String>, bool),
     Format(Format),
     UniqueItems,
     /// `properties` and `additionalProperties` together (at the location of `properties`,
     /// or of `additionalProperties` when there is no `properties`).
     Object {
-        /// Sorted by name.
-        properties: Vec<(String, usize)>,
+        /// Property name → node, and whether it is required (when the sibling `required`
+        /// is counted here).
+        properties: Names,
+        /// How many required properties an object must have (0: `required` checks itself).
+        required: usize,
         additional: Additional,
         additional_loc: Box<str>,
     },
@@ -168,7 +174,7 @@ impl Check {
         match self {
             Check::Type(_) => 1,
             Check::Const(_) => 5,
-            Check::Enum(_) => 6,
+            Check::Enum(..) => 6,
             Check::Minimum(_) => 10,
             Check::Maximum(_) => 11,
             Check::ExclusiveMinimum(_) => 12,
@@ -177,7 +183,7 @@ impl Check {
             Check::MaxLength(_) => 21,
             Check::MinItems(_) => 22,
             Check::MaxItems(_) => 23,
-            Check::Required(_) => 26,
+            Check::Required(..) => 26,
             Check::Format(_) => 31,
             Check::UniqueItems => 35,
             Check::Object { .. } => 40,
@@ -406,7 +412,17 @@ impl Compiler<'_> {
                     let values = value
                         .as_array()
                         .ok_or_else(|| err(&at, "`enum` is an array"))?;
-                    push(&mut checks, kw, Check::Enum(values.clone()));
+                    // Strings and `null`: a table of the strings.
+                    let strings: Option<Vec<(String, usize)>> = values
+                        .iter()
+                        .filter(|v| !v.is_null())
+                        .map(|v| v.as_str().map(|s| (s.to_owned(), 0)))
+                        .collect();
+                    push(
+                        &mut checks,
+                        kw,
+                        Check::Enum(values.clone(), strings.map(Names::new)),
+                    );
                 }
                 "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" => {
                     let n = match value {
@@ -454,7 +470,7 @@ impl Compiler<'_> {
                         })
                         .ok_or_else(|| err(&at, "`required` is an array of strings"))?;
                     if !names.is_empty() {
-                        push(&mut checks, kw, Check::Required(names));
+                        push(&mut checks, kw, Check::Required(names, false));
                     }
                 }
                 "format" => {
@@ -523,7 +539,17 @@ impl Compiler<'_> {
             }
         }
         if obj.contains_key("properties") || obj.contains_key("additionalProperties") {
-            checks.push(self.object(obj, loc)?);
+            let object = self.object(obj, loc)?;
+            if let Check::Object { required, .. } = object.check
+                && required > 0
+            {
+                for k in &mut checks {
+                    if let Check::Required(_, fused) = &mut k.check {
+                        *fused = true;
+                    }
+                }
+            }
+            checks.push(object);
         }
         if obj.contains_key("items") || obj.contains_key("prefixItems") {
             checks.push(self.array(obj, loc)?);
@@ -545,8 +571,27 @@ impl Compiler<'_> {
             for (name, schema) in props {
                 properties.push((name.clone(), self.node(schema, join(&props_at, name))?));
             }
-            properties.sort_by(|a, b| a.0.cmp(&b.0));
         }
+        // `required` is counted by the walk when all its names are properties.
+        let mut names: Vec<&str> = obj
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        names.sort_unstable();
+        names.dedup();
+        let fused =
+            !names.is_empty() && names.iter().all(|n| properties.iter().any(|(p, _)| p == n));
+        let properties = Names::new(
+            properties
+                .into_iter()
+                .map(|(p, n)| {
+                    let req = usize::from(fused && names.contains(&p.as_str()));
+                    (p, n << 1 | req)
+                })
+                .collect(),
+        );
+        let required = if fused { names.len() } else { 0 };
         let additional_at = join(loc, "additionalProperties");
         let additional = match obj.get("additionalProperties") {
             None | Some(Value::Bool(true)) => Additional::Any,
@@ -561,6 +606,7 @@ impl Compiler<'_> {
             },
             check: Check::Object {
                 properties,
+                required,
                 additional,
                 additional_loc: additional_at.into(),
             },
@@ -686,18 +732,26 @@ impl Validator {
             Check::Object {
                 properties,
                 additional,
+                required,
                 ..
             } => {
                 let Value::Object(obj) = v else { return true };
-                obj.iter()
-                    .all(|(name, value)| match find(properties, name) {
-                        Some(n) => self.valid(n, value, d),
-                        None => match additional {
-                            Additional::Any => true,
-                            Additional::None => false,
-                            Additional::Schema(n) => self.valid(*n, value, d),
-                        },
-                    })
+                if obj.len() < *required {
+                    return false;
+                }
+                let mut found = 0;
+                let all = obj.iter().all(|(name, value)| match properties.get(name) {
+                    Some(n) => {
+                        found += n & 1;
+                        self.valid(n >> 1, value, d)
+                    }
+                    None => match additional {
+                        Additional::Any => true,
+                        Additional::None => false,
+                        Additional::Schema(n) => self.valid(*n, value, d),
+                    },
+                });
+                all && found == *required
             }
             Check::Array { prefix, items } => {
                 let Value::Array(a) = v else { return true };
@@ -768,12 +822,13 @@ impl Validator {
                     properties,
                     additional,
                     additional_loc,
+                    ..
                 } => {
                     let Value::Object(obj) = v else { continue };
                     let mut unexpected: Vec<&str> = Vec::new();
                     for (name, value) in obj {
-                        let node = match find(properties, name) {
-                            Some(n) => n,
+                        let node = match properties.get(name) {
+                            Some(n) => n >> 1,
                             None => match additional {
                                 Additional::Any => continue,
                                 Additional::None => {
@@ -851,7 +906,7 @@ impl Validator {
                         out.push(error(format!("{schema} is not allowed for {v}")));
                     }
                 }
-                Check::Required(names) => {
+                Check::Required(names, _) => {
                     let Value::Object(obj) = v else { continue };
                     for name in names.iter().filter(|n| !obj.contains_key(*n)) {
                         out.push(error(format!(
@@ -871,18 +926,82 @@ impl Validator {
     }
 }
 
-fn find(properties: &[(String, usize)], name: &str) -> Option<usize> {
-    properties
-        .binary_search_by(|(p, _)| p.as_str().cmp(name))
-        .ok()
-        .map(|i| properties[i].1)
+/// Names to numbers (property name → node, enum string → 0): an open-addressing table of
+/// FNV-1a hashes, so a lookup is one hash and, almost always, one string comparison.
+#[derive(Debug, Clone)]
+struct Names {
+    /// Index into `entries` + 1; 0 is empty. A power of two at least twice the entries.
+    slots: Box<[u32]>,
+    entries: Box<[(u64, Box<str>, usize)]>,
+}
+
+fn fnv1a(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+impl Names {
+    fn new(names: Vec<(String, usize)>) -> Names {
+        let size = (names.len() * 2).next_power_of_two().max(4);
+        let mut slots = vec![0u32; size].into_boxed_slice();
+        let mut entries: Vec<(u64, Box<str>, usize)> = Vec::with_capacity(names.len());
+        for (name, value) in names {
+            let h = fnv1a(&name);
+            let mut i = (h as usize) & (size - 1);
+            loop {
+                match slots[i] {
+                    0 => {
+                        entries.push((h, name.into(), value));
+                        slots[i] = u32::try_from(entries.len()).expect("fewer than 2^32 names");
+                        break;
+                    }
+                    e if &*entries[e as usize - 1].1 == name.as_str() => break,
+                    _ => i = (i + 1) & (size - 1),
+                }
+            }
+        }
+        Names {
+            slots,
+            entries: entries.into_boxed_slice(),
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<usize> {
+        if self.entries.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let h = fnv1a(name);
+        let mut i = (h as usize) & mask;
+        loop {
+            match self.slots[i] {
+                0 => return None,
+                e => {
+                    let (eh, en, v) = &self.entries[e as usize - 1];
+                    if *eh == h && &**en == name {
+                        return Some(*v);
+                    }
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
 }
 
 fn leaf_valid(check: &Check, v: &Value) -> bool {
     match check {
         Check::Type(t) => t.accepts(v),
         Check::Const(c) => equal(c, v),
-        Check::Enum(options) => options.iter().any(|o| equal(o, v)),
+        Check::Enum(options, strings) => match (strings, v) {
+            (Some(table), Value::String(s)) => table.get(s).is_some(),
+            (Some(_), Value::Null) => options.iter().any(Value::is_null),
+            (Some(_), _) => false,
+            (None, _) => options.iter().any(|o| equal(o, v)),
+        },
         Check::Minimum(l) => number_cmp(v, l).is_none_or(|o| o != Ordering::Less),
         Check::Maximum(l) => number_cmp(v, l).is_none_or(|o| o != Ordering::Greater),
         Check::ExclusiveMinimum(l) => number_cmp(v, l).is_none_or(|o| o == Ordering::Greater),
@@ -891,7 +1010,8 @@ fn leaf_valid(check: &Check, v: &Value) -> bool {
         Check::MaxLength(l) => v.as_str().is_none_or(|s| s.chars().count() as u64 <= *l),
         Check::MinItems(l) => v.as_array().is_none_or(|a| a.len() as u64 >= *l),
         Check::MaxItems(l) => v.as_array().is_none_or(|a| a.len() as u64 <= *l),
-        Check::Required(names) => v
+        Check::Required(_, true) => true,
+        Check::Required(names, false) => v
             .as_object()
             .is_none_or(|o| names.iter().all(|n| o.contains_key(n))),
         Check::Format(f) => v.as_str().is_none_or(|s| f.accepts(s)),
@@ -919,7 +1039,7 @@ fn leaf_message(check: &Check, v: &Value) -> String {
             format!("{v} is not of types {}", list.join(", "))
         }
         Check::Const(c) => format!("{c} was expected"),
-        Check::Enum(options) => {
+        Check::Enum(options, _) => {
             let mut m = format!("{v} is not one of ");
             let n = options.len();
             if n <= 3 {

@@ -432,3 +432,36 @@ fn a_schemas_dir_with_an_unsupported_keyword_is_refused_naming_file_pointer_and_
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The library as a test suite depends on it (`default-features = false`) stays small: at
+/// most 90 crates, and none of them is `jsonschema` (42 crates of its own).
+#[test]
+fn the_library_depends_on_at_most_90_crates_and_not_on_jsonschema() {
+    let out = std::process::Command::new(env!("CARGO"))
+        .args([
+            "tree",
+            "--offline",
+            "--locked",
+            "--no-default-features",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let crates: std::collections::BTreeSet<&str> =
+        text.lines().map(|l| l.trim_end_matches(" (*)")).collect();
+    assert!(crates.len() <= 90, "{} crates: {crates:#?}", crates.len());
+    assert!(
+        !crates.iter().any(|c| c.starts_with("jsonschema ")),
+        "{crates:#?}"
+    );
+}
