@@ -1135,7 +1135,7 @@ pub mod rfc3339 {
     }
 
     fn is_leap_year(y: u32) -> bool {
-        (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+        (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400)
     }
 
     /// `YYYY-MM-DD`.
