@@ -927,7 +927,7 @@ impl Validator {
 }
 
 /// Names to numbers (property name → node, enum string → 0): an open-addressing table of
-/// FNV-1a hashes, so a lookup is one hash and, almost always, one string comparison.
+/// short hashes, so a lookup is one hash and, almost always, one string comparison.
 #[derive(Debug, Clone)]
 struct Names {
     /// Index into `entries` + 1; 0 is empty. A power of two at least twice the entries.
@@ -935,13 +935,24 @@ struct Names {
     entries: Box<[(u64, Box<str>, usize)]>,
 }
 
-fn fnv1a(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
+/// A hash for short names in constant time: the length and the first and last eight
+/// bytes, mixed by one multiplication. Names that collide only cost a string comparison.
+#[inline]
+fn hash(s: &str) -> u64 {
+    let b = s.as_bytes();
+    let word = |bytes: &[u8]| {
+        let mut w = [0u8; 8];
+        w[..bytes.len()].copy_from_slice(bytes);
+        u64::from_le_bytes(w)
+    };
+    let n = b.len();
+    let (head, tail) = if n >= 8 {
+        (word(&b[..8]), word(&b[n - 8..]))
+    } else {
+        (word(b), 0)
+    };
+    let h = (head ^ tail.rotate_left(29) ^ (n as u64)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    h ^ (h >> 29)
 }
 
 impl Names {
@@ -950,7 +961,7 @@ impl Names {
         let mut slots = vec![0u32; size].into_boxed_slice();
         let mut entries: Vec<(u64, Box<str>, usize)> = Vec::with_capacity(names.len());
         for (name, value) in names {
-            let h = fnv1a(&name);
+            let h = hash(&name);
             let mut i = (h as usize) & (size - 1);
             loop {
                 match slots[i] {
@@ -970,12 +981,13 @@ impl Names {
         }
     }
 
+    #[inline]
     fn get(&self, name: &str) -> Option<usize> {
         if self.entries.is_empty() {
             return None;
         }
         let mask = self.slots.len() - 1;
-        let h = fnv1a(name);
+        let h = hash(name);
         let mut i = (h as usize) & mask;
         loop {
             match self.slots[i] {
@@ -992,6 +1004,7 @@ impl Names {
     }
 }
 
+#[inline]
 fn leaf_valid(check: &Check, v: &Value) -> bool {
     match check {
         Check::Type(t) => t.accepts(v),

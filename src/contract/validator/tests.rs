@@ -519,3 +519,41 @@ fn the_embedded_schemas_compile_at_every_version() {
         assert!(c.has_shape("job"));
     }
 }
+
+#[test]
+fn names_that_hash_alike_are_still_told_apart() {
+    // Same length, same first and last eight bytes: one hash for all of them.
+    let names: Vec<String> = (0..40).map(|i| format!("abcdefgh{i:02}stuvwxyz")).collect();
+    let table = Names::new(names.iter().cloned().zip(0..).collect());
+    for (i, n) in names.iter().enumerate() {
+        assert_eq!(table.get(n), Some(i), "{n}");
+    }
+    assert_eq!(table.get("abcdefgh40stuvwxyz"), None);
+    assert_eq!(table.get(""), None);
+    let properties: Map<String, Value> = names
+        .iter()
+        .map(|n| (n.clone(), json!({"type": "integer"})))
+        .collect();
+    let schema =
+        json!({"properties": properties, "required": names, "additionalProperties": false});
+    let mut instance: Map<String, Value> = names.iter().map(|n| (n.clone(), json!(1))).collect();
+    assert!(valid(schema.clone(), Value::Object(instance.clone())));
+    instance.insert(names[7].clone(), json!("x"));
+    assert_eq!(
+        errors(schema.clone(), Value::Object(instance.clone())),
+        one(
+            "/abcdefgh07stuvwxyz",
+            "/properties/abcdefgh07stuvwxyz/type",
+            "\"x\" is not of type \"integer\""
+        )
+    );
+    instance.remove(&names[7]);
+    assert_eq!(
+        errors(schema, Value::Object(instance)),
+        one(
+            "",
+            "/required",
+            "\"abcdefgh07stuvwxyz\" is a required property"
+        )
+    );
+}
