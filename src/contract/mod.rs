@@ -5,6 +5,7 @@
 
 pub mod derive;
 pub mod offline;
+pub mod validator;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -130,7 +131,7 @@ const EMBEDDED: &[(&str, &str)] = &[
 
 struct Compiled {
     schema: Value,
-    validator: jsonschema::Validator,
+    validator: validator::Validator,
 }
 
 /// Compiled validators for one GitLab version.
@@ -201,11 +202,8 @@ impl Contract {
                     source,
                 })?;
             let schema = derive::schema_for_version(&raw, version.0, version.1);
-            let validator = jsonschema::options()
-                .with_draft(jsonschema::Draft::Draft202012)
-                .should_validate_formats(true)
-                .build(&schema)
-                .map_err(|e| ContractError::Compile {
+            let validator =
+                validator::Validator::new(&schema).map_err(|e| ContractError::Compile {
                     path: path.clone(),
                     message: e.to_string(),
                 })?;
@@ -240,17 +238,15 @@ impl Contract {
             return Vec::new();
         }
         c.validator
-            .iter_errors(value)
-            .map(|e| {
-                let schema_path = e.schema_path().to_string();
-                Violation {
-                    shape: shape.to_owned(),
-                    path: e.instance_path().to_string(),
-                    expected: expected_at(&c.schema, &schema_path),
-                    actual: e.instance().clone().into_owned(),
-                    schema: schema_path,
-                    message: e.to_string(),
-                }
+            .errors(value)
+            .into_iter()
+            .map(|e| Violation {
+                shape: shape.to_owned(),
+                path: e.instance_path,
+                expected: expected_at(&c.schema, &e.schema_path),
+                actual: e.instance.clone(),
+                schema: e.schema_path,
+                message: e.message,
             })
             .collect()
     }

@@ -210,25 +210,19 @@ fn only_non_null_branch(any_of: &Value) -> Option<&Value> {
 
 /// The violations of `value` against `schema`; `None` when the schema does not compile.
 fn violations(schema: &Value, value: &Value) -> Option<Vec<Found>> {
-    let validator = jsonschema::options()
-        .with_draft(jsonschema::Draft::Draft202012)
-        .should_validate_formats(true)
-        .build(schema)
-        .ok()?;
+    let validator = crate::contract::validator::Validator::new(schema).ok()?;
     Some(
         validator
-            .iter_errors(value)
-            .map(|e| {
-                let schema_path = e.schema_path().to_string();
-                Found {
-                    pointer: e.instance_path().to_string(),
-                    expected: resolve(schema, &schema_path)
-                        .cloned()
-                        .unwrap_or(Value::Null),
-                    schema_path,
-                    message: e.to_string(),
-                    actual: e.instance().clone().into_owned(),
-                }
+            .errors(value)
+            .into_iter()
+            .map(|e| Found {
+                pointer: e.instance_path,
+                expected: resolve(schema, &e.schema_path)
+                    .cloned()
+                    .unwrap_or(Value::Null),
+                schema_path: e.schema_path,
+                message: e.message,
+                actual: e.instance.clone(),
             })
             .collect(),
     )

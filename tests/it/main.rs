@@ -34,4 +34,5 @@ mod scenario_errors;
 mod scenario_format;
 mod spec_jobs;
 mod spec_pipelines;
+mod validator;
 mod verify;
