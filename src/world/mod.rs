@@ -612,8 +612,13 @@ pub struct ProjectState {
     pub bridges: OrdMap<u64, Arc<Job>>,
     /// Build ids by status, for `scope` filters (indexed by `Status::index`).
     pub builds_by_status: Vec<OrdSet<u64>>,
-    /// `(pipeline id, job id)` of every build and bridge.
-    pub by_pipeline: OrdSet<(u64, u64)>,
+    /// Every build and bridge by `(pipeline id, job id)`: a pipeline's jobs are one range.
+    pub by_pipeline: OrdMap<(u64, u64), Arc<Job>>,
+    /// Per pipeline, what its latest (not retried) jobs contribute to its composite status.
+    pub tallies: OrdMap<u64, status::Tally>,
+    /// How many pipelines have each `(source, status)`: the list's `X-Total` for the
+    /// filters these decide, without a walk.
+    pub pipeline_counts: OrdMap<(String, Status), usize>,
     /// Jobs whose timeline has a step waiting.
     pub timed: OrdSet<u64>,
     /// The pipelines in the list's other orders.
@@ -664,10 +669,19 @@ impl ProjectState {
             .filter(|j| j.next_step_at().is_some())
             .map(|j| j.id)
             .collect();
-        let by_pipeline = jobs().map(|j| (j.pipeline_id, j.id)).collect();
+        let by_pipeline = jobs().map(|j| ((j.pipeline_id, j.id), j.clone())).collect();
+        let mut tallies: BTreeMap<u64, status::Tally> = BTreeMap::new();
+        for j in jobs().filter(|j| !j.retried) {
+            tallies
+                .entry(j.pipeline_id)
+                .or_default()
+                .add(j.status, j.allow_failure);
+        }
         let mut orders = PipelineOrders::default();
+        let mut counts: BTreeMap<(String, Status), usize> = BTreeMap::new();
         for p in pipelines.values() {
             orders.insert(p);
+            *counts.entry((p.source.clone(), p.status)).or_default() += 1;
         }
         ProjectState {
             builds_by_status: by_status
@@ -676,6 +690,8 @@ impl ProjectState {
                 .collect(),
             timed,
             by_pipeline,
+            tallies: tallies.into_iter().collect(),
+            pipeline_counts: counts.into_iter().collect(),
             pipelines: pipelines.into_iter().collect(),
             builds: builds.into_iter().collect(),
             bridges: bridges.into_iter().collect(),
@@ -691,15 +707,35 @@ impl ProjectState {
     pub fn pipeline_jobs(&self, pipeline_id: u64) -> impl Iterator<Item = &Arc<Job>> {
         self.by_pipeline
             .range((pipeline_id, 0)..=(pipeline_id, u64::MAX))
-            .filter_map(move |(_, id)| self.job(*id))
+            .map(|(_, j)| j)
     }
 
-    /// Stores a new version of a pipeline, keeping the list's orders in step.
+    /// The composite status of a pipeline's latest jobs (`None`: it has none).
+    pub fn pipeline_composite(&self, pipeline_id: u64) -> Option<Status> {
+        self.tallies.get(&pipeline_id)?.composite()
+    }
+
+    /// Stores a new version of a pipeline, keeping the list's orders and counts in step.
     pub fn put_pipeline(&mut self, p: Arc<Pipeline>) {
         if let Some(old) = self.pipelines.insert(p.id, p.clone()) {
             self.pipeline_orders.remove(&old);
+            self.uncount(&old);
         }
         self.pipeline_orders.insert(&p);
+        *self
+            .pipeline_counts
+            .entry((p.source.clone(), p.status))
+            .or_default() += 1;
+    }
+
+    fn uncount(&mut self, p: &Pipeline) {
+        let key = (p.source.clone(), p.status);
+        if let Some(n) = self.pipeline_counts.get_mut(&key) {
+            *n -= 1;
+            if *n == 0 {
+                self.pipeline_counts.remove(&key);
+            }
+        }
     }
 
     /// Removes a pipeline and its jobs; false if there was none.
@@ -708,10 +744,12 @@ impl ProjectState {
             return false;
         };
         self.pipeline_orders.remove(&old);
+        self.uncount(&old);
+        self.tallies.remove(&pipeline_id);
         let ids: Vec<u64> = self
             .by_pipeline
             .range((pipeline_id, 0)..=(pipeline_id, u64::MAX))
-            .map(|(_, id)| *id)
+            .map(|((_, id), _)| *id)
             .collect();
         for id in ids {
             self.by_pipeline.remove(&(pipeline_id, id));

@@ -53,14 +53,15 @@ impl World {
                 project.timed.remove(&job.id);
             }
         }
-        if job.is_bridge() {
-            if let Some(old) = project.bridges.insert(job.id, job.clone()) {
-                debug_assert_eq!(old.pipeline_id, job.pipeline_id);
-            } else {
-                project.by_pipeline.insert((job.pipeline_id, job.id));
-            }
+        let old = if job.is_bridge() {
+            project.bridges.insert(job.id, job.clone())
         } else {
-            let old = project.builds.insert(job.id, job.clone());
+            project.builds.insert(job.id, job.clone())
+        };
+        if let Some(old) = &old {
+            debug_assert_eq!(old.pipeline_id, job.pipeline_id);
+        }
+        if !job.is_bridge() {
             match &old {
                 Some(old) if old.status != job.status => {
                     project.builds_by_status[old.status.index()].remove(&job.id);
@@ -69,8 +70,23 @@ impl World {
                 Some(_) => {}
                 None => {
                     project.builds_by_status[job.status.index()].insert(job.id);
-                    project.by_pipeline.insert((job.pipeline_id, job.id));
                 }
+            }
+        }
+        project
+            .by_pipeline
+            .insert((job.pipeline_id, job.id), job.clone());
+        // The composite counts latest jobs only.
+        let counted = |j: &Job| (!j.retried).then_some((j.status, j.allow_failure));
+        let before = old.as_deref().and_then(counted);
+        let after = counted(&job);
+        if before != after {
+            let tally = project.tallies.entry(job.pipeline_id).or_default();
+            if let Some((s, a)) = before {
+                tally.remove(s, a);
+            }
+            if let Some((s, a)) = after {
+                tally.add(s, a);
             }
         }
         Ok(job)
@@ -92,17 +108,22 @@ impl World {
         let Some(pipeline) = state.pipelines.get(&pipeline_id) else {
             return;
         };
-        let jobs: Vec<&Arc<Job>> = state
-            .pipeline_jobs(pipeline_id)
-            .filter(|j| !j.retried)
-            .collect();
-        let Some(new_status) = status::composite(jobs.iter().map(|j| (j.status, j.allow_failure)))
-        else {
+        // The status from the tally; the jobs are walked only when it changed (for times).
+        let Some(new_status) = state.pipeline_composite(pipeline_id) else {
             return;
         };
         if new_status == pipeline.status {
             return;
         }
+        let jobs: Vec<&Arc<Job>> = state
+            .pipeline_jobs(pipeline_id)
+            .filter(|j| !j.retried)
+            .collect();
+        debug_assert_eq!(
+            status::composite(jobs.iter().map(|j| (j.status, j.allow_failure))),
+            Some(new_status),
+            "the tally of pipeline {pipeline_id} is out of step"
+        );
         // Times follow the jobs (a timeline step may be applied after the fact), capped by now.
         let last_change = jobs
             .iter()
