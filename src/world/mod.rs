@@ -654,29 +654,58 @@ impl PipelineOrders {
 }
 
 impl ProjectState {
-    /// A project's state from its pipelines and jobs, with every index built.
+    /// A project's state from its pipelines and jobs, with every index built. The maps of
+    /// a big project are built on two threads (the machine's other core builds the
+    /// by-pipeline and by-status indexes while this one builds the id maps).
     pub fn new(
         pipelines: BTreeMap<u64, Arc<Pipeline>>,
         builds: BTreeMap<u64, Arc<Job>>,
         bridges: BTreeMap<u64, Arc<Job>>,
     ) -> ProjectState {
-        let mut by_status: Vec<Vec<u64>> = vec![Vec::new(); status::Status::ALL.len()];
-        for j in builds.values() {
-            by_status[j.status.index()].push(j.id);
-        }
-        let jobs = || builds.values().chain(bridges.values());
-        let timed = jobs()
-            .filter(|j| j.next_step_at().is_some())
-            .map(|j| j.id)
-            .collect();
-        let by_pipeline = jobs().map(|j| ((j.pipeline_id, j.id), j.clone())).collect();
-        let mut tallies: BTreeMap<u64, status::Tally> = BTreeMap::new();
-        for j in jobs().filter(|j| !j.retried) {
-            tallies
-                .entry(j.pipeline_id)
-                .or_default()
-                .add(j.status, j.allow_failure);
-        }
+        let indexes = || {
+            let jobs = || builds.values().chain(bridges.values());
+            let mut by_status: Vec<Vec<u64>> = vec![Vec::new(); status::Status::ALL.len()];
+            for j in builds.values() {
+                by_status[j.status.index()].push(j.id);
+            }
+            let builds_by_status: Vec<OrdSet<u64>> = by_status
+                .into_iter()
+                .map(|ids| ids.into_iter().collect())
+                .collect();
+            let timed: OrdSet<u64> = jobs()
+                .filter(|j| j.next_step_at().is_some())
+                .map(|j| j.id)
+                .collect();
+            let mut pairs: Vec<((u64, u64), &Arc<Job>)> =
+                jobs().map(|j| ((j.pipeline_id, j.id), j)).collect();
+            pairs.sort_unstable_by_key(|(k, _)| *k);
+            let by_pipeline: OrdMap<(u64, u64), Arc<Job>> =
+                pairs.into_iter().map(|(k, j)| (k, j.clone())).collect();
+            let mut tallies: BTreeMap<u64, status::Tally> = BTreeMap::new();
+            for j in jobs().filter(|j| !j.retried) {
+                tallies
+                    .entry(j.pipeline_id)
+                    .or_default()
+                    .add(j.status, j.allow_failure);
+            }
+            (builds_by_status, timed, by_pipeline, tallies)
+        };
+        let maps = || {
+            let ids = |m: &BTreeMap<u64, Arc<Job>>| -> OrdMap<u64, Arc<Job>> {
+                m.iter().map(|(id, j)| (*id, j.clone())).collect()
+            };
+            (ids(&builds), ids(&bridges))
+        };
+        let ((builds_by_status, timed, by_pipeline, tallies), (builds_map, bridges_map)) =
+            if builds.len() + bridges.len() >= 50_000 {
+                std::thread::scope(|s| {
+                    let other = s.spawn(indexes);
+                    let maps = maps();
+                    (other.join().expect("index builder panicked"), maps)
+                })
+            } else {
+                (indexes(), maps())
+            };
         let mut orders = PipelineOrders::default();
         let mut counts: BTreeMap<(String, Status), usize> = BTreeMap::new();
         for p in pipelines.values() {
@@ -684,17 +713,14 @@ impl ProjectState {
             *counts.entry((p.source.clone(), p.status)).or_default() += 1;
         }
         ProjectState {
-            builds_by_status: by_status
-                .into_iter()
-                .map(|ids| ids.into_iter().collect())
-                .collect(),
+            builds_by_status,
             timed,
             by_pipeline,
             tallies: tallies.into_iter().collect(),
             pipeline_counts: counts.into_iter().collect(),
             pipelines: pipelines.into_iter().collect(),
-            builds: builds.into_iter().collect(),
-            bridges: bridges.into_iter().collect(),
+            builds: builds_map,
+            bridges: bridges_map,
             pipeline_orders: orders,
         }
     }
