@@ -612,8 +612,11 @@ pub struct ProjectState {
     pub bridges: OrdMap<u64, Arc<Job>>,
     /// Build ids by status, for `scope` filters (indexed by `Status::index`).
     pub builds_by_status: Vec<OrdSet<u64>>,
-    /// Every build and bridge by `(pipeline id, job id)`: a pipeline's jobs are one range.
+    /// The latest (not retried) builds and bridges by `(pipeline id, job id)`: a pipeline's
+    /// latest jobs are one range, however often its jobs were retried.
     pub by_pipeline: OrdMap<(u64, u64), Arc<Job>>,
+    /// The retried ones, keyed the same way.
+    pub retried_by_pipeline: OrdMap<(u64, u64), Arc<Job>>,
     /// Per pipeline, what its latest (not retried) jobs contribute to its composite status.
     pub tallies: OrdMap<u64, status::Tally>,
     /// How many pipelines have each `(source, status)`: the list's `X-Total` for the
@@ -676,11 +679,15 @@ impl ProjectState {
                 .filter(|j| j.next_step_at().is_some())
                 .map(|j| j.id)
                 .collect();
-            let mut pairs: Vec<((u64, u64), &Arc<Job>)> =
-                jobs().map(|j| ((j.pipeline_id, j.id), j)).collect();
-            pairs.sort_unstable_by_key(|(k, _)| *k);
-            let by_pipeline: OrdMap<(u64, u64), Arc<Job>> =
-                pairs.into_iter().map(|(k, j)| (k, j.clone())).collect();
+            let by_pipeline = |retried: bool| -> OrdMap<(u64, u64), Arc<Job>> {
+                let mut pairs: Vec<((u64, u64), &Arc<Job>)> = jobs()
+                    .filter(|j| j.retried == retried)
+                    .map(|j| ((j.pipeline_id, j.id), j))
+                    .collect();
+                pairs.sort_unstable_by_key(|(k, _)| *k);
+                pairs.into_iter().map(|(k, j)| (k, j.clone())).collect()
+            };
+            let by_pipeline = (by_pipeline(false), by_pipeline(true));
             let mut tallies: BTreeMap<u64, status::Tally> = BTreeMap::new();
             for j in jobs().filter(|j| !j.retried) {
                 tallies
@@ -696,16 +703,18 @@ impl ProjectState {
             };
             (ids(&builds), ids(&bridges))
         };
-        let ((builds_by_status, timed, by_pipeline, tallies), (builds_map, bridges_map)) =
-            if builds.len() + bridges.len() >= 50_000 {
-                std::thread::scope(|s| {
-                    let other = s.spawn(indexes);
-                    let maps = maps();
-                    (other.join().expect("index builder panicked"), maps)
-                })
-            } else {
-                (indexes(), maps())
-            };
+        let (
+            (builds_by_status, timed, (by_pipeline, retried_by_pipeline), tallies),
+            (builds_map, bridges_map),
+        ) = if builds.len() + bridges.len() >= 50_000 {
+            std::thread::scope(|s| {
+                let other = s.spawn(indexes);
+                let maps = maps();
+                (other.join().expect("index builder panicked"), maps)
+            })
+        } else {
+            (indexes(), maps())
+        };
         let mut orders = PipelineOrders::default();
         let mut counts: BTreeMap<(String, Status), usize> = BTreeMap::new();
         for p in pipelines.values() {
@@ -716,6 +725,7 @@ impl ProjectState {
             builds_by_status,
             timed,
             by_pipeline,
+            retried_by_pipeline,
             tallies: tallies.into_iter().collect(),
             pipeline_counts: counts.into_iter().collect(),
             pipelines: pipelines.into_iter().collect(),
@@ -729,8 +739,20 @@ impl ProjectState {
         self.builds.get(&id).or_else(|| self.bridges.get(&id))
     }
 
-    /// Builds and bridges of a pipeline, ascending by id.
+    /// Builds and bridges of a pipeline, retried ones included, ascending by id.
     pub fn pipeline_jobs(&self, pipeline_id: u64) -> impl Iterator<Item = &Arc<Job>> {
+        let range = (pipeline_id, 0)..=(pipeline_id, u64::MAX);
+        let mut latest = self.by_pipeline.range(range.clone()).peekable();
+        let mut retried = self.retried_by_pipeline.range(range).peekable();
+        std::iter::from_fn(move || match (latest.peek(), retried.peek()) {
+            (Some((a, _)), Some((b, _))) if b < a => retried.next().map(|(_, j)| j),
+            (Some(_), _) => latest.next().map(|(_, j)| j),
+            (None, _) => retried.next().map(|(_, j)| j),
+        })
+    }
+
+    /// The latest (not retried) builds and bridges of a pipeline, ascending by id.
+    pub fn pipeline_latest(&self, pipeline_id: u64) -> impl Iterator<Item = &Arc<Job>> {
         self.by_pipeline
             .range((pipeline_id, 0)..=(pipeline_id, u64::MAX))
             .map(|(_, j)| j)
@@ -772,13 +794,10 @@ impl ProjectState {
         self.pipeline_orders.remove(&old);
         self.uncount(&old);
         self.tallies.remove(&pipeline_id);
-        let ids: Vec<u64> = self
-            .by_pipeline
-            .range((pipeline_id, 0)..=(pipeline_id, u64::MAX))
-            .map(|((_, id), _)| *id)
-            .collect();
+        let ids: Vec<u64> = self.pipeline_jobs(pipeline_id).map(|j| j.id).collect();
         for id in ids {
             self.by_pipeline.remove(&(pipeline_id, id));
+            self.retried_by_pipeline.remove(&(pipeline_id, id));
             if let Some(j) = self.builds.remove(&id) {
                 self.builds_by_status[j.status.index()].remove(&id);
             }

@@ -73,9 +73,16 @@ impl World {
                 }
             }
         }
-        project
-            .by_pipeline
-            .insert((job.pipeline_id, job.id), job.clone());
+        let key = (job.pipeline_id, job.id);
+        if job.retried {
+            project.by_pipeline.remove(&key);
+            project.retried_by_pipeline.insert(key, job.clone());
+        } else {
+            if old.as_ref().is_some_and(|o| o.retried) {
+                project.retried_by_pipeline.remove(&key);
+            }
+            project.by_pipeline.insert(key, job.clone());
+        }
         // The composite counts latest jobs only.
         let counted = |j: &Job| (!j.retried).then_some((j.status, j.allow_failure));
         let before = old.as_deref().and_then(counted);
@@ -115,10 +122,7 @@ impl World {
         if new_status == pipeline.status {
             return;
         }
-        let jobs: Vec<&Arc<Job>> = state
-            .pipeline_jobs(pipeline_id)
-            .filter(|j| !j.retried)
-            .collect();
+        let jobs: Vec<&Arc<Job>> = state.pipeline_latest(pipeline_id).collect();
         debug_assert_eq!(
             status::composite(jobs.iter().map(|j| (j.status, j.allow_failure))),
             Some(new_status),
@@ -174,8 +178,8 @@ impl World {
     ) {
         let bridges: Vec<Arc<Job>> = match self.projects.get(&project_id) {
             Some(s) => s
-                .pipeline_jobs(pipeline_id)
-                .filter(|j| !j.retried && matches!(j.kind, JobKind::Bridge { downstream: Some(d) } if d == downstream))
+                .pipeline_latest(pipeline_id)
+                .filter(|j| matches!(j.kind, JobKind::Bridge { downstream: Some(d) } if d == downstream))
                 .cloned()
                 .collect(),
             None => return,
@@ -284,9 +288,18 @@ impl World {
         }
         new.rendered = RenderCache::default();
         let pipeline_id = new.pipeline_id;
-        let stage_index = self.stage_index(project_id, pipeline_id, &new.stage);
+        // Later skipped jobs go back to created; the tally tells whether there are any.
+        let any_skipped = self
+            .projects
+            .get(&project_id)
+            .and_then(|p| p.tallies.get(&pipeline_id))
+            .is_some_and(|t| t.count(Status::Skipped) > 0);
+        let stage_index =
+            any_skipped.then(|| self.stage_index(project_id, pipeline_id, &new.stage));
         let new = self.put_job(new)?;
-        self.reset_later_skipped(project_id, pipeline_id, stage_index)?;
+        if let Some(stage_index) = stage_index {
+            self.reset_later_skipped(project_id, pipeline_id, stage_index)?;
+        }
         self.recompute_pipeline(project_id, pipeline_id);
         Ok(new)
     }
@@ -325,8 +338,8 @@ impl World {
             };
             let stages = self.stages(project_id, pipeline_id);
             let later = |stage: &str| stages.iter().position(|s| *s == stage) > Some(stage_index);
-            p.pipeline_jobs(pipeline_id)
-                .filter(|j| j.status == Status::Skipped && !j.retried && later(&j.stage))
+            p.pipeline_latest(pipeline_id)
+                .filter(|j| j.status == Status::Skipped && later(&j.stage))
                 .map(|j| (**j).clone())
                 .collect()
         };

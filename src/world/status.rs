@@ -185,6 +185,17 @@ impl Tally {
         *n = n.saturating_sub(1);
     }
 
+    /// How many counted jobs contribute `status` as such (not as a warning or ignored).
+    pub fn count(&self, status: Status) -> u32 {
+        self.0[status.index()]
+    }
+
+    /// Whether a counted job failed or was canceled with `allow_failure` (a success
+    /// "with warnings").
+    pub fn has_warnings(&self) -> bool {
+        self.0[Contribution::SuccessWithWarnings.index()] > 0
+    }
+
     /// The composite status of the counted jobs (`None`: no jobs), as [`composite`].
     pub fn composite(&self) -> Option<Status> {
         composite_of(

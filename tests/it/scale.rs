@@ -366,3 +366,78 @@ projects:
         "a write found its session shared with a snapshot"
     );
 }
+
+/// The pipelines list counts `X-Total` from per-(source, status) counts and stops its walk
+/// at the page's end: the header must still equal the number of pipelines a full walk
+/// finds, for every filter those counts decide, after retries, a cancel and a delete.
+#[tokio::test]
+async fn pipeline_list_totals_follow_status_changes() {
+    let s = server(8, 5, None).await;
+    let session = "totals";
+    let post = |path: String| {
+        let url = s.session_url(session, &path);
+        let s = &s;
+        async move {
+            let r = s.send(reqwest::Method::POST, &url, Some(TOKEN), None).await;
+            assert!(r.status == 201 || r.status == 200, "{path}: {}", r.text);
+        }
+    };
+    post("/projects/1/jobs/1/retry".into()).await;
+    post("/projects/1/jobs/6/retry".into()).await;
+    post("/projects/1/jobs/11/retry".into()).await;
+    post("/projects/1/pipelines/3/cancel".into()).await;
+    let r = s
+        .send(
+            reqwest::Method::DELETE,
+            &s.session_url(session, "/projects/1/pipelines/8"),
+            Some(TOKEN),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let filters = [
+        "",
+        "status=running",
+        "status=pending",
+        "status=failed",
+        "status=canceled",
+        "status=success",
+        "scope=finished",
+        "scope=running",
+        "scope=pending",
+        "source=push",
+        "source=parent_pipeline",
+        "scope=finished&status=failed",
+        "order_by=updated_at&status=failed",
+    ];
+    let mut seen_statuses = HashSet::new();
+    for f in filters {
+        let all = s
+            .get(
+                &s.session_url(session, &format!("/projects/1/pipelines?per_page=100&{f}")),
+                Some(TOKEN),
+            )
+            .await;
+        assert_eq!(all.status, 200, "{f}: {}", all.text);
+        for p in all.json().as_array().expect("list") {
+            seen_statuses.insert(p["status"].as_str().expect("status").to_owned());
+        }
+        let n = all.ids().len();
+        assert_eq!(all.header("x-total"), Some(n.to_string().as_str()), "{f}");
+        let first = s
+            .get(
+                &s.session_url(session, &format!("/projects/1/pipelines?per_page=1&{f}")),
+                Some(TOKEN),
+            )
+            .await;
+        assert_eq!(first.header("x-total"), Some(n.to_string().as_str()), "{f}");
+        assert_eq!(
+            first.ids(),
+            all.ids().into_iter().take(1).collect::<Vec<_>>()
+        );
+    }
+    assert!(
+        seen_statuses.len() >= 2,
+        "the mutations made several statuses: {seen_statuses:?}"
+    );
+}
