@@ -185,20 +185,24 @@ pub fn handle(sessions: &crate::world::session::Sessions, req: &Request) -> Resp
         sessions,
         route: &params,
     };
-    let mut resp = match handler(&ctx) {
-        Ok(resp) => resp,
-        Err(e) => e.into_response(),
+    let mut resp = match handler {
+        routes::Handler::Read(h) => {
+            let resp = h(&ctx).unwrap_or_else(ApiError::into_response);
+            if resp.status == StatusCode::OK && matches!(req.method, Method::GET | Method::HEAD) {
+                crate::world::progress::count_polls(
+                    sessions,
+                    &req.session,
+                    &ctx.world,
+                    params.pattern(),
+                    &params,
+                );
+            }
+            resp
+        }
+        // A write takes the snapshot and drops it before it locks the session.
+        routes::Handler::Write(h) => h(ctx).unwrap_or_else(ApiError::into_response),
     };
     resp.route = Some(params.pattern());
-    if resp.status == StatusCode::OK && matches!(req.method, Method::GET | Method::HEAD) {
-        crate::world::progress::count_polls(
-            sessions,
-            &req.session,
-            &ctx.world,
-            params.pattern(),
-            &params,
-        );
-    }
     enforce(contract.as_deref(), req, Some(params.pattern()), resp)
 }
 

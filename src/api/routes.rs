@@ -10,7 +10,14 @@ use hyper::Method;
 use super::handlers::{jobs, misc, pipelines};
 use super::{ApiError, Ctx, Response};
 
-pub type Handler = fn(&Ctx) -> Result<Response, ApiError>;
+/// An endpoint. A read borrows the request's snapshot of its session; a write owns it, so it
+/// can let the snapshot go before it locks the session: no write runs while the request's
+/// own snapshot is alive (an `Arc::make_mut` that copies nothing it does not change).
+#[derive(Clone, Copy)]
+pub enum Handler {
+    Read(fn(&Ctx) -> Result<Response, ApiError>),
+    Write(fn(Ctx) -> Result<Response, ApiError>),
+}
 
 /// Path parameters of the matched route, percent-decoded.
 #[derive(Debug, Default, Clone)]
@@ -48,88 +55,100 @@ static TABLE: LazyLock<matchit::Router<Route>> = LazyLock::new(|| {
         )
         .expect("route table has no conflicts");
     };
-    add("/api/v4/user", vec![(Method::GET, misc::current_user)]);
-    add("/api/v4/version", vec![(Method::GET, misc::version)]);
-    add("/api/v4/projects/{id}", vec![(Method::GET, misc::project)]);
-    add("/api/v4/job", vec![(Method::GET, jobs::token_job)]);
+    add(
+        "/api/v4/user",
+        vec![(Method::GET, Handler::Read(misc::current_user))],
+    );
+    add(
+        "/api/v4/version",
+        vec![(Method::GET, Handler::Read(misc::version))],
+    );
+    add(
+        "/api/v4/projects/{id}",
+        vec![(Method::GET, Handler::Read(misc::project))],
+    );
+    add(
+        "/api/v4/job",
+        vec![(Method::GET, Handler::Read(jobs::token_job))],
+    );
     add(
         "/api/v4/job/allowed_agents",
-        vec![(Method::GET, jobs::allowed_agents)],
+        vec![(Method::GET, Handler::Read(jobs::allowed_agents))],
     );
     add(
         "/api/v4/projects/{id}/jobs",
-        vec![(Method::GET, jobs::list_project_jobs)],
+        vec![(Method::GET, Handler::Read(jobs::list_project_jobs))],
     );
     add(
         "/api/v4/projects/{id}/jobs/{job_id}",
-        vec![(Method::GET, jobs::get_job)],
+        vec![(Method::GET, Handler::Read(jobs::get_job))],
     );
     add(
         "/api/v4/projects/{id}/jobs/{job_id}/trace",
-        vec![(Method::GET, jobs::trace)],
+        vec![(Method::GET, Handler::Read(jobs::trace))],
     );
     add(
         "/api/v4/projects/{id}/jobs/{job_id}/cancel",
-        vec![(Method::POST, jobs::cancel)],
+        vec![(Method::POST, Handler::Write(jobs::cancel))],
     );
     add(
         "/api/v4/projects/{id}/jobs/{job_id}/retry",
-        vec![(Method::POST, jobs::retry)],
+        vec![(Method::POST, Handler::Write(jobs::retry))],
     );
     add(
         "/api/v4/projects/{id}/jobs/{job_id}/erase",
-        vec![(Method::POST, jobs::erase)],
+        vec![(Method::POST, Handler::Write(jobs::erase))],
     );
     add(
         "/api/v4/projects/{id}/jobs/{job_id}/play",
-        vec![(Method::POST, jobs::play)],
+        vec![(Method::POST, Handler::Write(jobs::play))],
     );
     add(
         "/api/v4/projects/{id}/pipelines/{pipeline_id}/jobs",
-        vec![(Method::GET, jobs::list_pipeline_jobs)],
+        vec![(Method::GET, Handler::Read(jobs::list_pipeline_jobs))],
     );
     add(
         "/api/v4/projects/{id}/pipelines/{pipeline_id}/bridges",
-        vec![(Method::GET, jobs::list_pipeline_bridges)],
+        vec![(Method::GET, Handler::Read(jobs::list_pipeline_bridges))],
     );
     add(
         "/api/v4/projects/{id}/pipelines",
-        vec![(Method::GET, pipelines::list)],
+        vec![(Method::GET, Handler::Read(pipelines::list))],
     );
     add(
         "/api/v4/projects/{id}/pipeline",
-        vec![(Method::POST, pipelines::create)],
+        vec![(Method::POST, Handler::Write(pipelines::create))],
     );
     add(
         "/api/v4/projects/{id}/pipelines/latest",
-        vec![(Method::GET, pipelines::latest)],
+        vec![(Method::GET, Handler::Read(pipelines::latest))],
     );
     add(
         "/api/v4/projects/{id}/pipelines/{pipeline_id}",
         vec![
-            (Method::GET, pipelines::get),
-            (Method::DELETE, pipelines::delete),
+            (Method::GET, Handler::Read(pipelines::get)),
+            (Method::DELETE, Handler::Write(pipelines::delete)),
         ],
     );
     add(
         "/api/v4/projects/{id}/pipelines/{pipeline_id}/variables",
-        vec![(Method::GET, pipelines::variables)],
+        vec![(Method::GET, Handler::Read(pipelines::variables))],
     );
     add(
         "/api/v4/projects/{id}/pipelines/{pipeline_id}/test_report",
-        vec![(Method::GET, pipelines::test_report)],
+        vec![(Method::GET, Handler::Read(pipelines::test_report))],
     );
     add(
         "/api/v4/projects/{id}/pipelines/{pipeline_id}/test_report_summary",
-        vec![(Method::GET, pipelines::test_report_summary)],
+        vec![(Method::GET, Handler::Read(pipelines::test_report_summary))],
     );
     add(
         "/api/v4/projects/{id}/pipelines/{pipeline_id}/retry",
-        vec![(Method::POST, pipelines::retry)],
+        vec![(Method::POST, Handler::Write(pipelines::retry))],
     );
     add(
         "/api/v4/projects/{id}/pipelines/{pipeline_id}/cancel",
-        vec![(Method::POST, pipelines::cancel)],
+        vec![(Method::POST, Handler::Write(pipelines::cancel))],
     );
     r
 });

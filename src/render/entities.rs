@@ -817,17 +817,10 @@ impl<'a> PipelineEntity<'a> {
         with_metadata: bool,
     ) -> Self {
         let warnings = p.status == crate::world::status::Status::Success
-            && world.project_state(p.project_id).is_some_and(|s| {
-                s.pipeline_jobs(p.id).any(|j| {
-                    !j.retried
-                        && j.allow_failure
-                        && matches!(
-                            j.status,
-                            crate::world::status::Status::Failed
-                                | crate::world::status::Status::Canceled
-                        )
-                })
-            });
+            && world
+                .project_state(p.project_id)
+                .and_then(|s| s.tallies.get(&p.id))
+                .is_some_and(|t| t.has_warnings());
         let now = world.now();
         let duration = p
             .started_at
@@ -871,8 +864,7 @@ impl<'a> PipelineEntity<'a> {
 fn derived_coverage(world: &World, p: &Pipeline) -> Option<String> {
     let state = world.project_state(p.project_id)?;
     let (sum, n) = state
-        .pipeline_jobs(p.id)
-        .filter(|j| !j.retried)
+        .pipeline_latest(p.id)
         .filter_map(|j| j.coverage)
         .fold((0.0, 0u32), |(s, n), c| (s + c, n + 1));
     (n > 0).then(|| format!("{:.2}", sum / f64::from(n)))

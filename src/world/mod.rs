@@ -632,8 +632,16 @@ pub struct ProjectState {
     pub bridges: OrdMap<u64, Arc<Job>>,
     /// Build ids by status, for `scope` filters (indexed by `Status::index`).
     pub builds_by_status: Vec<OrdSet<u64>>,
-    /// `(pipeline id, job id)` of every build and bridge.
-    pub by_pipeline: OrdSet<(u64, u64)>,
+    /// The latest (not retried) builds and bridges by `(pipeline id, job id)`: a pipeline's
+    /// latest jobs are one range, however often its jobs were retried.
+    pub by_pipeline: OrdMap<(u64, u64), Arc<Job>>,
+    /// The retried ones, keyed the same way.
+    pub retried_by_pipeline: OrdMap<(u64, u64), Arc<Job>>,
+    /// Per pipeline, what its latest (not retried) jobs contribute to its composite status.
+    pub tallies: OrdMap<u64, status::Tally>,
+    /// How many pipelines have each `(source, status)`: the list's `X-Total` for the
+    /// filters these decide, without a walk.
+    pub pipeline_counts: OrdMap<(String, Status), usize>,
     /// Jobs whose timeline has a step waiting.
     pub timed: OrdSet<u64>,
     /// The pipelines in the list's other orders.
@@ -669,36 +677,80 @@ impl PipelineOrders {
 }
 
 impl ProjectState {
-    /// A project's state from its pipelines and jobs, with every index built.
+    /// A project's state from its pipelines and jobs, with every index built. The maps of
+    /// a big project are built on two threads (the machine's other core builds the
+    /// by-pipeline and by-status indexes while this one builds the id maps).
     pub fn new(
         pipelines: BTreeMap<u64, Arc<Pipeline>>,
         builds: BTreeMap<u64, Arc<Job>>,
         bridges: BTreeMap<u64, Arc<Job>>,
     ) -> ProjectState {
-        let mut by_status: Vec<Vec<u64>> = vec![Vec::new(); status::Status::ALL.len()];
-        for j in builds.values() {
-            by_status[j.status.index()].push(j.id);
-        }
-        let jobs = || builds.values().chain(bridges.values());
-        let timed = jobs()
-            .filter(|j| j.next_step_at().is_some())
-            .map(|j| j.id)
-            .collect();
-        let by_pipeline = jobs().map(|j| (j.pipeline_id, j.id)).collect();
-        let mut orders = PipelineOrders::default();
-        for p in pipelines.values() {
-            orders.insert(p);
-        }
-        ProjectState {
-            builds_by_status: by_status
+        let indexes = || {
+            let jobs = || builds.values().chain(bridges.values());
+            let mut by_status: Vec<Vec<u64>> = vec![Vec::new(); status::Status::ALL.len()];
+            for j in builds.values() {
+                by_status[j.status.index()].push(j.id);
+            }
+            let builds_by_status: Vec<OrdSet<u64>> = by_status
                 .into_iter()
                 .map(|ids| ids.into_iter().collect())
-                .collect(),
+                .collect();
+            let timed: OrdSet<u64> = jobs()
+                .filter(|j| j.next_step_at().is_some())
+                .map(|j| j.id)
+                .collect();
+            let by_pipeline = |retried: bool| -> OrdMap<(u64, u64), Arc<Job>> {
+                let mut pairs: Vec<((u64, u64), &Arc<Job>)> = jobs()
+                    .filter(|j| j.retried == retried)
+                    .map(|j| ((j.pipeline_id, j.id), j))
+                    .collect();
+                pairs.sort_unstable_by_key(|(k, _)| *k);
+                pairs.into_iter().map(|(k, j)| (k, j.clone())).collect()
+            };
+            let by_pipeline = (by_pipeline(false), by_pipeline(true));
+            let mut tallies: BTreeMap<u64, status::Tally> = BTreeMap::new();
+            for j in jobs().filter(|j| !j.retried) {
+                tallies
+                    .entry(j.pipeline_id)
+                    .or_default()
+                    .add(j.status, j.allow_failure);
+            }
+            (builds_by_status, timed, by_pipeline, tallies)
+        };
+        let maps = || {
+            let ids = |m: &BTreeMap<u64, Arc<Job>>| -> OrdMap<u64, Arc<Job>> {
+                m.iter().map(|(id, j)| (*id, j.clone())).collect()
+            };
+            (ids(&builds), ids(&bridges))
+        };
+        let (
+            (builds_by_status, timed, (by_pipeline, retried_by_pipeline), tallies),
+            (builds_map, bridges_map),
+        ) = if builds.len() + bridges.len() >= 50_000 {
+            std::thread::scope(|s| {
+                let other = s.spawn(indexes);
+                let maps = maps();
+                (other.join().expect("index builder panicked"), maps)
+            })
+        } else {
+            (indexes(), maps())
+        };
+        let mut orders = PipelineOrders::default();
+        let mut counts: BTreeMap<(String, Status), usize> = BTreeMap::new();
+        for p in pipelines.values() {
+            orders.insert(p);
+            *counts.entry((p.source.clone(), p.status)).or_default() += 1;
+        }
+        ProjectState {
+            builds_by_status,
             timed,
             by_pipeline,
+            retried_by_pipeline,
+            tallies: tallies.into_iter().collect(),
+            pipeline_counts: counts.into_iter().collect(),
             pipelines: pipelines.into_iter().collect(),
-            builds: builds.into_iter().collect(),
-            bridges: bridges.into_iter().collect(),
+            builds: builds_map,
+            bridges: bridges_map,
             pipeline_orders: orders,
         }
     }
@@ -707,19 +759,51 @@ impl ProjectState {
         self.builds.get(&id).or_else(|| self.bridges.get(&id))
     }
 
-    /// Builds and bridges of a pipeline, ascending by id.
+    /// Builds and bridges of a pipeline, retried ones included, ascending by id.
     pub fn pipeline_jobs(&self, pipeline_id: u64) -> impl Iterator<Item = &Arc<Job>> {
-        self.by_pipeline
-            .range((pipeline_id, 0)..=(pipeline_id, u64::MAX))
-            .filter_map(move |(_, id)| self.job(*id))
+        let range = (pipeline_id, 0)..=(pipeline_id, u64::MAX);
+        let mut latest = self.by_pipeline.range(range.clone()).peekable();
+        let mut retried = self.retried_by_pipeline.range(range).peekable();
+        std::iter::from_fn(move || match (latest.peek(), retried.peek()) {
+            (Some((a, _)), Some((b, _))) if b < a => retried.next().map(|(_, j)| j),
+            (Some(_), _) => latest.next().map(|(_, j)| j),
+            (None, _) => retried.next().map(|(_, j)| j),
+        })
     }
 
-    /// Stores a new version of a pipeline, keeping the list's orders in step.
+    /// The latest (not retried) builds and bridges of a pipeline, ascending by id.
+    pub fn pipeline_latest(&self, pipeline_id: u64) -> impl Iterator<Item = &Arc<Job>> {
+        self.by_pipeline
+            .range((pipeline_id, 0)..=(pipeline_id, u64::MAX))
+            .map(|(_, j)| j)
+    }
+
+    /// The composite status of a pipeline's latest jobs (`None`: it has none).
+    pub fn pipeline_composite(&self, pipeline_id: u64) -> Option<Status> {
+        self.tallies.get(&pipeline_id)?.composite()
+    }
+
+    /// Stores a new version of a pipeline, keeping the list's orders and counts in step.
     pub fn put_pipeline(&mut self, p: Arc<Pipeline>) {
         if let Some(old) = self.pipelines.insert(p.id, p.clone()) {
             self.pipeline_orders.remove(&old);
+            self.uncount(&old);
         }
         self.pipeline_orders.insert(&p);
+        *self
+            .pipeline_counts
+            .entry((p.source.clone(), p.status))
+            .or_default() += 1;
+    }
+
+    fn uncount(&mut self, p: &Pipeline) {
+        let key = (p.source.clone(), p.status);
+        if let Some(n) = self.pipeline_counts.get_mut(&key) {
+            *n -= 1;
+            if *n == 0 {
+                self.pipeline_counts.remove(&key);
+            }
+        }
     }
 
     /// Removes a pipeline and its jobs; false if there was none.
@@ -728,13 +812,12 @@ impl ProjectState {
             return false;
         };
         self.pipeline_orders.remove(&old);
-        let ids: Vec<u64> = self
-            .by_pipeline
-            .range((pipeline_id, 0)..=(pipeline_id, u64::MAX))
-            .map(|(_, id)| *id)
-            .collect();
+        self.uncount(&old);
+        self.tallies.remove(&pipeline_id);
+        let ids: Vec<u64> = self.pipeline_jobs(pipeline_id).map(|j| j.id).collect();
         for id in ids {
             self.by_pipeline.remove(&(pipeline_id, id));
+            self.retried_by_pipeline.remove(&(pipeline_id, id));
             if let Some(j) = self.builds.remove(&id) {
                 self.builds_by_status[j.status.index()].remove(&id);
             }

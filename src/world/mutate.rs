@@ -53,14 +53,15 @@ impl World {
                 project.timed.remove(&job.id);
             }
         }
-        if job.is_bridge() {
-            if let Some(old) = project.bridges.insert(job.id, job.clone()) {
-                debug_assert_eq!(old.pipeline_id, job.pipeline_id);
-            } else {
-                project.by_pipeline.insert((job.pipeline_id, job.id));
-            }
+        let old = if job.is_bridge() {
+            project.bridges.insert(job.id, job.clone())
         } else {
-            let old = project.builds.insert(job.id, job.clone());
+            project.builds.insert(job.id, job.clone())
+        };
+        if let Some(old) = &old {
+            debug_assert_eq!(old.pipeline_id, job.pipeline_id);
+        }
+        if !job.is_bridge() {
             match &old {
                 Some(old) if old.status != job.status => {
                     project.builds_by_status[old.status.index()].remove(&job.id);
@@ -69,8 +70,30 @@ impl World {
                 Some(_) => {}
                 None => {
                     project.builds_by_status[job.status.index()].insert(job.id);
-                    project.by_pipeline.insert((job.pipeline_id, job.id));
                 }
+            }
+        }
+        let key = (job.pipeline_id, job.id);
+        if job.retried {
+            project.by_pipeline.remove(&key);
+            project.retried_by_pipeline.insert(key, job.clone());
+        } else {
+            if old.as_ref().is_some_and(|o| o.retried) {
+                project.retried_by_pipeline.remove(&key);
+            }
+            project.by_pipeline.insert(key, job.clone());
+        }
+        // The composite counts latest jobs only.
+        let counted = |j: &Job| (!j.retried).then_some((j.status, j.allow_failure));
+        let before = old.as_deref().and_then(counted);
+        let after = counted(&job);
+        if before != after {
+            let tally = project.tallies.entry(job.pipeline_id).or_default();
+            if let Some((s, a)) = before {
+                tally.remove(s, a);
+            }
+            if let Some((s, a)) = after {
+                tally.add(s, a);
             }
         }
         Ok(job)
@@ -92,17 +115,19 @@ impl World {
         let Some(pipeline) = state.pipelines.get(&pipeline_id) else {
             return;
         };
-        let jobs: Vec<&Arc<Job>> = state
-            .pipeline_jobs(pipeline_id)
-            .filter(|j| !j.retried)
-            .collect();
-        let Some(new_status) = status::composite(jobs.iter().map(|j| (j.status, j.allow_failure)))
-        else {
+        // The status from the tally; the jobs are walked only when it changed (for times).
+        let Some(new_status) = state.pipeline_composite(pipeline_id) else {
             return;
         };
         if new_status == pipeline.status {
             return;
         }
+        let jobs: Vec<&Arc<Job>> = state.pipeline_latest(pipeline_id).collect();
+        debug_assert_eq!(
+            status::composite(jobs.iter().map(|j| (j.status, j.allow_failure))),
+            Some(new_status),
+            "the tally of pipeline {pipeline_id} is out of step"
+        );
         // Times follow the jobs (a timeline step may be applied after the fact), capped by now.
         let last_change = jobs
             .iter()
@@ -153,8 +178,8 @@ impl World {
     ) {
         let bridges: Vec<Arc<Job>> = match self.projects.get(&project_id) {
             Some(s) => s
-                .pipeline_jobs(pipeline_id)
-                .filter(|j| !j.retried && matches!(j.kind, JobKind::Bridge { downstream: Some(d) } if d == downstream))
+                .pipeline_latest(pipeline_id)
+                .filter(|j| matches!(j.kind, JobKind::Bridge { downstream: Some(d) } if d == downstream))
                 .cloned()
                 .collect(),
             None => return,
@@ -263,9 +288,18 @@ impl World {
         }
         new.rendered = RenderCache::default();
         let pipeline_id = new.pipeline_id;
-        let stage_index = self.stage_index(project_id, pipeline_id, &new.stage);
+        // Later skipped jobs go back to created; the tally tells whether there are any.
+        let any_skipped = self
+            .projects
+            .get(&project_id)
+            .and_then(|p| p.tallies.get(&pipeline_id))
+            .is_some_and(|t| t.count(Status::Skipped) > 0);
+        let stage_index =
+            any_skipped.then(|| self.stage_index(project_id, pipeline_id, &new.stage));
         let new = self.put_job(new)?;
-        self.reset_later_skipped(project_id, pipeline_id, stage_index)?;
+        if let Some(stage_index) = stage_index {
+            self.reset_later_skipped(project_id, pipeline_id, stage_index)?;
+        }
         self.recompute_pipeline(project_id, pipeline_id);
         Ok(new)
     }
@@ -304,8 +338,8 @@ impl World {
             };
             let stages = self.stages(project_id, pipeline_id);
             let later = |stage: &str| stages.iter().position(|s| *s == stage) > Some(stage_index);
-            p.pipeline_jobs(pipeline_id)
-                .filter(|j| j.status == Status::Skipped && !j.retried && later(&j.stage))
+            p.pipeline_latest(pipeline_id)
+                .filter(|j| j.status == Status::Skipped && later(&j.stage))
                 .map(|j| (**j).clone())
                 .collect()
         };

@@ -231,8 +231,7 @@ impl World {
         let state = self.projects.get(&project_id)?;
         state.pipelines.get(&pipeline_id)?;
         let (retry, skipped): (Vec<Arc<Job>>, Vec<Arc<Job>>) = state
-            .pipeline_jobs(pipeline_id)
-            .filter(|j| !j.retried)
+            .pipeline_latest(pipeline_id)
             .filter(|j| {
                 matches!(
                     j.status,
@@ -266,8 +265,8 @@ impl World {
             return;
         };
         let jobs: Vec<Arc<Job>> = state
-            .pipeline_jobs(pipeline_id)
-            .filter(|j| !j.retried && j.status.is_cancelable() && j.status != Status::Manual)
+            .pipeline_latest(pipeline_id)
+            .filter(|j| j.status.is_cancelable() && j.status != Status::Manual)
             .cloned()
             .collect();
         for j in &jobs {

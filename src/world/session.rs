@@ -41,6 +41,9 @@ pub struct Sessions {
     max: usize,
     tick: AtomicU64,
     on_evict: OnceLock<EvictHook>,
+    /// Writes that found their session's world shared with a snapshot (a reader in flight,
+    /// or the base world a new session starts from), so `Arc::make_mut` copied its top.
+    shared_writes: AtomicU64,
 }
 
 impl std::fmt::Debug for Sessions {
@@ -75,6 +78,7 @@ impl Sessions {
             max: max.max(1),
             tick: AtomicU64::new(0),
             on_evict: OnceLock::new(),
+            shared_writes: AtomicU64::new(0),
         }
     }
 
@@ -189,7 +193,16 @@ impl Sessions {
     pub fn write<T>(&self, name: &str, change: impl FnOnce(&mut World) -> T) -> T {
         let slot = self.slot(name, None);
         let mut guard = slot.world.lock().expect("session lock poisoned");
+        if Arc::strong_count(&guard) > 1 {
+            self.shared_writes.fetch_add(1, Ordering::Relaxed);
+        }
         change(Arc::make_mut(&mut guard))
+    }
+
+    /// How many writes so far found their session's world shared with a snapshot (see
+    /// `write`): with no reader in flight, only a session's first write does.
+    pub fn shared_writes(&self) -> u64 {
+        self.shared_writes.load(Ordering::Relaxed)
     }
 
     /// Creates a session that starts from `world` instead of the scenario's base world (a

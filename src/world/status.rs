@@ -148,22 +148,93 @@ enum Contribution {
     Ignored,
 }
 
+impl Contribution {
+    fn of(status: Status, allow_failure: bool) -> Contribution {
+        match (status, allow_failure) {
+            (Status::Failed | Status::Canceled, true) => Contribution::SuccessWithWarnings,
+            (Status::Manual, true) => Contribution::Ignored,
+            (s, _) => Contribution::Status(s),
+        }
+    }
+
+    /// Index into a [`Tally`].
+    fn index(self) -> usize {
+        match self {
+            Contribution::Status(s) => s.index(),
+            Contribution::SuccessWithWarnings => Status::ALL.len(),
+            Contribution::Ignored => Status::ALL.len() + 1,
+        }
+    }
+
+    const ALL: [Contribution; Status::ALL.len() + 2] = {
+        let mut all = [Contribution::Ignored; Status::ALL.len() + 2];
+        let mut i = 0;
+        while i < Status::ALL.len() {
+            all[i] = Contribution::Status(Status::ALL[i]);
+            i += 1;
+        }
+        all[Status::ALL.len()] = Contribution::SuccessWithWarnings;
+        all
+    };
+}
+
+/// How many of a pipeline's latest jobs contribute each kind of status to its composite
+/// status, kept in step with every change so the composite needs no walk of the jobs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally([u32; Status::ALL.len() + 2]);
+
+impl Tally {
+    /// Counts one more latest job.
+    pub fn add(&mut self, status: Status, allow_failure: bool) {
+        self.0[Contribution::of(status, allow_failure).index()] += 1;
+    }
+
+    /// Counts one latest job less (it was retried, changed or removed).
+    pub fn remove(&mut self, status: Status, allow_failure: bool) {
+        let n = &mut self.0[Contribution::of(status, allow_failure).index()];
+        debug_assert!(*n > 0, "tally underflow");
+        *n = n.saturating_sub(1);
+    }
+
+    /// How many counted jobs contribute `status` as such (not as a warning or ignored).
+    pub fn count(&self, status: Status) -> u32 {
+        self.0[status.index()]
+    }
+
+    /// Whether a counted job failed or was canceled with `allow_failure` (a success
+    /// "with warnings").
+    pub fn has_warnings(&self) -> bool {
+        self.0[Contribution::SuccessWithWarnings.index()] > 0
+    }
+
+    /// The composite status of the counted jobs (`None`: no jobs), as [`composite`].
+    pub fn composite(&self) -> Option<Status> {
+        composite_of(
+            Contribution::ALL
+                .into_iter()
+                .filter(|c| self.0[c.index()] > 0)
+                .collect(),
+        )
+    }
+}
+
 /// The composite status of a set of latest jobs, given as `(status, allow_failure)`.
 /// `None` for an empty set (the pipeline keeps its status).
 pub fn composite(jobs: impl IntoIterator<Item = (Status, bool)>) -> Option<Status> {
-    use Contribution as C;
-    use Status as S;
-    let mut set: Vec<C> = Vec::new();
+    let mut set: Vec<Contribution> = Vec::new();
     for (status, allow_failure) in jobs {
-        let c = match (status, allow_failure) {
-            (S::Failed | S::Canceled, true) => C::SuccessWithWarnings,
-            (S::Manual, true) => C::Ignored,
-            (s, _) => C::Status(s),
-        };
+        let c = Contribution::of(status, allow_failure);
         if !set.contains(&c) {
             set.push(c);
         }
     }
+    composite_of(set)
+}
+
+/// The composite status of a set of distinct contributions.
+fn composite_of(set: Vec<Contribution>) -> Option<Status> {
+    use Contribution as C;
+    use Status as S;
     if set.is_empty() {
         return None;
     }
@@ -277,6 +348,27 @@ mod tests {
             reversed.reverse();
             proptest::prop_assert_eq!(composite(jobs.iter().copied()), composite(shuffled));
             proptest::prop_assert_eq!(composite(jobs.iter().copied()), composite(reversed));
+        }
+
+        /// A tally kept by adding and removing jobs gives the composite of the jobs it holds.
+        #[test]
+        fn tally_agrees_with_composite(
+            jobs in proptest::collection::vec((any_status(), proptest::bool::ANY), 0..12),
+            removed in proptest::collection::vec(proptest::bool::ANY, 12),
+        ) {
+            let mut tally = Tally::default();
+            for (s, a) in &jobs {
+                tally.add(*s, *a);
+            }
+            let mut kept = Vec::new();
+            for (i, (s, a)) in jobs.iter().enumerate() {
+                if removed[i] {
+                    tally.remove(*s, *a);
+                } else {
+                    kept.push((*s, *a));
+                }
+            }
+            proptest::prop_assert_eq!(tally.composite(), composite(kept));
         }
     }
 }

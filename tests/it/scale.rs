@@ -282,3 +282,162 @@ async fn requests_that_fail_authentication_or_only_read_create_no_session() {
     assert_eq!(write.status, 201);
     assert_eq!(sessions(&s).await, json!(["writer"]));
 }
+
+/// No write runs while its own request still holds a snapshot of the session: once the
+/// session exists, job and pipeline mutations made one at a time (no reader in flight) find
+/// its world unshared, so `Arc::make_mut` copies nothing it does not change.
+#[tokio::test]
+async fn writes_hold_no_snapshot_of_their_session() {
+    let yaml = r#"
+gitlab: {version: "18.5", base_url: "https://gitlab.test"}
+users:
+  - {id: 1, username: root, tokens: [tok-root]}
+projects:
+  - id: 1
+    path: group/project
+    members: {root: owner}
+    generate:
+      - {pipelines: 4, jobs_per_pipeline: 6, statuses: [failed, success, manual], log: "ok\n"}
+"#;
+    let s = TestServer::start(
+        vec![Source {
+            name: "snap.yaml".into(),
+            text: yaml.into(),
+            dir: None,
+        }],
+        Overrides::default(),
+        ServerOptions {
+            listen: ([127, 0, 0, 1], 0).into(),
+            contract: glmock::__internal::contract::Mode::Strict,
+            ..ServerOptions::default()
+        },
+    )
+    .await;
+    let post = |path: &str| {
+        let url = s.session_url("w", path);
+        let s = &s;
+        async move { s.send(reqwest::Method::POST, &url, Some(TOKEN), None).await }
+    };
+    let jobs = s
+        .get(
+            &s.session_url("w", "/projects/1/jobs?per_page=100"),
+            Some(TOKEN),
+        )
+        .await;
+    assert_eq!(jobs.status, 200, "{}", jobs.text);
+    let all = jobs.json();
+    let of = |status: &str| -> u64 {
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["status"] == status)
+            .and_then(|j| j["id"].as_u64())
+            .unwrap_or_else(|| panic!("a {status} job"))
+    };
+    let (failed, manual, success) = (of("failed"), of("manual"), of("success"));
+    // The first write creates the session from the base world, which stays shared.
+    let r = post(&format!("/projects/1/jobs/{failed}/retry")).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let new = r.json()["id"].as_u64().unwrap();
+    let sessions = &s.app().sessions;
+    let before = sessions.shared_writes();
+    let r = post(&format!("/projects/1/jobs/{new}/cancel")).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = post(&format!("/projects/1/jobs/{success}/erase")).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = post(&format!("/projects/1/jobs/{manual}/play")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = post("/projects/1/pipelines/1/retry").await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = post("/projects/1/pipelines/2/cancel").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = s
+        .send(
+            reqwest::Method::DELETE,
+            &s.session_url("w", "/projects/1/pipelines/3"),
+            Some(TOKEN),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(
+        sessions.shared_writes() - before,
+        0,
+        "a write found its session shared with a snapshot"
+    );
+}
+
+/// The pipelines list counts `X-Total` from per-(source, status) counts and stops its walk
+/// at the page's end: the header must still equal the number of pipelines a full walk
+/// finds, for every filter those counts decide, after retries, a cancel and a delete.
+#[tokio::test]
+async fn pipeline_list_totals_follow_status_changes() {
+    let s = server(8, 5, None).await;
+    let session = "totals";
+    let post = |path: String| {
+        let url = s.session_url(session, &path);
+        let s = &s;
+        async move {
+            let r = s.send(reqwest::Method::POST, &url, Some(TOKEN), None).await;
+            assert!(r.status == 201 || r.status == 200, "{path}: {}", r.text);
+        }
+    };
+    post("/projects/1/jobs/1/retry".into()).await;
+    post("/projects/1/jobs/6/retry".into()).await;
+    post("/projects/1/jobs/11/retry".into()).await;
+    post("/projects/1/pipelines/3/cancel".into()).await;
+    let r = s
+        .send(
+            reqwest::Method::DELETE,
+            &s.session_url(session, "/projects/1/pipelines/8"),
+            Some(TOKEN),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let filters = [
+        "",
+        "status=running",
+        "status=pending",
+        "status=failed",
+        "status=canceled",
+        "status=success",
+        "scope=finished",
+        "scope=running",
+        "scope=pending",
+        "source=push",
+        "source=parent_pipeline",
+        "scope=finished&status=failed",
+        "order_by=updated_at&status=failed",
+    ];
+    let mut seen_statuses = HashSet::new();
+    for f in filters {
+        let all = s
+            .get(
+                &s.session_url(session, &format!("/projects/1/pipelines?per_page=100&{f}")),
+                Some(TOKEN),
+            )
+            .await;
+        assert_eq!(all.status, 200, "{f}: {}", all.text);
+        for p in all.json().as_array().expect("list") {
+            seen_statuses.insert(p["status"].as_str().expect("status").to_owned());
+        }
+        let n = all.ids().len();
+        assert_eq!(all.header("x-total"), Some(n.to_string().as_str()), "{f}");
+        let first = s
+            .get(
+                &s.session_url(session, &format!("/projects/1/pipelines?per_page=1&{f}")),
+                Some(TOKEN),
+            )
+            .await;
+        assert_eq!(first.header("x-total"), Some(n.to_string().as_str()), "{f}");
+        assert_eq!(
+            first.ids(),
+            all.ids().into_iter().take(1).collect::<Vec<_>>()
+        );
+    }
+    assert!(
+        seen_statuses.len() >= 2,
+        "the mutations made several statuses: {seen_statuses:?}"
+    );
+}

@@ -426,23 +426,24 @@ fn single_job(world: &World, job: &Job, status: StatusCode) -> Response {
     Response::new(status, Body::JsonParts(parts.into())).checked(shape, violations.to_vec())
 }
 
-/// Runs a change on the caller's session and renders the job it returns, under the lock.
+/// Runs a change on the caller's session (the request's snapshot dropped first) and renders
+/// the job it returns, under the lock.
 fn write_job(
-    ctx: &Ctx,
+    ctx: Ctx,
     status: StatusCode,
     change: impl FnOnce(&mut World) -> Result<Arc<Job>, MutationError>,
 ) -> Result<Response, ApiError> {
-    ctx.sessions.write(&ctx.req.session, |w| {
+    super::write(ctx, |w| {
         let job = change(w).map_err(mutation_error)?;
         Ok(single_job(w, &job, status))
     })
 }
 
 /// `POST /projects/:id/jobs/:job_id/cancel`: 201 for any state.
-pub fn cancel(ctx: &Ctx) -> Result<Response, ApiError> {
-    let (caller, job_id, meta) = single(ctx)?;
+pub fn cancel(ctx: Ctx) -> Result<Response, ApiError> {
+    let (caller, job_id, meta) = single(&ctx)?;
     let force = if ctx.world.instance.profile.force_cancel {
-        validate(ctx, |r| r.bool("force"))?.unwrap_or(false)
+        validate(&ctx, |r| r.bool("force"))?.unwrap_or(false)
     } else {
         false
     };
@@ -460,8 +461,8 @@ pub fn cancel(ctx: &Ctx) -> Result<Response, ApiError> {
 }
 
 /// `POST /projects/:id/jobs/:job_id/retry`: 201 with the **new** job.
-pub fn retry(ctx: &Ctx) -> Result<Response, ApiError> {
-    let (caller, job_id, meta) = single(ctx)?;
+pub fn retry(ctx: Ctx) -> Result<Response, ApiError> {
+    let (caller, job_id, meta) = single(&ctx)?;
     find_job(&ctx.world, meta, job_id)?;
     if !auth::can_update_build(&ctx.world, caller, meta) {
         return Err(ApiError::Forbidden(None));
@@ -473,8 +474,8 @@ pub fn retry(ctx: &Ctx) -> Result<Response, ApiError> {
 }
 
 /// `POST /projects/:id/jobs/:job_id/erase`: builds only.
-pub fn erase(ctx: &Ctx) -> Result<Response, ApiError> {
-    let (caller, job_id, meta) = single(ctx)?;
+pub fn erase(ctx: Ctx) -> Result<Response, ApiError> {
+    let (caller, job_id, meta) = single(&ctx)?;
     let job = find_build(&ctx.world, meta, job_id)?;
     if !auth::can_erase(&ctx.world, caller, meta, &job) {
         return Err(ApiError::Forbidden(None));
@@ -529,11 +530,11 @@ fn read_job_variables(r: &mut Reader) -> Vec<(String, String)> {
 }
 
 /// `POST /projects/:id/jobs/:job_id/play`: 200, same id, user = caller.
-pub fn play(ctx: &Ctx) -> Result<Response, ApiError> {
+pub fn play(ctx: Ctx) -> Result<Response, ApiError> {
     let caller = auth::require_user(auth::authenticate(&ctx.world, ctx.req, false)?)?;
-    let job_id = path_int(ctx, "job_id")?;
-    let variables = validate(ctx, read_job_variables)?;
-    let meta = project(ctx, caller)?;
+    let job_id = path_int(&ctx, "job_id")?;
+    let variables = validate(&ctx, read_job_variables)?;
+    let meta = project(&ctx, caller)?;
     if !auth::can_read_build(&ctx.world, caller, meta) {
         return Err(ApiError::Forbidden(None));
     }

@@ -10,7 +10,7 @@ use hyper::StatusCode;
 use super::auth::{self, Caller};
 use super::query::{Reader, coerce_int};
 use super::{ApiError, Ctx, Response};
-use crate::world::ProjectMeta;
+use crate::world::{ProjectMeta, World};
 
 /// Parses an Integer path parameter with Grape's message (`job_id is invalid`).
 pub fn path_int(ctx: &Ctx, key: &str) -> Result<u64, ApiError> {
@@ -34,4 +34,18 @@ pub fn project<'w>(ctx: &'w Ctx, caller: Caller) -> Result<&'w ProjectMeta, ApiE
 
 pub fn ok_json(bytes: bytes::Bytes) -> Response {
     Response::json(StatusCode::OK, bytes)
+}
+
+/// Runs `change` on the caller's session under its lock, after dropping the request's
+/// snapshot: a write never runs while its own request still holds the world it replaces, so
+/// `Arc::make_mut` shares what it does not change instead of copying the session.
+pub fn write<T>(ctx: Ctx, change: impl FnOnce(&mut World) -> T) -> T {
+    let Ctx {
+        req,
+        world,
+        sessions,
+        ..
+    } = ctx;
+    drop(world);
+    sessions.write(&req.session, change)
 }

@@ -14,7 +14,7 @@ use crate::render;
 use crate::scenario::load::SOURCES;
 use crate::world::pipelines::CreateError;
 use crate::world::status::Status;
-use crate::world::{Pipeline, ProjectMeta, Variable, World};
+use crate::world::{Pipeline, ProjectMeta, ProjectState, Variable, World};
 
 const SCOPES: &[&str] = &["running", "pending", "finished", "branches", "tags"];
 const ORDER_BY: &[&str] = &["id", "status", "ref", "updated_at", "user_id"];
@@ -163,14 +163,20 @@ pub fn list(ctx: &Ctx) -> Result<Response, ApiError> {
             "user_id" => ordered(orders.user_id.values(), desc),
             _ => ordered(state.pipelines.values(), desc),
         };
+        // X-Total from the per-(source, status) counts when the filters are those two
+        // alone: the walk then stops at the page's end.
+        let counted = count_pipelines(state, &f);
         let mut n = 0;
         for p in walk.filter(|p| matches(p)) {
             if n >= skip && shown.len() < take {
                 shown.push(p);
             }
             n += 1;
+            if counted.is_some() && n >= skip.saturating_add(take) {
+                break;
+            }
         }
-        total = n;
+        total = counted.unwrap_or(n);
     }
     let (parts, violations) = render::pipeline_page(world, meta, shown);
     let resp = Response::new(StatusCode::OK, Body::JsonParts(parts.into()))
@@ -186,6 +192,44 @@ pub fn list(ctx: &Ctx) -> Result<Response, ApiError> {
         Some(total),
         false,
     ))
+}
+
+/// How many pipelines the list's filters keep, from the per-`(source, status)` counts, when
+/// no other filter is set (`None`: only a walk can tell).
+fn count_pipelines(state: &ProjectState, f: &ListFilters) -> Option<usize> {
+    let others = f.ref_.is_some()
+        || f.sha.is_some()
+        || f.yaml_errors.is_some()
+        || f.username.is_some()
+        || f.updated_after.is_some()
+        || f.updated_before.is_some()
+        || f.created_after.is_some()
+        || f.created_before.is_some()
+        || f.name.is_some();
+    if others {
+        return None;
+    }
+    let scope = |s: Status| match f.scope.as_deref() {
+        Some("running") => s == Status::Running,
+        Some("pending") => s == Status::Pending,
+        Some("finished") => matches!(s, Status::Success | Status::Failed | Status::Canceled),
+        _ => true,
+    };
+    Some(
+        state
+            .pipeline_counts
+            .iter()
+            .filter(|((source, status), _)| {
+                scope(*status)
+                    && f.status.as_deref().is_none_or(|s| status.as_str() == s)
+                    && match f.source.as_deref() {
+                        Some(s) => source == s,
+                        None => source != "parent_pipeline",
+                    }
+            })
+            .map(|(_, n)| *n)
+            .sum(),
+    )
 }
 
 /// An index walked ascending or descending.
@@ -359,9 +403,9 @@ fn param_json(p: &Param) -> serde_json::Value {
 }
 
 /// `POST /projects/:id/pipeline` (singular).
-pub fn create(ctx: &Ctx) -> Result<Response, ApiError> {
-    let caller = caller(ctx)?;
-    let (ref_, variables, inputs) = validate(ctx, |r| {
+pub fn create(ctx: Ctx) -> Result<Response, ApiError> {
+    let caller = caller(&ctx)?;
+    let (ref_, variables, inputs) = validate(&ctx, |r| {
         let ref_ = r.string("ref");
         if ref_.is_none() {
             r.errors.push("ref is missing".into());
@@ -369,13 +413,13 @@ pub fn create(ctx: &Ctx) -> Result<Response, ApiError> {
         (ref_, read_variables(r), read_inputs(r))
     })?;
     let ref_ = ref_.ok_or(ApiError::Internal)?;
-    let meta = project(ctx, caller)?;
+    let meta = project(&ctx, caller)?;
     if !auth::can_update_build(&ctx.world, caller, meta) {
         return Err(ApiError::Forbidden(None));
     }
     let project_id = meta.id;
     let user = caller.user_id();
-    ctx.sessions.write(&ctx.req.session, |w| {
+    super::write(ctx, |w| {
         let p = w
             .create_pipeline(project_id, &ref_, user, variables, inputs)
             .map_err(|e: CreateError| ApiError::BaseValidation(vec![e.to_string()]))?;
@@ -392,19 +436,19 @@ pub fn create(ctx: &Ctx) -> Result<Response, ApiError> {
 }
 
 fn write_pipeline(
-    ctx: &Ctx,
+    ctx: Ctx,
     status: StatusCode,
     change: impl FnOnce(&mut World, u64, u64) -> Option<Arc<Pipeline>>,
 ) -> Result<Response, ApiError> {
-    let caller = caller(ctx)?;
-    let id = path_int(ctx, "pipeline_id")?;
-    let meta = project(ctx, caller)?;
+    let caller = caller(&ctx)?;
+    let id = path_int(&ctx, "pipeline_id")?;
+    let meta = project(&ctx, caller)?;
     find_pipeline(&ctx.world, meta, id)?;
     if !auth::can_update_build(&ctx.world, caller, meta) {
         return Err(ApiError::Forbidden(None));
     }
     let project_id = meta.id;
-    ctx.sessions.write(&ctx.req.session, |w| {
+    super::write(ctx, |w| {
         let p = change(w, project_id, id).ok_or(ApiError::RecordNotFound)?;
         let meta = w
             .directory
@@ -416,7 +460,7 @@ fn write_pipeline(
 }
 
 /// `POST …/pipelines/:id/retry`: 201, even when there was nothing to retry.
-pub fn retry(ctx: &Ctx) -> Result<Response, ApiError> {
+pub fn retry(ctx: Ctx) -> Result<Response, ApiError> {
     let user = auth::authenticate(&ctx.world, ctx.req, false)?.user_id();
     write_pipeline(ctx, StatusCode::CREATED, |w, project, id| {
         w.retry_pipeline(project, id, user)
@@ -424,27 +468,24 @@ pub fn retry(ctx: &Ctx) -> Result<Response, ApiError> {
 }
 
 /// `POST …/pipelines/:id/cancel`: 200 whatever the state.
-pub fn cancel(ctx: &Ctx) -> Result<Response, ApiError> {
+pub fn cancel(ctx: Ctx) -> Result<Response, ApiError> {
     write_pipeline(ctx, StatusCode::OK, |w, project, id| {
         w.cancel_pipeline(project, id)
     })
 }
 
 /// `DELETE …/pipelines/:id`: owners only; 204 with no body.
-pub fn delete(ctx: &Ctx) -> Result<Response, ApiError> {
-    let caller = caller(ctx)?;
-    let id = path_int(ctx, "pipeline_id")?;
-    let meta = project(ctx, caller)?;
+pub fn delete(ctx: Ctx) -> Result<Response, ApiError> {
+    let caller = caller(&ctx)?;
+    let id = path_int(&ctx, "pipeline_id")?;
+    let meta = project(&ctx, caller)?;
     find_pipeline(&ctx.world, meta, id)?;
     if !auth::can_destroy_pipeline(&ctx.world, caller, meta) {
         return Err(ApiError::Forbidden(None));
     }
     auth::reject_if_statistics_refreshing(meta)?;
     let project_id = meta.id;
-    if ctx
-        .sessions
-        .write(&ctx.req.session, |w| w.delete_pipeline(project_id, id))
-    {
+    if super::write(ctx, |w| w.delete_pipeline(project_id, id)) {
         Ok(Response::new(StatusCode::NO_CONTENT, Body::Empty))
     } else {
         Err(ApiError::RecordNotFound)

@@ -91,6 +91,11 @@ impl TestServer {
         }
     }
 
+    /// The running server's state, for tests that look at what requests did inside it.
+    pub fn app(&self) -> &std::sync::Arc<glmock::__internal::App> {
+        self.server.as_ref().expect("server running").app()
+    }
+
     /// GET `/api/v4{path}` with an optional private token.
     pub async fn get(&self, path: &str, token: Option<&str>) -> Resp {
         self.send(reqwest::Method::GET, path, token, None).await
