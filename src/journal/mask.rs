@@ -6,22 +6,22 @@ use std::borrow::Cow;
 
 use bytes::Bytes;
 use hyper::HeaderMap;
-use hyper::header::HeaderValue;
+use hyper::header::{HeaderName, HeaderValue};
 
 /// What a secret is replaced with (as `glmock record` does).
 pub const REDACTED: &str = "[REDACTED]";
 
-/// Headers that carry credentials.
-const SECRET_HEADERS: &[&str] = &[
-    "private-token",
-    "job-token",
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "set-cookie",
-    "x-glmock-control-token",
-    "x-gitlab-token",
-    "deploy-token",
+/// Headers that carry credentials (parsed at compile time: this runs on every request).
+const SECRET_HEADERS: [HeaderName; 9] = [
+    HeaderName::from_static("private-token"),
+    HeaderName::from_static("job-token"),
+    hyper::header::AUTHORIZATION,
+    hyper::header::PROXY_AUTHORIZATION,
+    hyper::header::COOKIE,
+    hyper::header::SET_COOKIE,
+    HeaderName::from_static("x-glmock-control-token"),
+    HeaderName::from_static("x-gitlab-token"),
+    HeaderName::from_static("deploy-token"),
 ];
 
 /// Is a parameter or field with this name a secret?
@@ -40,8 +40,11 @@ pub fn is_secret_name(name: &str) -> bool {
 /// Masks credential headers in place and returns the literal secrets they held.
 pub fn headers(h: &mut HeaderMap) -> Vec<String> {
     let mut secrets = Vec::new();
-    for name in SECRET_HEADERS {
-        if let hyper::header::Entry::Occupied(mut e) = h.entry(*name) {
+    for name in &SECRET_HEADERS {
+        if !h.contains_key(name) {
+            continue;
+        }
+        if let hyper::header::Entry::Occupied(mut e) = h.entry(name) {
             for v in e.iter() {
                 if let Ok(s) = v.to_str() {
                     let s = s.trim();

@@ -264,6 +264,11 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
 /// If `buf` is hyper's own bodiless 4xx (every answer glmock builds carries `x-request-id`),
 /// the same status with the HTML page nginx, GitLab's front end, sends for it.
 fn protocol_error_page(buf: &[u8]) -> Option<Vec<u8>> {
+    // Every write passes here: most are not a bodiless 4xx head (`HTTP/1.1 4xx …\r\n\r\n`
+    // and nothing after it), and two byte checks say so.
+    if buf.len() < 16 || buf[9] != b'4' || !buf.ends_with(b"\r\n\r\n") {
+        return None;
+    }
     let head_end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = std::str::from_utf8(&buf[..head_end])
         .ok()?
