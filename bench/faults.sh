@@ -70,8 +70,9 @@ start() {
 
 start none
 start rules
-
-python3 - "$URL_rules" <<'PY' || die "could not add the rules"
+start swap
+add_rules() { # URL
+python3 - "$1" <<'PY' || die "could not add the rules"
 import json, sys, urllib.request
 other = ["/user", "/version", "/projects/:id", "/job", "/projects/:id/jobs/:job_id",
          "/projects/:id/jobs/:job_id/trace", "/projects/:id/jobs/:job_id/retry",
@@ -86,6 +87,11 @@ req = urllib.request.Request(sys.argv[1] + "/-/glmock/faults", json.dumps(rules)
 added = json.load(urllib.request.urlopen(req))["faults"]
 assert len(added) == 100, len(added)
 PY
+}
+clear_rules() { # URL
+    curl -sf -o /dev/null -X DELETE "$1/-/glmock/faults" || die "could not clear the rules"
+}
+add_rules "$URL_rules"
 
 cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 # core0_ticks: "busy total" ticks of core 0, to see how much else ran there.
@@ -116,7 +122,7 @@ PY
     log "$name: $(tail -n1 "$WORK/$name.runs") (µs CPU/request, req/s, % of core 0 used by other processes)"
 }
 
-for url_pid in "$URL_none $PID_none" "$URL_rules $PID_rules"; do
+for url_pid in "$URL_none $PID_none" "$URL_rules $PID_rules" "$URL_swap $PID_swap"; do
     read -r url pid <<<"$url_pid"
     taskset -c 1 wrk -t1 -c"$CONNS" -d1s -H "PRIVATE-TOKEN: $TOKEN" "$url/api/v4/projects/1/jobs" >/dev/null
 done
@@ -124,9 +130,15 @@ for rep in $(seq 1 "$REPEATS"); do
     log "round $rep/$REPEATS"
     measure none "$PID_none" "$URL_none"
     measure rules "$PID_rules" "$URL_rules"
+    # The same process without and with the rules: no difference of process, heap or cache
+    # layout between the two (rules cleared leave the fault hook on: the cost of looking).
+    clear_rules "$URL_swap"
+    measure swap-none "$PID_swap" "$URL_swap"
+    add_rules "$URL_swap"
+    measure swap-rules "$PID_swap" "$URL_swap"
 done
 
-python3 - "$WORK/none.runs" "$WORK/rules.runs" "$REPEATS" "$SECONDS_RUN" "$CONNS" "$(git -C "$REPO" rev-parse --short HEAD)" <<'PY'
+python3 - "$WORK/none.runs" "$WORK/rules.runs" "$REPEATS" "$SECONDS_RUN" "$CONNS" "$(git -C "$REPO" rev-parse --short HEAD)" "$WORK/swap-none.runs" "$WORK/swap-rules.runs" <<'PY'
 import statistics, sys
 def load(p):
     rows = [tuple(map(float, l.split())) for l in open(p)]
@@ -140,6 +152,13 @@ print("|---|---:|---:|")
 print(f"| none | {cn:.2f} | {rn:.0f} |")
 print(f"| 100 that match nothing | {cr:.2f} | {rr:.0f} |")
 print(f"| ratio | {cr / cn:.3f} | {rr / rn:.3f} |")
+(sn, sr_, _), (sc, src, _) = load(sys.argv[7]), load(sys.argv[8])
+print("\nThe same process, rules cleared (`DELETE /-/glmock/faults`) and added back in turn:\n")
+print("| fault rules | server CPU µs/request | req/s |")
+print("|---|---:|---:|")
+print(f"| none (cleared) | {sn:.2f} | {sr_:.0f} |")
+print(f"| 100 that match nothing | {sc:.2f} | {src:.0f} |")
+print(f"| ratio | {sc / sn:.3f} | {src / sr_:.3f} |")
 print(f"\nOther processes used a median {on:.0f} % / {orr:.0f} % of core 0 during the runs "
       "(above a few %, the figures are disturbed).")
 PY
