@@ -853,26 +853,7 @@ fn rss_bytes(pid: u32) -> u64 {
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[tokio::test]
 async fn regression_issue_14_a_reset_hands_freed_memory_back_to_the_os() {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_glmock"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--no-access-log",
-            "--journal-body-bytes",
-            "120000",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut url = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut url,
-    )
-    .unwrap();
-    let url = url.trim().to_owned();
+    let (mut child, url) = spawn_serve(&["--no-access-log", "--journal-body-bytes", "120000"]);
     let client = reqwest::Client::new();
     // 500 journaled request bodies of 100 KB (50 MB, under the journal's 64 MiB), over
     // five sessions.

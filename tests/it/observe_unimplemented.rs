@@ -159,17 +159,7 @@ async fn the_access_log_and_the_unimplemented_warning_reach_the_console() {
 
 #[tokio::test]
 async fn batched_access_lines_reach_the_console_while_the_server_runs() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_glmock"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
-        .env_remove("RUST_LOG")
-        .env_remove("GLMOCK_ACCESS_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("glmock starts");
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut url = String::new();
-    out.read_line(&mut url).unwrap();
+    let (mut child, url) = spawn_serve(&["--log-format", "json"]);
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -180,7 +170,7 @@ async fn batched_access_lines_reach_the_console_while_the_server_runs() {
         }
     });
     let r = reqwest::Client::new()
-        .get(format!("{}/api/v4/projects/1/jobs/7", url.trim()))
+        .get(format!("{url}/api/v4/projects/1/jobs/7"))
         .header("PRIVATE-TOKEN", ROOT)
         .send()
         .await

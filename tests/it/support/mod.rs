@@ -241,3 +241,24 @@ pub fn link(header: &str, rel: &str) -> Option<String> {
             .then(|| url.trim_start_matches('<').trim_end_matches('>').to_owned())
     })
 }
+
+/// `glmock serve --listen 127.0.0.1:0 ARGS…` as a child process (no `RUST_LOG` or
+/// `GLMOCK_ACCESS_LOG` from the environment; stdout read up to the URL it prints, stderr
+/// piped), with its base URL.
+pub fn spawn_serve(args: &[&str]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_glmock"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("GLMOCK_ACCESS_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("glmock starts");
+    let mut url = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout piped"))
+        .read_line(&mut url)
+        .expect("glmock prints its URL");
+    (child, url.trim().to_owned())
+}
