@@ -926,51 +926,86 @@ impl Validator {
     }
 }
 
-/// Names to numbers (property name → node, enum string → 0): an open-addressing table of
-/// short hashes, so a lookup is one hash and, almost always, one string comparison.
+/// Names to numbers (property name → node, enum string → 0): an open-addressing table
+/// keyed by a name's length and two words that, for names of up to 16 bytes (nearly all),
+/// hold every byte, so a lookup compares three integers and never calls `memcmp`.
 #[derive(Debug, Clone)]
 struct Names {
     /// Index into `entries` + 1; 0 is empty. A power of two at least twice the entries.
     slots: Box<[u32]>,
-    entries: Box<[(u64, Box<str>, usize)]>,
+    entries: Box<[Entry]>,
 }
 
-/// A hash for short names in constant time: the length and the first and last eight
-/// bytes, mixed by one multiplication. Names that collide only cost a string comparison.
-#[inline]
-fn hash(s: &str) -> u64 {
-    let b = s.as_bytes();
-    let word = |bytes: &[u8]| {
-        let mut w = [0u8; 8];
-        w[..bytes.len()].copy_from_slice(bytes);
-        u64::from_le_bytes(w)
-    };
-    let n = b.len();
-    let (head, tail) = if n >= 8 {
-        (word(&b[..8]), word(&b[n - 8..]))
-    } else {
-        (word(b), 0)
-    };
-    let h = (head ^ tail.rotate_left(29) ^ (n as u64)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    h ^ (h >> 29)
+#[derive(Debug, Clone)]
+struct Entry {
+    key: Key,
+    /// Compared only for names longer than 16 bytes, whose key leaves out the middle.
+    name: Box<str>,
+    value: usize,
+}
+
+/// A name's length and its first and last eight bytes (overlapping, or packed for names
+/// shorter than eight): equal keys mean equal names up to 16 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Key {
+    len: usize,
+    head: u64,
+    tail: u64,
+}
+
+impl Key {
+    /// Unaligned word reads, no copy into a buffer: one load per word in the common case.
+    #[inline]
+    fn of(s: &str) -> Key {
+        let b = s.as_bytes();
+        let n = b.len();
+        let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or([0; 8]));
+        let half = |at: usize| {
+            u64::from(u32::from_le_bytes(
+                b[at..at + 4].try_into().unwrap_or([0; 4]),
+            ))
+        };
+        let (head, tail) = match n {
+            8.. => (word(0), word(n - 8)),
+            4..=7 => (half(0) | half(n - 4) << 32, 0),
+            1..=3 => (
+                u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16,
+                0,
+            ),
+            0 => (0, 0),
+        };
+        Key { len: n, head, tail }
+    }
+
+    /// One multiplication mixes the words into a slot number.
+    #[inline]
+    fn hash(self) -> u64 {
+        let h = (self.head ^ self.tail.rotate_left(29) ^ (self.len as u64))
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        h ^ (h >> 29)
+    }
 }
 
 impl Names {
     fn new(names: Vec<(String, usize)>) -> Names {
         let size = (names.len() * 2).next_power_of_two().max(4);
         let mut slots = vec![0u32; size].into_boxed_slice();
-        let mut entries: Vec<(u64, Box<str>, usize)> = Vec::with_capacity(names.len());
+        let mut entries: Vec<Entry> = Vec::with_capacity(names.len());
         for (name, value) in names {
-            let h = hash(&name);
-            let mut i = (h as usize) & (size - 1);
+            let key = Key::of(&name);
+            let mut i = (key.hash() as usize) & (size - 1);
             loop {
                 match slots[i] {
                     0 => {
-                        entries.push((h, name.into(), value));
+                        entries.push(Entry {
+                            key,
+                            name: name.into(),
+                            value,
+                        });
                         slots[i] = u32::try_from(entries.len()).expect("fewer than 2^32 names");
                         break;
                     }
-                    e if &*entries[e as usize - 1].1 == name.as_str() => break,
+                    e if &*entries[e as usize - 1].name == name.as_str() => break,
                     _ => i = (i + 1) & (size - 1),
                 }
             }
@@ -987,15 +1022,15 @@ impl Names {
             return None;
         }
         let mask = self.slots.len() - 1;
-        let h = hash(name);
-        let mut i = (h as usize) & mask;
+        let key = Key::of(name);
+        let mut i = (key.hash() as usize) & mask;
         loop {
             match self.slots[i] {
                 0 => return None,
                 e => {
-                    let (eh, en, v) = &self.entries[e as usize - 1];
-                    if *eh == h && &**en == name {
-                        return Some(*v);
+                    let entry = &self.entries[e as usize - 1];
+                    if entry.key == key && (key.len <= 16 || &*entry.name == name) {
+                        return Some(entry.value);
                     }
                 }
             }
