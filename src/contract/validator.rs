@@ -105,6 +105,11 @@ struct Node {
     /// JSON pointer of the subschema.
     loc: Box<str>,
     kind: NodeKind,
+    /// The node's `type` (every type when it has none), tested inline by `is_valid`
+    /// before any keyword is dispatched: most nodes are `{"type": …}` and little else.
+    types: Types,
+    /// How many leading keywords `types` stands for (1 when the first is `type`).
+    skip: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -244,6 +249,7 @@ const NUMBER: u8 = 1 << 3;
 const STRING: u8 = 1 << 4;
 const ARRAY: u8 = 1 << 5;
 const OBJECT: u8 = 1 << 6;
+const ANY: u8 = (1 << 7) - 1;
 
 impl Types {
     fn parse(name: &str) -> Option<u8> {
@@ -342,6 +348,8 @@ impl Compiler<'_> {
         self.nodes.push(Node {
             loc: loc.clone().into(),
             kind: NodeKind::True,
+            types: Types(ANY),
+            skip: 0,
         });
         self.at.insert(loc.clone(), index);
         let kind = match schema {
@@ -350,6 +358,15 @@ impl Compiler<'_> {
             Value::Object(obj) => self.keywords(obj, &loc)?,
             _ => return Err(err(&loc, "a schema is an object or a boolean")),
         };
+        if let NodeKind::Keywords(k) = &kind
+            && let Some(Keyword {
+                check: Check::Type(t),
+                ..
+            }) = k.first()
+        {
+            self.nodes[index].types = *t;
+            self.nodes[index].skip = 1;
+        }
         self.nodes[index].kind = kind;
         Ok(index)
     }
@@ -718,12 +735,16 @@ impl Validator {
         if depth > MAX_DEPTH {
             return false;
         }
-        let keywords = match &self.nodes[node].kind {
+        let n = &self.nodes[node];
+        let keywords = match &n.kind {
             NodeKind::True => return true,
             NodeKind::False => return false,
             NodeKind::Keywords(k) => k,
         };
-        keywords.iter().all(|k| self.keyword_valid(k, v, depth))
+        n.types.accepts(v)
+            && keywords[n.skip..]
+                .iter()
+                .all(|k| self.keyword_valid(k, v, depth))
     }
 
     fn keyword_valid(&self, k: &Keyword, v: &Value, depth: usize) -> bool {
