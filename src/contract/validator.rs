@@ -955,6 +955,8 @@ struct Names {
     /// Index into `entries` + 1; 0 is empty. A power of two at least twice the entries.
     slots: Box<[u32]>,
     entries: Box<[Entry]>,
+    /// 64 − log2(slots): the shift that leaves a slot number.
+    shift: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -998,23 +1000,25 @@ impl Key {
         Key { len: n, head, tail }
     }
 
-    /// One multiplication mixes the words into a slot number.
+    /// One multiplication mixes the words; the slot is its top bits (Fibonacci hashing),
+    /// which depend on every input bit, so names alike in their first bytes do not collide.
     #[inline]
-    fn hash(self) -> u64 {
+    fn slot(self, shift: u32) -> usize {
         let h = (self.head ^ self.tail.rotate_left(29) ^ (self.len as u64))
             .wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        h ^ (h >> 29)
+        (h >> shift) as usize
     }
 }
 
 impl Names {
     fn new(names: Vec<(String, usize)>) -> Names {
         let size = (names.len() * 2).next_power_of_two().max(4);
+        let shift = 64 - size.trailing_zeros();
         let mut slots = vec![0u32; size].into_boxed_slice();
         let mut entries: Vec<Entry> = Vec::with_capacity(names.len());
         for (name, value) in names {
             let key = Key::of(&name);
-            let mut i = (key.hash() as usize) & (size - 1);
+            let mut i = key.slot(shift);
             loop {
                 match slots[i] {
                     0 => {
@@ -1034,6 +1038,7 @@ impl Names {
         Names {
             slots,
             entries: entries.into_boxed_slice(),
+            shift,
         }
     }
 
@@ -1044,7 +1049,7 @@ impl Names {
         }
         let mask = self.slots.len() - 1;
         let key = Key::of(name);
-        let mut i = (key.hash() as usize) & mask;
+        let mut i = key.slot(self.shift);
         loop {
             match self.slots[i] {
                 0 => return None,
