@@ -298,10 +298,29 @@ impl Validator {
             at: HashMap::new(),
         };
         let root = c.node(schema, String::new())?;
-        Ok(Validator {
-            nodes: c.nodes,
-            root,
-        })
+        let mut nodes = c.nodes;
+        // Once every node is final: a property whose schema is only a `type` is checked in
+        // the object's loop, without loading its node.
+        let bare: Vec<Option<Types>> = nodes
+            .iter()
+            .map(|n| match &n.kind {
+                NodeKind::Keywords(k) if k.len() == n.skip => Some(n.types),
+                _ => None,
+            })
+            .collect();
+        for n in &mut nodes {
+            let NodeKind::Keywords(k) = &mut n.kind else {
+                continue;
+            };
+            for k in k {
+                if let Check::Object { properties, .. } = &mut k.check {
+                    for e in &mut properties.entries {
+                        e.bare = bare[e.value >> 1];
+                    }
+                }
+            }
+        }
+        Ok(Validator { nodes, root })
     }
 }
 
@@ -761,17 +780,22 @@ impl Validator {
                     return false;
                 }
                 let mut found = 0;
-                let all = obj.iter().all(|(name, value)| match properties.get(name) {
-                    Some(n) => {
-                        found += n & 1;
-                        self.valid(n >> 1, value, d)
-                    }
-                    None => match additional {
-                        Additional::Any => true,
-                        Additional::None => false,
-                        Additional::Schema(n) => self.valid(*n, value, d),
-                    },
-                });
+                let all = obj
+                    .iter()
+                    .all(|(name, value)| match properties.entry(name) {
+                        Some(e) => {
+                            found += e.value & 1;
+                            match e.bare {
+                                Some(t) if d <= MAX_DEPTH => t.accepts(value),
+                                _ => self.valid(e.value >> 1, value, d),
+                            }
+                        }
+                        None => match additional {
+                            Additional::Any => true,
+                            Additional::None => false,
+                            Additional::Schema(n) => self.valid(*n, value, d),
+                        },
+                    });
                 all && found == *required
             }
             Check::Array { prefix, items } => {
@@ -965,6 +989,8 @@ struct Entry {
     /// Compared only for names longer than 16 bytes, whose key leaves out the middle.
     name: Box<str>,
     value: usize,
+    /// A property's types when its schema is nothing else (set once compiled).
+    bare: Option<Types>,
 }
 
 /// A name's length and its first and last eight bytes (overlapping, or packed for names
@@ -1026,6 +1052,7 @@ impl Names {
                             key,
                             name: name.into(),
                             value,
+                            bare: None,
                         });
                         slots[i] = u32::try_from(entries.len()).expect("fewer than 2^32 names");
                         break;
@@ -1044,6 +1071,11 @@ impl Names {
 
     #[inline]
     fn get(&self, name: &str) -> Option<usize> {
+        self.entry(name).map(|e| e.value)
+    }
+
+    #[inline]
+    fn entry(&self, name: &str) -> Option<&Entry> {
         if self.entries.is_empty() {
             return None;
         }
@@ -1056,7 +1088,7 @@ impl Names {
                 e => {
                     let entry = &self.entries[e as usize - 1];
                     if entry.key == key && (key.len <= 16 || &*entry.name == name) {
-                        return Some(entry.value);
+                        return Some(entry);
                     }
                 }
             }
