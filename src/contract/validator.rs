@@ -951,8 +951,28 @@ impl Validator {
                         out.push(error(format!("{schema} is not allowed for {v}")));
                     }
                 }
-                Check::Required(names, _) => {
+                Check::Required(names, fused) => {
                     let Value::Object(obj) = v else { continue };
+                    // Fused: count the required keys through the sibling's table (no SipHash
+                    // per name); only a shortfall looks each name up to report it.
+                    if *fused
+                        && let Some((table, wanted)) =
+                            keywords.iter().find_map(|k| match &k.check {
+                                Check::Object {
+                                    properties,
+                                    required,
+                                    ..
+                                } => Some((properties, *required)),
+                                _ => None,
+                            })
+                        && obj
+                            .keys()
+                            .filter(|key| table.get(key).is_some_and(|n| n & 1 == 1))
+                            .count()
+                            == wanted
+                    {
+                        continue;
+                    }
                     for name in names.iter().filter(|n| !obj.contains_key(*n)) {
                         out.push(error(format!(
                             "{} is a required property",
