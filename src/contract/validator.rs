@@ -105,6 +105,11 @@ struct Node {
     /// JSON pointer of the subschema.
     loc: Box<str>,
     kind: NodeKind,
+    /// The node's `type` (every type when it has none), tested inline by `is_valid`
+    /// before any keyword is dispatched: most nodes are `{"type": …}` and little else.
+    types: Types,
+    /// How many leading keywords `types` stands for (1 when the first is `type`).
+    skip: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -244,6 +249,7 @@ const NUMBER: u8 = 1 << 3;
 const STRING: u8 = 1 << 4;
 const ARRAY: u8 = 1 << 5;
 const OBJECT: u8 = 1 << 6;
+const ANY: u8 = (1 << 7) - 1;
 
 impl Types {
     fn parse(name: &str) -> Option<u8> {
@@ -292,10 +298,29 @@ impl Validator {
             at: HashMap::new(),
         };
         let root = c.node(schema, String::new())?;
-        Ok(Validator {
-            nodes: c.nodes,
-            root,
-        })
+        let mut nodes = c.nodes;
+        // Once every node is final: a property whose schema is only a `type` is checked in
+        // the object's loop, without loading its node.
+        let bare: Vec<Option<Types>> = nodes
+            .iter()
+            .map(|n| match &n.kind {
+                NodeKind::Keywords(k) if k.len() == n.skip => Some(n.types),
+                _ => None,
+            })
+            .collect();
+        for n in &mut nodes {
+            let NodeKind::Keywords(k) = &mut n.kind else {
+                continue;
+            };
+            for k in k {
+                if let Check::Object { properties, .. } = &mut k.check {
+                    for e in &mut properties.entries {
+                        e.bare = bare[e.value >> 1];
+                    }
+                }
+            }
+        }
+        Ok(Validator { nodes, root })
     }
 }
 
@@ -342,6 +367,8 @@ impl Compiler<'_> {
         self.nodes.push(Node {
             loc: loc.clone().into(),
             kind: NodeKind::True,
+            types: Types(ANY),
+            skip: 0,
         });
         self.at.insert(loc.clone(), index);
         let kind = match schema {
@@ -350,6 +377,15 @@ impl Compiler<'_> {
             Value::Object(obj) => self.keywords(obj, &loc)?,
             _ => return Err(err(&loc, "a schema is an object or a boolean")),
         };
+        if let NodeKind::Keywords(k) = &kind
+            && let Some(Keyword {
+                check: Check::Type(t),
+                ..
+            }) = k.first()
+        {
+            self.nodes[index].types = *t;
+            self.nodes[index].skip = 1;
+        }
         self.nodes[index].kind = kind;
         Ok(index)
     }
@@ -718,12 +754,16 @@ impl Validator {
         if depth > MAX_DEPTH {
             return false;
         }
-        let keywords = match &self.nodes[node].kind {
+        let n = &self.nodes[node];
+        let keywords = match &n.kind {
             NodeKind::True => return true,
             NodeKind::False => return false,
             NodeKind::Keywords(k) => k,
         };
-        keywords.iter().all(|k| self.keyword_valid(k, v, depth))
+        n.types.accepts(v)
+            && keywords[n.skip..]
+                .iter()
+                .all(|k| self.keyword_valid(k, v, depth))
     }
 
     fn keyword_valid(&self, k: &Keyword, v: &Value, depth: usize) -> bool {
@@ -740,17 +780,22 @@ impl Validator {
                     return false;
                 }
                 let mut found = 0;
-                let all = obj.iter().all(|(name, value)| match properties.get(name) {
-                    Some(n) => {
-                        found += n & 1;
-                        self.valid(n >> 1, value, d)
-                    }
-                    None => match additional {
-                        Additional::Any => true,
-                        Additional::None => false,
-                        Additional::Schema(n) => self.valid(*n, value, d),
-                    },
-                });
+                let all = obj
+                    .iter()
+                    .all(|(name, value)| match properties.entry(name) {
+                        Some(e) => {
+                            found += e.value & 1;
+                            match e.bare {
+                                Some(t) if d <= MAX_DEPTH => t.accepts(value),
+                                _ => self.valid(e.value >> 1, value, d),
+                            }
+                        }
+                        None => match additional {
+                            Additional::Any => true,
+                            Additional::None => false,
+                            Additional::Schema(n) => self.valid(*n, value, d),
+                        },
+                    });
                 all && found == *required
             }
             Check::Array { prefix, items } => {
@@ -906,8 +951,28 @@ impl Validator {
                         out.push(error(format!("{schema} is not allowed for {v}")));
                     }
                 }
-                Check::Required(names, _) => {
+                Check::Required(names, fused) => {
                     let Value::Object(obj) = v else { continue };
+                    // Fused: count the required keys through the sibling's table (no SipHash
+                    // per name); only a shortfall looks each name up to report it.
+                    if *fused
+                        && let Some((table, wanted)) =
+                            keywords.iter().find_map(|k| match &k.check {
+                                Check::Object {
+                                    properties,
+                                    required,
+                                    ..
+                                } => Some((properties, *required)),
+                                _ => None,
+                            })
+                        && obj
+                            .keys()
+                            .filter(|key| table.get(key).is_some_and(|n| n & 1 == 1))
+                            .count()
+                            == wanted
+                    {
+                        continue;
+                    }
                     for name in names.iter().filter(|n| !obj.contains_key(*n)) {
                         out.push(error(format!(
                             "{} is a required property",
@@ -926,51 +991,93 @@ impl Validator {
     }
 }
 
-/// Names to numbers (property name → node, enum string → 0): an open-addressing table of
-/// short hashes, so a lookup is one hash and, almost always, one string comparison.
+/// Names to numbers (property name → node, enum string → 0): an open-addressing table
+/// keyed by a name's length and two words that, for names of up to 16 bytes (nearly all),
+/// hold every byte, so a lookup compares three integers and never calls `memcmp`.
 #[derive(Debug, Clone)]
 struct Names {
     /// Index into `entries` + 1; 0 is empty. A power of two at least twice the entries.
     slots: Box<[u32]>,
-    entries: Box<[(u64, Box<str>, usize)]>,
+    entries: Box<[Entry]>,
+    /// 64 − log2(slots): the shift that leaves a slot number.
+    shift: u32,
 }
 
-/// A hash for short names in constant time: the length and the first and last eight
-/// bytes, mixed by one multiplication. Names that collide only cost a string comparison.
-#[inline]
-fn hash(s: &str) -> u64 {
-    let b = s.as_bytes();
-    let word = |bytes: &[u8]| {
-        let mut w = [0u8; 8];
-        w[..bytes.len()].copy_from_slice(bytes);
-        u64::from_le_bytes(w)
-    };
-    let n = b.len();
-    let (head, tail) = if n >= 8 {
-        (word(&b[..8]), word(&b[n - 8..]))
-    } else {
-        (word(b), 0)
-    };
-    let h = (head ^ tail.rotate_left(29) ^ (n as u64)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    h ^ (h >> 29)
+#[derive(Debug, Clone)]
+struct Entry {
+    key: Key,
+    /// Compared only for names longer than 16 bytes, whose key leaves out the middle.
+    name: Box<str>,
+    value: usize,
+    /// A property's types when its schema is nothing else (set once compiled).
+    bare: Option<Types>,
+}
+
+/// A name's length and its first and last eight bytes (overlapping, or packed for names
+/// shorter than eight): equal keys mean equal names up to 16 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Key {
+    len: usize,
+    head: u64,
+    tail: u64,
+}
+
+impl Key {
+    /// Unaligned word reads, no copy into a buffer: one load per word in the common case.
+    #[inline]
+    fn of(s: &str) -> Key {
+        let b = s.as_bytes();
+        let n = b.len();
+        let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or([0; 8]));
+        let half = |at: usize| {
+            u64::from(u32::from_le_bytes(
+                b[at..at + 4].try_into().unwrap_or([0; 4]),
+            ))
+        };
+        let (head, tail) = match n {
+            8.. => (word(0), word(n - 8)),
+            4..=7 => (half(0) | half(n - 4) << 32, 0),
+            1..=3 => (
+                u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16,
+                0,
+            ),
+            0 => (0, 0),
+        };
+        Key { len: n, head, tail }
+    }
+
+    /// One multiplication mixes the words; the slot is its top bits (Fibonacci hashing),
+    /// which depend on every input bit, so names alike in their first bytes do not collide.
+    #[inline]
+    fn slot(self, shift: u32) -> usize {
+        let h = (self.head ^ self.tail.rotate_left(29) ^ (self.len as u64))
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (h >> shift) as usize
+    }
 }
 
 impl Names {
     fn new(names: Vec<(String, usize)>) -> Names {
         let size = (names.len() * 2).next_power_of_two().max(4);
+        let shift = 64 - size.trailing_zeros();
         let mut slots = vec![0u32; size].into_boxed_slice();
-        let mut entries: Vec<(u64, Box<str>, usize)> = Vec::with_capacity(names.len());
+        let mut entries: Vec<Entry> = Vec::with_capacity(names.len());
         for (name, value) in names {
-            let h = hash(&name);
-            let mut i = (h as usize) & (size - 1);
+            let key = Key::of(&name);
+            let mut i = key.slot(shift);
             loop {
                 match slots[i] {
                     0 => {
-                        entries.push((h, name.into(), value));
+                        entries.push(Entry {
+                            key,
+                            name: name.into(),
+                            value,
+                            bare: None,
+                        });
                         slots[i] = u32::try_from(entries.len()).expect("fewer than 2^32 names");
                         break;
                     }
-                    e if &*entries[e as usize - 1].1 == name.as_str() => break,
+                    e if &*entries[e as usize - 1].name == name.as_str() => break,
                     _ => i = (i + 1) & (size - 1),
                 }
             }
@@ -978,24 +1085,30 @@ impl Names {
         Names {
             slots,
             entries: entries.into_boxed_slice(),
+            shift,
         }
     }
 
     #[inline]
     fn get(&self, name: &str) -> Option<usize> {
+        self.entry(name).map(|e| e.value)
+    }
+
+    #[inline]
+    fn entry(&self, name: &str) -> Option<&Entry> {
         if self.entries.is_empty() {
             return None;
         }
         let mask = self.slots.len() - 1;
-        let h = hash(name);
-        let mut i = (h as usize) & mask;
+        let key = Key::of(name);
+        let mut i = key.slot(self.shift);
         loop {
             match self.slots[i] {
                 0 => return None,
                 e => {
-                    let (eh, en, v) = &self.entries[e as usize - 1];
-                    if *eh == h && &**en == name {
-                        return Some(*v);
+                    let entry = &self.entries[e as usize - 1];
+                    if entry.key == key && (key.len <= 16 || &*entry.name == name) {
+                        return Some(entry);
                     }
                 }
             }

@@ -557,3 +557,45 @@ fn names_that_hash_alike_are_still_told_apart() {
         )
     );
 }
+
+/// The name tables key names by length and first/last words: names alike in those (same
+/// head, same tail, or differing only in the middle) must still reach their own schemas,
+/// and an enum must not accept a look-alike.
+#[test]
+fn property_and_enum_names_that_share_their_first_or_last_bytes_stay_apart() {
+    let names = [
+        "a",
+        "b",
+        "abc",
+        "aXc",
+        "abcd",
+        "abce",
+        "created_at",
+        "created_by",
+        "x_created_at",
+        "y_created_at",
+        "pipeline_source_aa",
+        "pipeline_target_aa",
+        "aaaaaaaa_X_bbbbbbbb",
+        "aaaaaaaa_Y_bbbbbbbb",
+    ];
+    let mut properties = serde_json::Map::new();
+    for (i, n) in names.iter().enumerate() {
+        properties.insert((*n).to_owned(), json!({"const": i}));
+    }
+    let schema = json!({"properties": properties, "additionalProperties": false});
+    for (i, n) in names.iter().enumerate() {
+        assert!(valid(schema.clone(), json!({ *n: i })), "{n}");
+        assert!(!valid(schema.clone(), json!({ *n: i + 100 })), "{n}");
+    }
+    for stranger in ["c", "aYc", "abcf", "created_on", "aaaaaaaa_Z_bbbbbbbb", ""] {
+        assert!(!valid(schema.clone(), json!({ stranger: 0 })), "{stranger}");
+    }
+    let e = json!({"enum": names});
+    for n in names {
+        assert!(valid(e.clone(), json!(n)), "{n}");
+    }
+    for stranger in ["c", "aYc", "abcf", "created_on", "aaaaaaaa_Z_bbbbbbbb", ""] {
+        assert!(!valid(e.clone(), json!(stranger)), "{stranger}");
+    }
+}
