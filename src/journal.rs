@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use hyper::header::HeaderValue;
 use hyper::{HeaderMap, Method};
 use jiff::Timestamp;
 use serde::Serialize;
@@ -179,6 +180,20 @@ pub struct Entry {
     pub faults: Vec<String>,
     /// A GitLab route glmock does not implement.
     pub unimplemented: bool,
+}
+
+/// The headers with their values copied out of the connection's read buffer: hyper's
+/// values are slices of it, and an entry holding them would keep each buffer alive (and
+/// hyper allocating new ones) for as long as the journal keeps the entry.
+fn owned(headers: &HeaderMap) -> HeaderMap {
+    let mut out = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        let mut v = HeaderValue::from_maybe_shared(Bytes::copy_from_slice(value.as_bytes()))
+            .expect("the bytes of a valid header value");
+        v.set_sensitive(value.is_sensitive());
+        out.append(name.clone(), v);
+    }
+    out
 }
 
 impl Entry {
@@ -461,6 +476,7 @@ impl Journal {
             return;
         }
         entry.mask();
+        entry.request_headers = owned(&entry.request_headers);
         let size = entry.size();
         let mut guard = self.inner.lock().expect("journal lock poisoned");
         let inner = &mut *guard;
