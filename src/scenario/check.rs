@@ -815,7 +815,6 @@ struct ProjectBuilder {
     pipelines: BTreeMap<u64, Arc<Pipeline>>,
     builds: BTreeMap<u64, Arc<Job>>,
     bridges: BTreeMap<u64, Arc<Job>>,
-    by_pipeline: HashMap<u64, Vec<u64>>,
 }
 
 impl ProjectBuilder {
@@ -993,9 +992,7 @@ fn build_pipeline(
         out.origins
             .push((format!("job {}", j.id), origin(j.loc, &j.path)));
     }
-    let ids = out.by_pipeline.entry(pl.id).or_default();
     for j in jobs {
-        ids.push(j.id);
         let j = Arc::new(j);
         if j.is_bridge() {
             out.bridges.insert(j.id, j)
@@ -1303,7 +1300,6 @@ fn generate(
         let pid = first_pipeline + n;
         *iid += 1;
         let created_at = add(epoch(), SignedDuration::from_secs(pid as i64 * 60));
-        let mut ids = Vec::with_capacity(g.jobs_per_pipeline as usize);
         let mut latest = Vec::with_capacity(g.jobs_per_pipeline as usize);
         for k in 0..g.jobs_per_pipeline {
             let status = statuses[((n + k) % statuses.len() as u64) as usize];
@@ -1362,12 +1358,10 @@ fn generate(
                 rendered: Default::default(),
             };
             latest.push((job.status, job.allow_failure));
-            ids.push(job_id);
             out.builds.insert(job_id, Arc::new(job));
             job_id += 1;
         }
         let status = status::composite(latest).unwrap_or(Status::Created);
-        out.by_pipeline.insert(pid, ids);
         out.pipelines.insert(
             pid,
             Arc::new(Pipeline {
