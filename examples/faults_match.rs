@@ -8,16 +8,12 @@ use std::time::Instant;
 
 use glmock::__internal::api::query::Params;
 use glmock::__internal::api::{self, Request};
-use glmock::__internal::scenario::{self, Overrides, Source};
+use glmock::__internal::scenario::{self, Overrides};
 use glmock::__internal::world::session::Sessions;
 
 fn sessions(rules: bool) -> Sessions {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/scenario.yaml");
-    let world = scenario::build(
-        &[Source::read(&path).expect("bench scenario")],
-        &Overrides::default(),
-    )
-    .expect("bench scenario loads");
+    let world = scenario::load_paths(&[path], &Overrides::default()).expect("bench scenario loads");
     let sessions = Sessions::new(world);
     if rules {
         let other = [

@@ -14,7 +14,7 @@ use glmock::__internal::api::query::{self, Params};
 use glmock::__internal::api::{self, Body, Request};
 use glmock::__internal::contract::validator::Validator;
 use glmock::__internal::contract::{Contract, Mode};
-use glmock::__internal::scenario::{self, Overrides, Source};
+use glmock::__internal::scenario::{self, Overrides};
 use glmock::__internal::version::NEWEST;
 use glmock::__internal::world::session::Sessions;
 use serde_json::Value;
@@ -63,11 +63,7 @@ fn medians(n: u32, batches: usize, mut a: impl FnMut(), mut b: impl FnMut()) -> 
 
 fn main() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/scenario.yaml");
-    let world = scenario::build(
-        &[Source::read(&path).expect("bench scenario")],
-        &Overrides::default(),
-    )
-    .expect("bench scenario loads");
+    let world = scenario::load_paths(&[path], &Overrides::default()).expect("bench scenario loads");
     let sessions = Sessions::new(world);
     let contract = Contract::load(None, NEWEST, Mode::Strict).expect("schemas");
     let pages = [

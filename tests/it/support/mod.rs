@@ -242,8 +242,8 @@ pub fn link(header: &str, rel: &str) -> Option<String> {
     })
 }
 
-/// `glmock serve --listen 127.0.0.1:0 ARGS…` as a child process (no `RUST_LOG` or
-/// `GLMOCK_ACCESS_LOG` from the environment; stdout read up to the URL it prints, stderr
+/// `glmock serve --listen 127.0.0.1:0 ARGS…` as a child process (no `RUST_LOG`,
+/// `GLMOCK_ACCESS_LOG` or `GLMOCK_CONTROL_TOKEN` from the environment; stdout read up to the URL it prints, stderr
 /// piped), with its base URL.
 pub fn spawn_serve(args: &[&str]) -> (std::process::Child, String) {
     use std::io::BufRead;
@@ -252,6 +252,7 @@ pub fn spawn_serve(args: &[&str]) -> (std::process::Child, String) {
         .args(args)
         .env_remove("RUST_LOG")
         .env_remove("GLMOCK_ACCESS_LOG")
+        .env_remove("GLMOCK_CONTROL_TOKEN")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
