@@ -22,6 +22,8 @@ use hyper::{HeaderMap, Method};
 use jiff::Timestamp;
 use serde::Serialize;
 
+use crate::api::Body;
+
 /// How much the journal keeps.
 #[derive(Debug, Clone, Copy)]
 pub struct JournalOptions {
@@ -150,6 +152,27 @@ impl Captured {
             }
         })
     }
+}
+
+/// One request and its answer, as the server hands them to the journal.
+pub struct Exchange<'a> {
+    /// When the request arrived (real time, not the session clock).
+    pub time: Timestamp,
+    pub session: String,
+    pub method: Method,
+    /// The path below the session prefix.
+    pub path: String,
+    /// The raw query string.
+    pub query: String,
+    pub route: Option<&'static str>,
+    pub status: u16,
+    pub latency_us: u64,
+    pub request_headers: &'a HeaderMap,
+    pub request_body: &'a Bytes,
+    pub response_body: &'a Body,
+    pub violations: Vec<crate::contract::Violation>,
+    pub faults: Vec<String>,
+    pub unimplemented: bool,
 }
 
 /// One request and what it got.
@@ -468,6 +491,44 @@ impl Journal {
 
     pub fn options(&self) -> &JournalOptions {
         &self.options
+    }
+
+    /// Records what the server saw and answered (bodies cut to `body_bytes`, secrets
+    /// masked).
+    pub fn record_exchange(&self, x: Exchange<'_>) {
+        if !self.options.enabled {
+            return;
+        }
+        let cap = self.options.body_bytes;
+        let response_body = match x.response_body {
+            _ if cap == 0 => Captured::default(),
+            Body::Json(b) => Captured::of(std::slice::from_ref(b), cap),
+            Body::JsonParts(parts) => Captured::shared(parts, cap),
+            Body::Text(b) => Captured::copied_if_cut(b, cap),
+            Body::Empty => Captured::default(),
+        };
+        let request_body = if cap == 0 {
+            Captured::default()
+        } else {
+            Captured::copied_if_cut(x.request_body, cap)
+        };
+        self.record(Entry {
+            seq: 0,
+            time: x.time,
+            session: x.session,
+            method: x.method,
+            path: x.path,
+            query: x.query,
+            route: x.route,
+            status: x.status,
+            latency_us: x.latency_us,
+            request_headers: x.request_headers.clone(),
+            request_body,
+            response_body,
+            violations: x.violations,
+            faults: x.faults,
+            unimplemented: x.unimplemented,
+        });
     }
 
     /// Records a request (masking its secrets first).

@@ -22,7 +22,7 @@ use tokio::task::JoinHandle;
 use crate::api::query::{self, Params};
 use crate::api::{self, ApiError, Body, Request, Response};
 use crate::control::{self, ControlRequest};
-use crate::journal::{Captured, Entry, Journal, JournalOptions};
+use crate::journal::{Exchange, Journal, JournalOptions};
 use crate::world::World;
 use crate::world::session::{self, Sessions};
 
@@ -553,23 +553,8 @@ async fn serve(
     if app.options.access_log {
         tracing::info!(target: ACCESS_LOG_TARGET, method = %method, path = %path, session = %session, status = resp.status.as_u16(), latency_us, "request");
     }
-    let journal = &app.journal;
-    if journal.options().enabled {
-        let cap = journal.options().body_bytes;
-        let response_body = match &resp.body {
-            _ if cap == 0 => Captured::default(),
-            Body::Json(b) => Captured::of(std::slice::from_ref(b), cap),
-            Body::JsonParts(parts) => Captured::shared(parts, cap),
-            Body::Text(b) => Captured::copied_if_cut(b, cap),
-            Body::Empty => Captured::default(),
-        };
-        let request_body = if cap == 0 {
-            Captured::default()
-        } else {
-            Captured::copied_if_cut(&request_body, cap)
-        };
-        journal.record(Entry {
-            seq: 0,
+    if app.journal.options().enabled {
+        app.journal.record_exchange(Exchange {
             time: jiff::Timestamp::now(),
             session,
             method: method.clone(),
@@ -578,9 +563,9 @@ async fn serve(
             route: resp.route,
             status: plan.journal_status(resp.status.as_u16()),
             latency_us,
-            request_headers,
-            request_body,
-            response_body,
+            request_headers: &request_headers,
+            request_body: &request_body,
+            response_body: &resp.body,
             violations: std::mem::take(&mut resp.violations),
             faults: plan.ids(),
             unimplemented,
