@@ -17,7 +17,6 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use hyper::header::HeaderValue;
 use hyper::{HeaderMap, Method};
 use jiff::Timestamp;
 use serde::Serialize;
@@ -48,46 +47,97 @@ impl Default for JournalOptions {
     }
 }
 
+/// Request headers as journaled: names and values in one buffer (one allocation per
+/// entry, however many headers), credentials already replaced (see `mask::headers`).
+#[derive(Debug, Clone, Default)]
+pub struct Headers {
+    /// Per header: the name's length (u16 LE), the value's length (u32 LE), the name, the
+    /// value.
+    buf: Vec<u8>,
+}
+
+impl Headers {
+    fn clear_and_reserve(&mut self, headers: usize, bytes: usize) {
+        self.buf.clear();
+        self.buf.reserve(bytes + 6 * headers);
+    }
+
+    fn push(&mut self, name: &str, value: &[u8]) {
+        // hyper refuses longer names and heads far shorter than 4 GiB.
+        let (Ok(n), Ok(v)) = (u16::try_from(name.len()), u32::try_from(value.len())) else {
+            return;
+        };
+        self.buf.extend_from_slice(&n.to_le_bytes());
+        self.buf.extend_from_slice(&v.to_le_bytes());
+        self.buf.extend_from_slice(name.as_bytes());
+        self.buf.extend_from_slice(value);
+    }
+
+    /// The headers in the order they arrived (a name's values one after the other).
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        let mut rest = self.buf.as_slice();
+        std::iter::from_fn(move || {
+            let (n, tail) = rest.split_first_chunk::<2>()?;
+            let (v, tail) = tail.split_first_chunk::<4>()?;
+            let (n, v) = (
+                usize::from(u16::from_le_bytes(*n)),
+                u32::from_le_bytes(*v) as usize,
+            );
+            let (name, tail) = tail.split_at_checked(n)?;
+            let (value, tail) = tail.split_at_checked(v)?;
+            rest = tail;
+            Some((std::str::from_utf8(name).unwrap_or("?"), value))
+        })
+    }
+
+    fn bytes(&self) -> usize {
+        self.buf.len()
+    }
+}
+
 /// A body as journaled: its first bytes and its full length.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Captured {
     /// The body's pieces (possibly more than is kept: a shared page is not cut).
-    parts: Arc<[Bytes]>,
+    parts: Pieces,
     /// Bytes of `parts` kept (the first ones).
     kept: usize,
     /// The body's whole length.
     pub len: usize,
 }
 
-impl Default for Captured {
-    fn default() -> Self {
-        Captured {
-            parts: Arc::from(Vec::new()),
-            kept: 0,
-            len: 0,
-        }
-    }
+/// Nothing, one piece, or a list of them shared with the response.
+#[derive(Debug, Clone, Default)]
+enum Pieces {
+    #[default]
+    None,
+    One(Bytes),
+    Many(Arc<[Bytes]>),
 }
 
 impl Captured {
     /// The first `cap` bytes of a body in pieces, without copying them.
     pub fn of(parts: &[Bytes], cap: usize) -> Captured {
         let len: usize = parts.iter().map(Bytes::len).sum();
-        let mut kept = Vec::new();
-        let mut room = cap;
-        for p in parts {
-            if room == 0 {
-                break;
+        let kept = len.min(cap);
+        let parts = match parts {
+            _ if kept == 0 => Pieces::None,
+            [one] => Pieces::One(one.slice(..kept)),
+            _ => {
+                let mut pieces = Vec::new();
+                let mut room = kept;
+                for p in parts {
+                    if room == 0 {
+                        break;
+                    }
+                    let n = p.len().min(room);
+                    pieces.push(p.slice(..n));
+                    room -= n;
+                }
+                Pieces::Many(pieces.into())
             }
-            let n = p.len().min(room);
-            kept.push(p.slice(..n));
-            room -= n;
-        }
-        Captured {
-            parts: kept.into(),
-            kept: len.min(cap),
-            len,
-        }
+        };
+        Captured { parts, kept, len }
     }
 
     /// The first `cap` bytes of a body whose pieces are already shared: one reference
@@ -95,11 +145,11 @@ impl Captured {
     /// the journal does not keep a large page alive for its first bytes.
     pub fn shared(parts: &Arc<[Bytes]>, cap: usize) -> Captured {
         let len: usize = parts.iter().map(Bytes::len).sum();
-        if len > cap.saturating_mul(4) {
+        if len > cap.saturating_mul(4) || len == 0 {
             return Captured::of(parts, cap);
         }
         Captured {
-            parts: parts.clone(),
+            parts: Pieces::Many(parts.clone()),
             kept: len.min(cap),
             len,
         }
@@ -112,7 +162,7 @@ impl Captured {
             return Captured::of(std::slice::from_ref(body), cap);
         }
         Captured {
-            parts: Arc::from(vec![Bytes::copy_from_slice(&body[..cap])]),
+            parts: Pieces::One(Bytes::copy_from_slice(&body[..cap])),
             kept: cap,
             len: body.len(),
         }
@@ -122,10 +172,18 @@ impl Captured {
         self.kept
     }
 
+    fn all(&self) -> &[Bytes] {
+        match &self.parts {
+            Pieces::None => &[],
+            Pieces::One(b) => std::slice::from_ref(b),
+            Pieces::Many(parts) => parts,
+        }
+    }
+
     /// The kept pieces (the last one cut to what is kept).
     fn pieces(&self) -> impl Iterator<Item = &[u8]> {
         let mut room = self.kept;
-        self.parts.iter().map_while(move |p| {
+        self.all().iter().map_while(move |p| {
             if room == 0 {
                 return None;
             }
@@ -194,7 +252,7 @@ pub struct Entry {
     pub status: u16,
     pub latency_us: u64,
     /// Request headers (credentials masked).
-    pub request_headers: HeaderMap,
+    pub request_headers: Headers,
     pub request_body: Captured,
     pub response_body: Captured,
     /// How the response broke its schema (empty when it did not, or checking is off).
@@ -205,31 +263,16 @@ pub struct Entry {
     pub unimplemented: bool,
 }
 
-/// The headers with their values copied out of the connection's read buffer: hyper's
-/// values are slices of it, and an entry holding them would keep each buffer alive (and
-/// hyper allocating new ones) for as long as the journal keeps the entry.
-fn owned(headers: &HeaderMap) -> HeaderMap {
-    let mut out = HeaderMap::with_capacity(headers.len());
-    for (name, value) in headers {
-        let mut v = HeaderValue::from_maybe_shared(Bytes::copy_from_slice(value.as_bytes()))
-            .expect("the bytes of a valid header value");
-        v.set_sensitive(value.is_sensitive());
-        out.append(name.clone(), v);
-    }
-    out
-}
-
 impl Entry {
-    /// Masks every secret of the request (headers, query, path, body).
-    fn mask(&mut self) {
-        let mut secrets = mask::headers(&mut self.request_headers);
-        if let Cow::Owned(q) = mask::query(&self.query, &mut secrets) {
-            self.query = q;
-        }
+    /// Masks the secrets of the request that `secrets` (from its headers) and its query
+    /// and body reveal, in the query, the path and the body.
+    fn mask(&mut self, mut secrets: mask::Secrets<'_>) {
+        let query = std::mem::take(&mut self.query);
+        let masked = mask::query(&query, &mut secrets);
         if self.request_body.kept > 0 {
             let mut room = self.request_body.kept;
             let mut masked: Vec<Bytes> = Vec::new();
-            for p in self.request_body.parts.iter() {
+            for p in self.request_body.all() {
                 if room == 0 {
                     break;
                 }
@@ -237,13 +280,20 @@ impl Entry {
                 room -= n;
                 masked.push(mask::body(&p.slice(..n), &mut secrets));
             }
-            let kept = masked.iter().map(Bytes::len).sum();
-            self.request_body.parts = masked.into();
-            self.request_body.kept = kept;
+            self.request_body.kept = masked.iter().map(Bytes::len).sum();
+            self.request_body.parts = match <[Bytes; 1]>::try_from(masked) {
+                Ok([one]) => Pieces::One(one),
+                Err(many) => Pieces::Many(many.into()),
+            };
         }
-        if let Cow::Owned(q) = mask::text(&self.query, &secrets) {
-            self.query = q;
-        }
+        let masked = match mask::text(&masked, &secrets) {
+            Cow::Owned(q) => Some(q),
+            Cow::Borrowed(_) => match masked {
+                Cow::Owned(q) => Some(q),
+                Cow::Borrowed(_) => None,
+            },
+        };
+        self.query = masked.unwrap_or(query);
         if let Cow::Owned(p) = mask::text(&self.path, &secrets) {
             self.path = p;
         }
@@ -251,11 +301,7 @@ impl Entry {
 
     /// Estimated memory (and JSON) size.
     fn size(&self) -> usize {
-        let headers: usize = self
-            .request_headers
-            .iter()
-            .map(|(k, v)| k.as_str().len() + v.len() + 8)
-            .sum();
+        let headers = self.request_headers.bytes();
         256 + self.session.len()
             + self.path.len()
             + self.query.len()
@@ -297,10 +343,10 @@ struct View<'a> {
 impl Serialize for Entry {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut request_headers: BTreeMap<&str, String> = BTreeMap::new();
-        for (k, v) in &self.request_headers {
-            let v = String::from_utf8_lossy(v.as_bytes());
+        for (k, v) in self.request_headers.iter() {
+            let v = String::from_utf8_lossy(v);
             request_headers
-                .entry(k.as_str())
+                .entry(k)
                 .and_modify(|old| {
                     old.push_str(", ");
                     old.push_str(&v);
@@ -512,7 +558,10 @@ impl Journal {
         } else {
             Captured::copied_if_cut(x.request_body, cap)
         };
-        self.record(Entry {
+        let mut secrets = mask::Secrets::new();
+        let mut request_headers = Headers::default();
+        mask::headers(x.request_headers, &mut request_headers, &mut secrets);
+        let mut entry = Entry {
             seq: 0,
             time: x.time,
             session: x.session,
@@ -522,24 +571,25 @@ impl Journal {
             route: x.route,
             status: x.status,
             latency_us: x.latency_us,
-            request_headers: x.request_headers.clone(),
+            request_headers,
             request_body,
             response_body,
             violations: x.violations,
             faults: x.faults,
             unimplemented: x.unimplemented,
-        });
+        };
+        entry.mask(secrets);
+        self.push(entry);
     }
 
-    /// Records a request (masking its secrets first).
-    pub fn record(&self, mut entry: Entry) {
-        if !self.options.enabled {
-            return;
-        }
-        entry.mask();
-        entry.request_headers = owned(&entry.request_headers);
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().expect("journal lock poisoned")
+    }
+
+    /// Keeps a masked entry: in its session's ring, within the byte cap.
+    fn push(&self, mut entry: Entry) {
         let size = entry.size();
-        let mut guard = self.inner.lock().expect("journal lock poisoned");
+        let mut guard = self.lock();
         let inner = &mut *guard;
         if entry.unimplemented
             && let Some(route) = entry.route
@@ -567,8 +617,8 @@ impl Journal {
             hit.last_time = entry.time;
         }
         inner.next_seq += 1;
-        entry.seq = inner.next_seq;
-        let seq = entry.seq;
+        let seq = inner.next_seq;
+        entry.seq = seq;
         let key = match inner.sessions.get_key_value(entry.session.as_str()) {
             Some((k, _)) => k.clone(),
             None => {
@@ -582,8 +632,8 @@ impl Journal {
         inner.bytes += size;
         inner.live += 1;
         if ring.entries.len() > self.options.per_session {
-            if let Some((_, old)) = ring.entries.pop_front() {
-                inner.bytes -= old;
+            if let Some((_, n)) = ring.entries.pop_front() {
+                inner.bytes -= n;
                 inner.live -= 1;
             }
             ring.dropped += 1;
@@ -597,8 +647,8 @@ impl Journal {
                 continue;
             };
             if ring.entries.front().is_some_and(|(e, _)| e.seq == seq) {
-                let (_, old) = ring.entries.pop_front().expect("front checked");
-                inner.bytes -= old;
+                let (_, n) = ring.entries.pop_front().expect("front checked");
+                inner.bytes -= n;
                 inner.live -= 1;
                 ring.dropped += 1;
                 if ring.entries.is_empty() {
@@ -623,7 +673,7 @@ impl Journal {
     /// Matching entries, oldest first: at most `limit` of them and about `max_bytes` of
     /// JSON (at least one entry).
     pub fn list(&self, filter: &Filter, limit: usize, max_bytes: usize) -> Page {
-        let inner = self.inner.lock().expect("journal lock poisoned");
+        let inner = self.lock();
         let mut matching: Vec<(&Arc<Entry>, usize)> = match &filter.session {
             Some(s) => inner
                 .sessions
@@ -677,7 +727,7 @@ impl Journal {
 
     /// Forgets entries: those of one session, or all (and the unimplemented counts).
     pub fn clear(&self, session: Option<&str>) {
-        let mut inner = self.inner.lock().expect("journal lock poisoned");
+        let mut inner = self.lock();
         match session {
             Some(s) => {
                 if let Some(ring) = inner.sessions.remove(s) {
@@ -698,13 +748,13 @@ impl Journal {
 
     /// Requests to unimplemented GitLab routes since the last clear, per method and route.
     pub fn unimplemented(&self) -> Vec<Hit> {
-        let inner = self.inner.lock().expect("journal lock poisoned");
+        let inner = self.lock();
         inner.unimplemented.values().cloned().collect()
     }
 
     /// Entries and estimated bytes held (all sessions).
     pub fn usage(&self) -> (usize, usize) {
-        let inner = self.inner.lock().expect("journal lock poisoned");
+        let inner = self.lock();
         (inner.live, inner.bytes)
     }
 }
@@ -713,24 +763,24 @@ impl Journal {
 mod tests {
     use super::*;
 
-    fn entry(session: &str, body: usize) -> Entry {
-        Entry {
-            seq: 0,
+    fn record(j: &Journal, session: &str, body: usize) {
+        let response = Body::Json(Bytes::from(vec![b'x'; body]));
+        j.record_exchange(Exchange {
             time: Timestamp::now(),
-            session: session.into(),
+            session: session.to_owned(),
             method: Method::GET,
-            path: "/api/v4/projects/1/jobs".into(),
+            path: "/api/v4/projects/1/jobs".to_owned(),
             query: String::new(),
             route: None,
             status: 200,
             latency_us: 1,
-            request_headers: HeaderMap::new(),
-            request_body: Captured::default(),
-            response_body: Captured::of(&[Bytes::from(vec![b'x'; body])], body),
+            request_headers: &HeaderMap::new(),
+            request_body: &Bytes::new(),
+            response_body: &response,
             violations: Vec::new(),
             faults: Vec::new(),
             unimplemented: false,
-        }
+        });
     }
 
     #[test]
@@ -756,9 +806,9 @@ mod tests {
             max_bytes: 100_000,
             ..JournalOptions::default()
         });
-        j.record(entry("quiet", 10));
+        record(&j, "quiet", 10);
         for _ in 0..1000 {
-            j.record(entry("busy", 10));
+            record(&j, "busy", 10);
         }
         let all = |s: &str| Filter {
             session: Some(s.into()),
@@ -769,7 +819,7 @@ mod tests {
         assert_eq!(busy.entries.len(), 10);
         assert_eq!(busy.dropped, 990);
         for i in 0..1000 {
-            j.record(entry(&format!("s{i}"), 2000));
+            record(&j, &format!("s{i}"), 2000);
             assert!(j.usage().1 <= 100_000, "over the byte cap");
         }
         let inner = j.inner.lock().unwrap();

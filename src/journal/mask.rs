@@ -6,7 +6,9 @@ use std::borrow::Cow;
 
 use bytes::Bytes;
 use hyper::HeaderMap;
-use hyper::header::{HeaderName, HeaderValue};
+use hyper::header::HeaderName;
+
+use super::Headers;
 
 /// What a secret is replaced with (as `glmock record` does).
 pub const REDACTED: &str = "[REDACTED]";
@@ -37,40 +39,52 @@ pub fn is_secret_name(name: &str) -> bool {
         || n.ends_with("_key") && (n.contains("private") || n.contains("access"))
 }
 
-/// Masks credential headers in place and returns the literal secrets they held.
-pub fn headers(h: &mut HeaderMap) -> Vec<String> {
-    let mut secrets = Vec::new();
-    for name in &SECRET_HEADERS {
-        if !h.contains_key(name) {
+/// The literal secrets of one request (borrowed from it where they can be).
+pub type Secrets<'a> = Vec<Cow<'a, str>>;
+
+/// Copies the request headers into the journal's compact form (`out`, emptied first) in
+/// one pass, a credential header's values replaced by one `[REDACTED]`, and adds the literal
+/// secrets they held to `secrets`.
+pub fn headers<'a>(h: &'a HeaderMap, out: &mut Headers, secrets: &mut Secrets<'a>) {
+    out.clear_and_reserve(
+        h.len(),
+        h.iter().map(|(k, v)| k.as_str().len() + v.len()).sum(),
+    );
+    let mut last_secret: Option<&HeaderName> = None;
+    for (name, value) in h {
+        if !SECRET_HEADERS.contains(name) {
+            out.push(name.as_str(), value.as_bytes());
             continue;
         }
-        if let hyper::header::Entry::Occupied(mut e) = h.entry(name) {
-            for v in e.iter() {
-                if let Ok(s) = v.to_str() {
-                    let s = s.trim();
-                    // `Bearer x` / `Basic x`: the credential is the last word.
-                    if let Some((_, cred)) = s.rsplit_once(' ') {
-                        push_secret(&mut secrets, cred);
-                    }
-                    push_secret(&mut secrets, s);
-                }
+        if let Ok(s) = value.to_str() {
+            let s = s.trim();
+            // `Bearer x` / `Basic x`: the credential is the last word.
+            if let Some((_, cred)) = s.rsplit_once(' ') {
+                push_secret(secrets, Cow::Borrowed(cred));
             }
-            e.insert(HeaderValue::from_static(REDACTED));
+            push_secret(secrets, Cow::Borrowed(s));
+        }
+        // Every value of a credential header becomes one `[REDACTED]` (the map yields a
+        // name's values one after the other).
+        if last_secret != Some(name) {
+            out.push(name.as_str(), REDACTED.as_bytes());
+            last_secret = Some(name);
         }
     }
-    secrets
 }
 
-fn push_secret(secrets: &mut Vec<String>, s: &str) {
+fn push_secret<'a>(secrets: &mut Secrets<'a>, s: Cow<'a, str>) {
+    // (Secrets of headers are borrowed from the request; those of a query or body, rare,
+    // are owned.)
     // Short values (`1`, `true`) would mask unrelated text.
-    if s.len() >= 6 && !secrets.iter().any(|x| x == s) {
-        secrets.push(s.to_owned());
+    if s.len() >= 6 && !secrets.contains(&s) {
+        secrets.push(s);
     }
 }
 
 /// Masks token-like parameters of a query string or form body, adding their values to
 /// `secrets`.
-pub fn query<'a>(q: &'a str, secrets: &mut Vec<String>) -> Cow<'a, str> {
+pub fn query<'a>(q: &'a str, secrets: &mut Secrets<'_>) -> Cow<'a, str> {
     if q.is_empty() {
         return Cow::Borrowed(q);
     }
@@ -85,8 +99,8 @@ pub fn query<'a>(q: &'a str, secrets: &mut Vec<String>) -> Cow<'a, str> {
         let base = key.split('[').next().unwrap_or("");
         if !v.is_empty() && is_secret_name(base) {
             let value = percent_encoding::percent_decode_str(v).decode_utf8_lossy();
-            push_secret(secrets, &value);
-            push_secret(secrets, v);
+            push_secret(secrets, Cow::Owned(value.into_owned()));
+            push_secret(secrets, Cow::Owned(v.to_owned()));
             out.push_str(k);
             out.push('=');
             out.push_str(REDACTED);
@@ -103,11 +117,11 @@ pub fn query<'a>(q: &'a str, secrets: &mut Vec<String>) -> Cow<'a, str> {
 }
 
 /// Replaces every literal secret in `s`, and path segments that are GitLab tokens.
-pub fn text<'a>(s: &'a str, secrets: &[String]) -> Cow<'a, str> {
+pub fn text<'a>(s: &'a str, secrets: &[Cow<'_, str>]) -> Cow<'a, str> {
     let mut out = Cow::Borrowed(s);
     for secret in secrets {
-        if out.contains(secret.as_str()) {
-            out = Cow::Owned(out.replace(secret.as_str(), REDACTED));
+        if out.contains(secret.as_ref()) {
+            out = Cow::Owned(out.replace(secret.as_ref(), REDACTED));
         }
     }
     if out.contains("/gl") {
@@ -136,7 +150,7 @@ fn is_gitlab_token(seg: &str) -> bool {
 
 /// A request body with its secrets masked: JSON fields with secret names, form parameters,
 /// and literal secrets. Returns the same bytes when nothing is secret.
-pub fn body(b: &Bytes, secrets: &mut Vec<String>) -> Bytes {
+pub fn body(b: &Bytes, secrets: &mut Secrets<'_>) -> Bytes {
     if b.is_empty() {
         return b.clone();
     }
@@ -167,7 +181,7 @@ pub fn body(b: &Bytes, secrets: &mut Vec<String>) -> Bytes {
 }
 
 /// Masks string values under secret names; true if anything changed.
-fn json(v: &mut serde_json::Value, secrets: &mut Vec<String>) -> bool {
+fn json(v: &mut serde_json::Value, secrets: &mut Secrets<'_>) -> bool {
     let mut changed = false;
     match v {
         serde_json::Value::Object(o) => {
@@ -176,8 +190,10 @@ fn json(v: &mut serde_json::Value, secrets: &mut Vec<String>) -> bool {
                     && let serde_json::Value::String(s) = v
                     && !s.is_empty()
                 {
-                    push_secret(secrets, s);
-                    *s = REDACTED.to_owned();
+                    push_secret(
+                        secrets,
+                        Cow::Owned(std::mem::replace(s, REDACTED.to_owned())),
+                    );
                     changed = true;
                 } else {
                     changed |= json(v, secrets);
@@ -196,6 +212,8 @@ fn json(v: &mut serde_json::Value, secrets: &mut Vec<String>) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use hyper::header::HeaderValue;
+
     use super::*;
 
     #[test]
@@ -208,7 +226,7 @@ mod tests {
             ),
             "per_page=2&private_token=[REDACTED]&job_token=[REDACTED]"
         );
-        assert!(s.contains(&"glpat-abc123".to_owned()));
+        assert!(s.iter().any(|x| x == "glpat-abc123"));
         assert_eq!(query("scope[]=failed", &mut s), "scope[]=failed");
         assert_eq!(
             query("access_token=abcdef", &mut s),
@@ -224,11 +242,24 @@ mod tests {
             "authorization",
             HeaderValue::from_static("Bearer tok-12345"),
         );
+        h.append(
+            "authorization",
+            HeaderValue::from_static("Basic other-secret"),
+        );
         h.insert("accept", HeaderValue::from_static("*/*"));
-        let secrets = headers(&mut h);
-        assert_eq!(h["private-token"], REDACTED);
-        assert_eq!(h["authorization"], REDACTED);
-        assert_eq!(h["accept"], "*/*");
+        let mut secrets = Vec::new();
+        let mut kept = Headers::default();
+        headers(&h, &mut kept, &mut secrets);
+        let kept: Vec<(&str, &[u8])> = kept.iter().collect();
+        assert_eq!(
+            kept,
+            [
+                ("private-token", REDACTED.as_bytes()),
+                ("authorization", REDACTED.as_bytes()),
+                ("accept", b"*/*".as_slice()),
+            ]
+        );
+        assert!(secrets.iter().any(|s| s == "other-secret"));
         assert_eq!(
             text("/api/v4/x/tok-12345/glpat-zzzzzz", &secrets),
             "/api/v4/x/[REDACTED]/[REDACTED]"
@@ -241,7 +272,7 @@ mod tests {
 
     #[test]
     fn bodies() {
-        let mut s = vec!["glpat-secret".to_owned()];
+        let mut s: Secrets = vec![Cow::Borrowed("glpat-secret")];
         let b = body(
             &Bytes::from_static(br#"{"ref":"main","token":"t0ps3cret","x":"glpat-secret"}"#),
             &mut s,
