@@ -1,16 +1,15 @@
 //! `/-/glmock/faults`: a session's fault rules. `POST` adds one rule or a list (JSON, the
 //! format of the scenario's `faults:`), `GET` lists them with their counters, `DELETE`
-//! removes all of them or `/faults/ID`. Self-contained: `control/mod.rs` dispatches here.
+//! removes all of them or `/faults/ID`; `control/routes.rs` routes each method here.
 
 use bytes::Bytes;
-use hyper::{Method, StatusCode};
+use hyper::StatusCode;
 use serde::Serialize;
 
-use super::ControlRequest;
-use crate::api::{ApiError, Body, Response};
+use crate::api::{Body, Response};
 use crate::faults::Listed;
 use crate::faults::spec::RuleSpec;
-use crate::world::session::{self, Sessions};
+use crate::world::session::Sessions;
 
 #[derive(Serialize)]
 struct Rules<'a> {
@@ -113,63 +112,53 @@ fn faults_of(sessions: &Sessions, name: &str) -> std::sync::Arc<crate::faults::S
         .session(name, || sessions.snapshot(name).now())
 }
 
-/// The control route: `/faults` and `/faults/ID` in the session the request names.
-pub fn route(ctx: &super::Ctx) -> Result<Response, super::ControlError> {
-    Ok(handle(&ctx.app.sessions, ctx.req, ctx.session.clone()))
-}
-
-/// Serves `/faults` and `/faults/ID`.
-pub fn handle(sessions: &Sessions, req: &ControlRequest, session: Option<String>) -> Response {
-    let name = session.unwrap_or_else(|| session::DEFAULT.to_owned());
-    let faults = sessions.base().instance.faults.clone();
-    let state = || faults.session(&name, || sessions.snapshot(&name).now());
-    let m = req.method;
-    match req.path.strip_prefix("/faults").unwrap_or("") {
-        "" | "/" if m == Method::POST => {
-            let (specs, list) = match parse(req.body) {
-                Ok(s) => s,
-                Err(e) => return bad(StatusCode::BAD_REQUEST, e),
-            };
-            match add(sessions, &name, specs, list) {
-                Ok(added) => json(
-                    StatusCode::CREATED,
-                    &Rules {
-                        session: &name,
-                        faults: added,
-                    },
-                ),
-                Err(e) => bad(StatusCode::BAD_REQUEST, e),
-            }
-        }
-        "" | "/" if m == Method::GET || m == Method::HEAD => json(
-            StatusCode::OK,
+/// `POST /faults`: adds a rule or a list of them to the session the request names.
+pub fn add_rules(ctx: &super::Ctx) -> Result<Response, super::ControlError> {
+    let name = ctx.session_or_default();
+    let (specs, list) = match parse(ctx.req.body) {
+        Ok(s) => s,
+        Err(e) => return Ok(bad(StatusCode::BAD_REQUEST, e)),
+    };
+    Ok(match add(&ctx.app.sessions, &name, specs, list) {
+        Ok(added) => json(
+            StatusCode::CREATED,
             &Rules {
                 session: &name,
-                faults: state().list(),
+                faults: added,
             },
         ),
-        "" | "/" if m == Method::DELETE => {
-            state().remove(None);
-            Response::new(StatusCode::NO_CONTENT, Body::Empty)
-        }
-        "" | "/" => ApiError::MethodNotAllowed {
-            allow: "GET, HEAD, POST, DELETE".into(),
-        }
-        .into_response(),
-        id if m == Method::DELETE => {
-            let id = id.trim_start_matches('/');
-            if state().remove(Some(id)) == 0 {
-                bad(
-                    StatusCode::NOT_FOUND,
-                    format!("no fault rule {id:?} in session {name}"),
-                )
-            } else {
-                Response::new(StatusCode::NO_CONTENT, Body::Empty)
-            }
-        }
-        _ => ApiError::MethodNotAllowed {
-            allow: "DELETE".into(),
-        }
-        .into_response(),
-    }
+        Err(e) => bad(StatusCode::BAD_REQUEST, e),
+    })
+}
+
+/// `GET /faults`: the session's rules with their counters.
+pub fn list_rules(ctx: &super::Ctx) -> Result<Response, super::ControlError> {
+    let name = ctx.session_or_default();
+    Ok(json(
+        StatusCode::OK,
+        &Rules {
+            session: &name,
+            faults: list(&ctx.app.sessions, &name),
+        },
+    ))
+}
+
+/// `DELETE /faults`: removes every rule of the session.
+pub fn clear_rules(ctx: &super::Ctx) -> Result<Response, super::ControlError> {
+    remove(&ctx.app.sessions, &ctx.session_or_default(), None);
+    Ok(Response::new(StatusCode::NO_CONTENT, Body::Empty))
+}
+
+/// `DELETE /faults/{id}`: removes one rule of the session (404 if it has none by that id).
+pub fn remove_rule(ctx: &super::Ctx) -> Result<Response, super::ControlError> {
+    let name = ctx.session_or_default();
+    let id = super::routes::param(ctx.req.path, "id").unwrap_or_default();
+    Ok(if remove(&ctx.app.sessions, &name, Some(id)) == 0 {
+        bad(
+            StatusCode::NOT_FOUND,
+            format!("no fault rule {id:?} in session {name}"),
+        )
+    } else {
+        Response::new(StatusCode::NO_CONTENT, Body::Empty)
+    })
 }

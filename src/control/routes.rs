@@ -93,14 +93,14 @@ static TABLE: LazyLock<matchit::Router<Entry>> = LazyLock::new(|| {
     add(
         "/faults",
         vec![
-            (Method::GET, document(faults::route)),
-            (Method::POST, document(faults::route)),
-            (Method::DELETE, document(faults::route)),
+            (Method::GET, params(faults::list_rules)),
+            (Method::POST, document(faults::add_rules)),
+            (Method::DELETE, params(faults::clear_rules)),
         ],
     );
     add(
         "/faults/{id}",
-        vec![(Method::DELETE, document(faults::route))],
+        vec![(Method::DELETE, params(faults::remove_rule))],
     );
     add(
         "/scenario/merge",
@@ -148,8 +148,13 @@ pub fn find(method: &Method, path: &str) -> Result<Route, ControlError> {
 
 /// The job id of `/jobs/{job_id}/status`.
 pub fn job_id(path: &str) -> Option<&str> {
+    param(path, "job_id")
+}
+
+/// A parameter of the route a control path matches (`{id}` of `/faults/{id}`).
+pub fn param<'p>(path: &'p str, name: &str) -> Option<&'p str> {
     TABLE
         .at(path.trim_end_matches('/'))
         .ok()
-        .and_then(|m| m.params.get("job_id"))
+        .and_then(|m| m.params.get(name))
 }

@@ -606,6 +606,43 @@ async fn the_control_api_lists_deletes_and_rejects_rules() {
         (r.status, r.json()["error"].clone()),
         (404, json!("no fault rule \"slow\" in session c"))
     );
+    // Each method of `/faults` and `/faults/ID` is its own route: the others get 405 with
+    // the route's methods in `Allow`.
+    for (method, path, allow) in [
+        (
+            reqwest::Method::GET,
+            "/-/glmock/faults/fast?session=c",
+            "DELETE",
+        ),
+        (
+            reqwest::Method::PUT,
+            "/-/glmock/faults?session=c",
+            "GET, POST, DELETE, HEAD",
+        ),
+    ] {
+        let r = s.send(method.clone(), path, None, None).await;
+        assert_eq!(
+            (r.status, r.headers["allow"].to_str().unwrap()),
+            (405, allow),
+            "{method} {path}: {}",
+            r.text
+        );
+    }
+    // DELETE /faults takes its session from a JSON body too, like every control endpoint.
+    let r = s
+        .send(
+            reqwest::Method::DELETE,
+            "/-/glmock/faults",
+            None,
+            Some(("application/json", json!({"session": "c"}).to_string())),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(
+        s.get("/-/glmock/faults?session=c", None).await.json()["faults"],
+        json!([])
+    );
+    add(&s, "c", json!({"id": "slow", "then": "close"})).await;
     let r = s
         .send(
             reqwest::Method::DELETE,
