@@ -5,7 +5,8 @@
 # same run, interleaved (A B C D, A B C D, …) so that drift on a shared machine hits every
 # configuration alike. The server runs on core 0 and wrk on core 1 (taskset); CPU per
 # request is utime+stime from /proc/PID/stat over wrk's request count; the median of the
-# rounds is reported.
+# rounds is reported. Then the journal's cost in process (examples/journal_bench.rs), which
+# this shared machine's noise disturbs far less.
 #
 # Usage: bench/journal.sh   (writes bench/journal.md)
 # Environment: BENCH_SECONDS (10), BENCH_WARMUP (2), BENCH_CONNECTIONS (32), BENCH_ROUNDS (3),
@@ -29,9 +30,11 @@ log() { echo "journal bench: $*" >&2; }
 command -v wrk >/dev/null || die "wrk is required (apt-get install -y wrk)"
 command -v taskset >/dev/null || die "taskset is required"
 if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
-    (cd "$REPO" && cargo build --release --quiet --bin glmock) || die "cargo build failed"
+    (cd "$REPO" && cargo build --release --quiet --bin glmock --example journal_bench) || die "cargo build failed"
 fi
 [[ -x $GLMOCK ]] || die "$GLMOCK not found"
+INPROC=$CARGO_TARGET_DIR/release/examples/journal_bench
+[[ -x $INPROC ]] || die "$INPROC not found (cargo build --release --example journal_bench)"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/glmock-journal-bench.XXXXXX")
 PID=
@@ -92,5 +95,9 @@ base=$(median <<<"${CPU[off]}")
         ratio=$(awk -v m="$m" -v b="$base" 'BEGIN { printf "%+.1f %%", (m / b - 1) * 100 }')
         echo "| $name (\`${FLAGS[$name]:-no flags}\`) | $m | $ratio | $r | ${CPU[$name]}|"
     done
+    echo
+    echo "In process (\`examples/journal_bench.rs\`, on core 0), the same page and request:"
+    echo
+    taskset -c 0 "$INPROC"
 } >"$OUT"
 cat "$OUT"
