@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{CONNECTION, CONTENT_TYPE, HeaderValue};
+use hyper::header::{CONNECTION, CONTENT_TYPE, HeaderName, HeaderValue};
 use hyper::service::service_fn;
 use hyper::{HeaderMap, Method, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -386,8 +386,12 @@ fn split_session(path: &str) -> (Option<&str>, &str) {
     (None, path)
 }
 
-fn header<'a>(req: &'a hyper::Request<Incoming>, name: &str) -> Option<&'a str> {
-    req.headers().get(name).and_then(|v| v.to_str().ok())
+/// Request headers glmock reads, as constants (a `&str` name is parsed on every lookup).
+const X_GLMOCK_SESSION: HeaderName = HeaderName::from_static("x-glmock-session");
+const X_GLMOCK_GITLAB_VERSION: HeaderName = HeaderName::from_static("x-glmock-gitlab-version");
+
+fn header<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
 }
 
 /// Serves one request; `conn` is its connection's switch for reset/close fault rules.
@@ -398,17 +402,16 @@ async fn serve(
 ) -> hyper::Response<Reply> {
     let started = Instant::now();
     let mut plan = crate::faults::Plan::default();
-    let method = req.method().clone();
-    let raw_path = req.uri().path().to_owned();
-    let raw_query = req.uri().query().unwrap_or("").to_owned();
-    let (url_session, path) = split_session(&raw_path);
+    let (mut parts, body) = req.into_parts();
+    let method = parts.method.clone();
+    // Borrowed from the URI for the whole request (the head's other parts move on).
+    let uri = std::mem::take(&mut parts.uri);
+    let (url_session, path) = split_session(uri.path());
     let prefix = url_session
         .map(|s| format!("/-/sessions/{s}"))
         .unwrap_or_default();
-    let session_name = url_session
-        .map(str::to_owned)
-        .or_else(|| header(&req, "x-glmock-session").map(str::to_owned));
-    if let Some(name) = &session_name
+    let session_name = url_session.or_else(|| header(&parts.headers, &X_GLMOCK_SESSION));
+    if let Some(name) = session_name
         && !session::valid_name(name)
     {
         let resp =
@@ -416,9 +419,9 @@ async fn serve(
                 .into_response();
         return to_hyper(resp, method == Method::HEAD);
     }
-    let path = if path.is_empty() { "/" } else { path }.to_owned();
-    let query = match query::parse_query(&raw_query) {
-        Ok(q) if !query::malformed_path(&path) => q,
+    let path = if path.is_empty() { "/" } else { path };
+    let query = match query::parse_query(uri.query().unwrap_or("")) {
+        Ok(q) if !query::malformed_path(path) => q,
         _ => {
             return to_hyper(
                 ApiError::MalformedRequest.into_response(),
@@ -428,10 +431,9 @@ async fn serve(
     };
 
     if let Some(control_path) = path.strip_prefix("/-/glmock") {
-        let (mut parts, body) = req.into_parts();
         // HTTP/2 names the host in `:authority`; the control API's Host rules apply to it.
         if !parts.headers.contains_key(hyper::header::HOST)
-            && let Some(a) = parts.uri.authority()
+            && let Some(a) = uri.authority()
             && let Ok(v) = HeaderValue::from_str(a.as_str())
         {
             parts.headers.insert(hyper::header::HOST, v);
@@ -454,10 +456,10 @@ async fn serve(
         return to_hyper(resp, method == Method::HEAD);
     }
 
-    let session = session_name.unwrap_or_else(|| session::DEFAULT.to_owned());
+    let mut session = session_name.unwrap_or(session::DEFAULT).to_owned();
     // A session's first request may choose the GitLab version it emulates.
     let mut versioned_here = false;
-    if let Some(v) = header(&req, "x-glmock-gitlab-version")
+    if let Some(v) = header(&parts.headers, &X_GLMOCK_GITLAB_VERSION)
         && !app.sessions.exists(&session)
     {
         versioned_here = true;
@@ -471,20 +473,26 @@ async fn serve(
     let link_base = match &app.options.base_url {
         Some(b) => b.clone(),
         None => {
-            let host = header(&req, "host")
-                .map(str::to_owned)
-                .or_else(|| req.uri().authority().map(|a| a.to_string()));
-            format!("http://{}", host.unwrap_or_else(|| "localhost".into()))
+            let authority = uri.authority().map(|a| a.as_str());
+            let host = header(&parts.headers, &hyper::header::HOST)
+                .or(authority)
+                .unwrap_or("localhost");
+            let mut base = String::with_capacity("http://".len() + host.len());
+            base.push_str("http://");
+            base.push_str(host);
+            base
         }
     };
-    let content_type = header(&req, "content-type").map(|c| {
+    let content_type = header(&parts.headers, &CONTENT_TYPE).map(|c| {
         c.split(';')
             .next()
             .unwrap_or("")
             .trim()
             .to_ascii_lowercase()
     });
-    let (parts, body) = req.into_parts();
+    // The handler's request owns these while it runs; they come back for the log and the
+    // journal.
+    let mut path = path.to_owned();
     let mut request_body = Bytes::new();
     let mut request_headers = HeaderMap::new();
     let mut resp = match read_body(body, app.options.max_body_bytes, app.options.idle_timeout).await
@@ -497,12 +505,12 @@ async fn serve(
                 Ok(body) => {
                     let mut api_req = Request::new(
                         method.clone(),
-                        path.clone(),
+                        std::mem::take(&mut path),
                         prefix,
-                        session.clone(),
+                        std::mem::take(&mut session),
                         query,
                         body,
-                        parts.headers,
+                        std::mem::take(&mut parts.headers),
                         link_base,
                     );
                     // --- faults hook (#10): rules and rate limits may delay the request or
@@ -522,11 +530,13 @@ async fn serve(
                                 .downcast_ref::<&str>()
                                 .map(|s| (*s).to_owned())
                                 .or_else(|| panic.downcast_ref::<String>().cloned());
-                            tracing::error!(method = %method, path = %path, panic = msg.as_deref().unwrap_or("?"), "handler panicked; answering 500");
+                            tracing::error!(method = %method, path = %api_req.path, panic = msg.as_deref().unwrap_or("?"), "handler panicked; answering 500");
                             ApiError::Internal.into_response()
                         }
                     };
                     request_headers = std::mem::take(&mut api_req.headers);
+                    path = std::mem::take(&mut api_req.path);
+                    session = std::mem::take(&mut api_req.session);
                     resp
                 }
             }
@@ -539,8 +549,10 @@ async fn serve(
     {
         unimplemented = true;
         resp.route = Some(route);
-        resp.headers
-            .push(("X-Glmock-Unimplemented", "true".to_owned()));
+        resp.headers.push((
+            api::names::X_GLMOCK_UNIMPLEMENTED,
+            HeaderValue::from_static("true"),
+        ));
         tracing::warn!(method = %method, path = %path, route, session = %session, "glmock does not implement this GitLab endpoint; answered 404 with X-Glmock-Unimplemented");
     }
     // A request that fails authentication leaves no session behind, even one its version
@@ -549,6 +561,12 @@ async fn serve(
         app.sessions.reset(&session);
         app.scenario.forget_session_version(&session);
     }
+    // The raw query string, for the journal only.
+    let raw_query = if app.journal.options().enabled {
+        uri.query().unwrap_or("").to_owned()
+    } else {
+        String::new()
+    };
     let latency_us = started.elapsed().as_micros() as u64;
     if app.options.access_log {
         tracing::info!(target: ACCESS_LOG_TARGET, method = %method, path = %path, session = %session, status = resp.status.as_u16(), latency_us, "request");
@@ -648,19 +666,73 @@ fn parse_body(
 
 static REQUEST_IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
+/// `glmock-` and the id in 16 hex digits.
+fn request_id(id: u64) -> HeaderValue {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = *b"glmock-0000000000000000";
+    for (i, slot) in text[7..].iter_mut().enumerate() {
+        *slot = HEX[((id >> (60 - 4 * i)) & 0xf) as usize];
+    }
+    HeaderValue::from_bytes(&text).expect("hex is a valid header value")
+}
+
 /// A response body in pieces, written with vectored I/O: a page of cached entities goes to
-/// the socket without being copied into one buffer first.
+/// the socket without being copied into one buffer first (nor its pieces into a new list:
+/// the page's own shared slice is walked with an index).
 pub struct Parts {
-    chunks: std::collections::VecDeque<Bytes>,
+    chunks: Chunks,
+    /// The front chunk, and the bytes of it already written.
+    at: usize,
+    skip: usize,
     remaining: usize,
 }
 
+enum Chunks {
+    One([Bytes; 1]),
+    Many(Arc<[Bytes]>),
+}
+
+impl Chunks {
+    fn as_slice(&self) -> &[Bytes] {
+        match self {
+            Chunks::One(b) => b,
+            Chunks::Many(b) => b,
+        }
+    }
+}
+
 impl Parts {
-    fn new(chunks: impl IntoIterator<Item = Bytes>) -> Parts {
-        let chunks: std::collections::VecDeque<Bytes> =
-            chunks.into_iter().filter(|c| !c.is_empty()).collect();
-        let remaining = chunks.iter().map(Bytes::len).sum();
-        Parts { chunks, remaining }
+    fn one(bytes: Bytes) -> Parts {
+        Parts::from_chunks(Chunks::One([bytes]))
+    }
+
+    fn shared(chunks: Arc<[Bytes]>) -> Parts {
+        Parts::from_chunks(Chunks::Many(chunks))
+    }
+
+    fn empty() -> Parts {
+        Parts::one(Bytes::new())
+    }
+
+    fn from_chunks(chunks: Chunks) -> Parts {
+        let remaining = chunks.as_slice().iter().map(Bytes::len).sum();
+        let mut parts = Parts {
+            chunks,
+            at: 0,
+            skip: 0,
+            remaining,
+        };
+        parts.skip_empty();
+        parts
+    }
+
+    /// Moves past empty chunks (and the consumed front one).
+    fn skip_empty(&mut self) {
+        let chunks = self.chunks.as_slice();
+        while self.at < chunks.len() && self.skip >= chunks[self.at].len() {
+            self.at += 1;
+            self.skip = 0;
+        }
     }
 }
 
@@ -670,29 +742,38 @@ impl bytes::Buf for Parts {
     }
 
     fn chunk(&self) -> &[u8] {
-        self.chunks.front().map(|b| b.as_ref()).unwrap_or(&[])
+        match self.chunks.as_slice().get(self.at) {
+            Some(front) => &front[self.skip..],
+            None => &[],
+        }
     }
 
     fn advance(&mut self, mut cnt: usize) {
         while cnt > 0 {
-            let Some(front) = self.chunks.front_mut() else {
+            let Some(front) = self.chunks.as_slice().get(self.at) else {
                 return;
             };
-            let n = cnt.min(front.len());
-            front.advance(n);
+            let n = cnt.min(front.len() - self.skip);
+            self.skip += n;
             self.remaining -= n;
             cnt -= n;
-            if front.is_empty() {
-                self.chunks.pop_front();
-            }
+            self.skip_empty();
         }
     }
 
     fn chunks_vectored<'a>(&'a self, dst: &mut [std::io::IoSlice<'a>]) -> usize {
+        let chunks = self.chunks.as_slice();
         let mut n = 0;
-        for (slot, chunk) in dst.iter_mut().zip(&self.chunks) {
-            *slot = std::io::IoSlice::new(chunk);
-            n += 1;
+        let mut skip = self.skip;
+        for chunk in chunks.iter().skip(self.at) {
+            if n == dst.len() {
+                break;
+            }
+            if chunk.len() > skip {
+                dst[n] = std::io::IoSlice::new(&chunk[skip..]);
+                n += 1;
+            }
+            skip = 0;
         }
         n
     }
@@ -700,13 +781,15 @@ impl bytes::Buf for Parts {
 
 fn to_hyper(resp: Response, head: bool) -> hyper::Response<Reply> {
     let (content_type, body) = match resp.body {
-        Body::Json(b) => (Some("application/json"), Parts::new([b])),
-        Body::JsonParts(parts) => (Some("application/json"), Parts::new(parts.iter().cloned())),
-        Body::Text(b) => (Some("text/plain"), Parts::new([b])),
-        Body::Empty => (None, Parts::new([])),
+        Body::Json(b) => (Some("application/json"), Parts::one(b)),
+        Body::JsonParts(parts) => (Some("application/json"), Parts::shared(parts)),
+        Body::Text(b) => (Some("text/plain"), Parts::one(b)),
+        Body::Empty => (None, Parts::empty()),
     };
     let mut builder = hyper::Response::builder().status(resp.status);
     let h = builder.headers_mut().expect("builder has no error yet");
+    // The six below, the response's own, and room for `Connection: close`.
+    h.reserve(7 + resp.headers.len());
     if let Some(ct) = content_type {
         h.insert(CONTENT_TYPE, HeaderValue::from_static(ct));
     }
@@ -725,30 +808,17 @@ fn to_hyper(resp: Response, head: bool) -> hyper::Response<Reply> {
     );
     h.insert(hyper::header::VARY, HeaderValue::from_static("Origin"));
     let id = REQUEST_IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    h.insert(
-        hyper::header::HeaderName::from_static("x-request-id"),
-        HeaderValue::from_str(&format!("glmock-{id:016x}")).expect("hex is a valid header value"),
-    );
+    h.insert(api::names::X_REQUEST_ID, request_id(id));
     for (name, value) in resp.headers {
-        // The String becomes the header's bytes without a copy.
-        match HeaderValue::from_maybe_shared(Bytes::from(value)) {
-            Ok(v) => {
-                h.append(name, v);
-            }
-            Err(_) => tracing::error!(
-                header = name,
-                "dropped a header value that is not valid in HTTP"
-            ),
-        }
+        h.append(name, value);
     }
-    let body = if head { Parts::new([]) } else { body };
+    let body = if head { Parts::empty() } else { body };
     builder
         .body(Reply::Whole(Full::new(body)))
         .unwrap_or_else(|_| {
-            let mut r =
-                hyper::Response::new(Reply::Whole(Full::new(Parts::new([Bytes::from_static(
-                    b"{\"message\":\"500 Internal Server Error\"}",
-                )]))));
+            let mut r = hyper::Response::new(Reply::Whole(Full::new(Parts::one(
+                Bytes::from_static(b"{\"message\":\"500 Internal Server Error\"}"),
+            ))));
             *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
             r
         })
@@ -761,13 +831,28 @@ mod tests {
     use super::Parts;
 
     #[test]
+    fn request_ids_are_sixteen_hex_digits() {
+        assert_eq!(super::request_id(1), "glmock-0000000000000001");
+        assert_eq!(
+            super::request_id(0xfedc_ba98_7654_3210),
+            "glmock-fedcba9876543210"
+        );
+        assert_eq!(super::request_id(u64::MAX), "glmock-ffffffffffffffff");
+    }
+
+    #[test]
     fn parts_read_as_one_buffer_across_chunk_boundaries() {
-        let mut p = Parts::new([
-            Bytes::from_static(b"["),
-            Bytes::new(),
-            Bytes::from_static(b"{\"a\":1}"),
-            Bytes::from_static(b"]"),
-        ]);
+        let mut p = Parts::shared(
+            [
+                Bytes::new(),
+                Bytes::from_static(b"["),
+                Bytes::new(),
+                Bytes::from_static(b"{\"a\":1}"),
+                Bytes::from_static(b"]"),
+                Bytes::new(),
+            ]
+            .into(),
+        );
         assert_eq!(p.remaining(), 9);
         let mut slices = [std::io::IoSlice::new(&[]); 8];
         assert_eq!(
@@ -775,8 +860,15 @@ mod tests {
             3,
             "empty chunks are dropped"
         );
+        let mut two = [std::io::IoSlice::new(&[]); 2];
+        assert_eq!(p.chunks_vectored(&mut two), 2, "no more than the slots");
+        assert_eq!(&*two[1], b"{\"a\":1}");
         p.advance(3);
         assert_eq!(p.chunk(), b"a\":1}");
+        let mut rest = [std::io::IoSlice::new(&[]); 8];
+        assert_eq!(p.chunks_vectored(&mut rest), 2);
+        assert_eq!(&*rest[0], b"a\":1}");
+        assert_eq!(&*rest[1], b"]");
         let rest = p.copy_to_bytes(p.remaining());
         assert_eq!(&rest[..], b"a\":1}]");
     }

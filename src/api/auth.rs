@@ -4,6 +4,10 @@
 //! (`JOB-TOKEN` / `job_token` / Bearer) — the latter only on routes GitLab marks
 //! `job_token_allowed` and only while their job runs.
 
+use std::borrow::Cow;
+
+use hyper::header::HeaderName;
+
 use super::query::{Params, scalar};
 use super::{ApiError, Request};
 use crate::world::status::Status;
@@ -39,6 +43,10 @@ impl Caller {
     }
 }
 
+/// The token headers, as constants (a `&str` name is parsed on every lookup).
+pub const PRIVATE_TOKEN: HeaderName = HeaderName::from_static("private-token");
+pub const JOB_TOKEN: HeaderName = HeaderName::from_static("job-token");
+
 fn param(params: &Params, key: &str) -> Option<String> {
     params.get(key).and_then(scalar)
 }
@@ -53,42 +61,45 @@ pub fn authenticate(
     // `lib/gitlab/auth/auth_finders.rb`: the query parameter before the header, and an
     // empty value counts as absent (`.presence`): go-gitlab's job client sends an empty
     // `JOB-TOKEN` header beside `?job_token=…`. `token` is the runner's name for it.
-    let present = |v: Option<String>| v.filter(|t| !t.is_empty());
-    let private = present(param(params, "private_token"))
-        .or_else(|| present(req.header("private-token").map(str::to_owned)));
-    let job = present(param(params, "job_token"))
-        .or_else(|| present(param(params, "token")))
-        .or_else(|| present(req.header("job-token").map(str::to_owned)));
+    fn present(v: Option<Cow<'_, str>>) -> Option<Cow<'_, str>> {
+        v.filter(|t| !t.is_empty())
+    }
+    let param = |key: &str| param(params, key).map(Cow::Owned);
+    let private = present(param("private_token"))
+        .or_else(|| present(req.header(&PRIVATE_TOKEN).map(Cow::Borrowed)));
+    let job = present(param("job_token"))
+        .or_else(|| present(param("token")))
+        .or_else(|| present(req.header(&JOB_TOKEN).map(Cow::Borrowed)));
     let bearer = req
-        .header("authorization")
+        .header(&hyper::header::AUTHORIZATION)
         .and_then(|h| {
             h.strip_prefix("Bearer ")
                 .or_else(|| h.strip_prefix("bearer "))
         })
-        .map(|t| t.trim().to_owned());
+        .map(|t| Cow::Borrowed(t.trim()));
 
     let write = !matches!(req.method, hyper::Method::GET | hyper::Method::HEAD);
     if let Some(t) = private {
         // `private_token` / `PRIVATE-TOKEN` find personal access tokens only.
-        if world.directory.tokens.get(&t).is_some_and(|t| t.oauth) {
+        if world.directory.tokens.get(&*t).is_some_and(|t| t.oauth) {
             return Err(ApiError::Unauthorized);
         }
         return personal(world, &t, write);
     }
     // Doorkeeper's `access_token` parameter: an OAuth token, like `Bearer`.
     let bearer = bearer.or_else(|| {
-        present(param(params, "access_token"))
-            .filter(|t| world.directory.tokens.get(t).is_some_and(|t| t.oauth))
+        present(param("access_token"))
+            .filter(|t| world.directory.tokens.get(&**t).is_some_and(|t| t.oauth))
     });
     // GitLab's finders ignore a job token on routes that do not allow one: anonymous.
     if let Some(t) = job.filter(|_| job_token_allowed) {
         return job_token(world, &t);
     }
     if let Some(t) = bearer {
-        if world.directory.tokens.contains_key(&t) {
+        if world.directory.tokens.contains_key(&*t) {
             return personal(world, &t, write);
         }
-        if job_token_allowed && world.directory.job_tokens.contains_key(&t) {
+        if job_token_allowed && world.directory.job_tokens.contains_key(&*t) {
             return job_token(world, &t);
         }
         return Err(ApiError::Unauthorized);

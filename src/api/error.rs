@@ -170,7 +170,7 @@ impl ApiError {
                     error: &self.to_string(),
                 },
             )
-            .with_header("Allow", allow.clone()),
+            .with_header(hyper::header::ALLOW, allow.clone()),
             ApiError::UnsupportedContentType(ct) => json(
                 status,
                 &ErrorBody {
@@ -184,13 +184,13 @@ impl ApiError {
                     "Token was revoked. You have to re-authorize from the user."
                 };
                 json(status, &OAuthError { error: "invalid_token", error_description: description, scope: None })
-                    .with_header("WWW-Authenticate", format!("Bearer realm=\"The API\", error=\"invalid_token\", error_description=\"{description}\""))
+                    .with_header(hyper::header::WWW_AUTHENTICATE, format!("Bearer realm=\"The API\", error=\"invalid_token\", error_description=\"{description}\""))
             }
             ApiError::InsufficientScope => {
                 let description =
                     "The request requires higher privileges than provided by the access token.";
                 json(status, &OAuthError { error: "insufficient_scope", error_description: description, scope: Some("api") })
-                    .with_header("WWW-Authenticate", format!("Bearer realm=\"The API\", error=\"insufficient_scope\", error_description=\"{description}\", scope=\"api\""))
+                    .with_header(hyper::header::WWW_AUTHENTICATE, format!("Bearer realm=\"The API\", error=\"insufficient_scope\", error_description=\"{description}\", scope=\"api\""))
             }
         }
     }

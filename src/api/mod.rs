@@ -11,6 +11,7 @@ pub mod routes;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use hyper::header::{HeaderName, HeaderValue};
 use hyper::{HeaderMap, Method, StatusCode};
 
 use crate::contract::{Contract, Mode};
@@ -66,7 +67,7 @@ impl Request {
         }
     }
 
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub fn header<K: hyper::header::AsHeaderName>(&self, name: K) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
@@ -74,6 +75,29 @@ impl Request {
     pub fn params(&self) -> &Params {
         self.params.as_ref().unwrap_or(&self.query)
     }
+}
+
+/// The response header names `hyper::header` has no constant for.
+pub mod names {
+    use hyper::header::HeaderName;
+
+    pub const X_NEXT_PAGE: HeaderName = HeaderName::from_static("x-next-page");
+    pub const X_PAGE: HeaderName = HeaderName::from_static("x-page");
+    pub const X_PER_PAGE: HeaderName = HeaderName::from_static("x-per-page");
+    pub const X_PREV_PAGE: HeaderName = HeaderName::from_static("x-prev-page");
+    pub const X_TOTAL: HeaderName = HeaderName::from_static("x-total");
+    pub const X_TOTAL_PAGES: HeaderName = HeaderName::from_static("x-total-pages");
+    pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+    pub const X_GLMOCK_CONTRACT_VIOLATIONS: HeaderName =
+        HeaderName::from_static("x-glmock-contract-violations");
+    pub const X_GLMOCK_UNIMPLEMENTED: HeaderName =
+        HeaderName::from_static("x-glmock-unimplemented");
+    pub const RATELIMIT_NAME: HeaderName = HeaderName::from_static("ratelimit-name");
+    pub const RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
+    pub const RATELIMIT_OBSERVED: HeaderName = HeaderName::from_static("ratelimit-observed");
+    pub const RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
+    pub const RATELIMIT_RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
+    pub const RATELIMIT_RESETTIME: HeaderName = HeaderName::from_static("ratelimit-resettime");
 }
 
 #[derive(Debug, Clone)]
@@ -100,7 +124,9 @@ impl Body {
 #[derive(Debug, Clone)]
 pub struct Response {
     pub status: StatusCode,
-    pub headers: Vec<(&'static str, String)>,
+    /// Names as constants (`names`, `hyper::header`): a `&str` name would be parsed again
+    /// on every response.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
     pub body: Body,
     /// The schema the body follows, when the route's documented one does not say
     /// (`play` on a bridge answers a bridge).
@@ -141,9 +167,32 @@ impl Response {
         self
     }
 
-    pub fn with_header(mut self, name: &'static str, value: String) -> Self {
+    /// Adds a header; a value that is not valid in HTTP is dropped (and logged).
+    pub fn with_header(self, name: HeaderName, value: String) -> Self {
+        match header_value(&name, value) {
+            Some(v) => self.with_value(name, v),
+            None => self,
+        }
+    }
+
+    pub fn with_value(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.headers.push((name, value));
         self
+    }
+}
+
+/// A header value from a string (its bytes, not copied); `None`, logged, when it is not
+/// valid in HTTP.
+pub fn header_value(name: &HeaderName, value: String) -> Option<HeaderValue> {
+    match HeaderValue::from_maybe_shared(Bytes::from(value)) {
+        Ok(v) => Some(v),
+        Err(_) => {
+            tracing::error!(
+                header = name.as_str(),
+                "dropped a header value that is not valid in HTTP"
+            );
+            None
+        }
     }
 }
 
@@ -254,8 +303,7 @@ fn enforce(
                 violations.len(),
                 violations[0]
             );
-            resp.headers
-                .push(("X-Glmock-Contract-Violations", header_safe(&summary)));
+            resp = resp.with_header(names::X_GLMOCK_CONTRACT_VIOLATIONS, header_safe(&summary));
             resp.violations = violations;
             resp
         }

@@ -4,8 +4,10 @@
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use super::query::{Param, Params, Reader, to_query};
-use super::{ApiError, Request, Response};
+use hyper::header::HeaderValue;
+
+use super::query::{Param, Params, Reader, to_query, to_query_into};
+use super::{ApiError, Request, Response, names};
 
 /// Kaminari's `max_per_page`.
 pub const MAX_PER_PAGE: i64 = 100;
@@ -112,51 +114,86 @@ pub fn offset_headers(
     params.insert("per_page".into(), Param::Str(per.to_string()));
     // The query is the same for every page but `page`: encode it once, around a gap.
     params.insert("page".into(), Param::Str(String::new()));
-    let query = to_query(&params);
-    let gap = page_gap(&query);
-    let (before, after) = query.split_at(gap);
-    let base = format!("{}{}{}?{before}", req.link_base, req.prefix, req.path);
-    let mut link = String::with_capacity(4 * (base.len() + after.len() + 24));
-    let mut add = |n: i64, rel: &str| {
-        if !link.is_empty() {
-            link.push_str(", ");
+    let mut url =
+        String::with_capacity(req.link_base.len() + req.prefix.len() + req.path.len() + 64);
+    url.push_str(&req.link_base);
+    url.push_str(&req.prefix);
+    url.push_str(&req.path);
+    url.push('?');
+    let query_at = url.len();
+    to_query_into(&params, &mut url);
+    let gap = query_at + page_gap(&url[query_at..]);
+    let (before, after) = url.split_at(gap);
+    // Every value in one buffer, each header a slice of it (one allocation, not one per
+    // header).
+    let mut buf = String::with_capacity(4 * (url.len() + 32) + 64);
+    let add = |buf: &mut String, n: i64, rel: &str| {
+        if !buf.is_empty() {
+            buf.push_str(", ");
         }
-        link.push('<');
-        link.push_str(&base);
-        link.push_str(&n.to_string());
-        link.push_str(after);
-        link.push_str(">; rel=\"");
-        link.push_str(rel);
-        link.push('"');
+        buf.push('<');
+        buf.push_str(before);
+        push_int(buf, n);
+        buf.push_str(after);
+        buf.push_str(">; rel=\"");
+        buf.push_str(rel);
+        buf.push('"');
     };
     if let Some(p) = prev {
-        add(p, "prev");
+        add(&mut buf, p, "prev");
     }
     if let Some(n) = next {
-        add(n, "next");
+        add(&mut buf, n, "next");
     }
-    add(1, "first");
+    add(&mut buf, 1, "first");
     if let Some(tp) = total_pages {
-        add(tp, "last");
+        add(&mut buf, tp, "last");
+    }
+    let link = 0..buf.len();
+    let mut value = |n: Option<i64>| {
+        let start = buf.len();
+        if let Some(n) = n {
+            push_int(&mut buf, n);
+        }
+        start..buf.len()
+    };
+    let next_page = value(next);
+    let this_page = value(Some(page.page));
+    let per_page = value(Some(per));
+    let prev_page = value(prev);
+    let counts = match (total, total_pages) {
+        (Some(t), Some(tp)) => Some((value(Some(t as i64)), value(Some(tp)))),
+        _ => None,
+    };
+    let buf = bytes::Bytes::from(buf);
+    let slice = |r: std::ops::Range<usize>| {
+        HeaderValue::from_maybe_shared(buf.slice(r)).expect("digits are a valid header value")
+    };
+    // The URL comes from the request's own header and path, escaped: valid, but checked.
+    match HeaderValue::from_maybe_shared(buf.slice(link)) {
+        Ok(v) => resp = resp.with_value(hyper::header::LINK, v),
+        Err(_) => tracing::error!(
+            header = "link",
+            "dropped a header value that is not valid in HTTP"
+        ),
     }
     resp = resp
-        .with_header("Link", link)
-        .with_header(
-            "X-Next-Page",
-            next.map(|n| n.to_string()).unwrap_or_default(),
-        )
-        .with_header("X-Page", page.page.to_string())
-        .with_header("X-Per-Page", per.to_string())
-        .with_header(
-            "X-Prev-Page",
-            prev.map(|n| n.to_string()).unwrap_or_default(),
-        );
-    if let (Some(t), Some(tp)) = (total, total_pages) {
+        .with_value(names::X_NEXT_PAGE, slice(next_page))
+        .with_value(names::X_PAGE, slice(this_page))
+        .with_value(names::X_PER_PAGE, slice(per_page))
+        .with_value(names::X_PREV_PAGE, slice(prev_page));
+    if let Some((t, tp)) = counts {
         resp = resp
-            .with_header("X-Total", t.to_string())
-            .with_header("X-Total-Pages", tp.to_string());
+            .with_value(names::X_TOTAL, slice(t))
+            .with_value(names::X_TOTAL_PAGES, slice(tp));
     }
     resp
+}
+
+/// Appends `n` in decimal.
+fn push_int(out: &mut String, n: i64) {
+    use std::fmt::Write;
+    let _ = write!(out, "{n}");
 }
 
 /// Where the value of the (empty) `page` parameter goes in an encoded query.
@@ -219,7 +256,7 @@ pub fn keyset_headers(
         Some(c) => {
             params.insert("cursor".into(), Param::Str(c.encode()));
             let link = format!("<{}>; rel=\"next\"", url(req, &params));
-            resp.with_header("Link", link)
+            resp.with_header(hyper::header::LINK, link)
         }
         None => resp,
     }

@@ -554,46 +554,92 @@ impl<'a> Reader<'a> {
 /// escaped like `CGI.escape`. Walks with an explicit stack, so no depth of input can
 /// exhaust the call stack.
 pub fn to_query(params: &Params) -> String {
-    let mut parts = Vec::new();
-    // Pushed in reverse so that they come off the stack in order.
-    let mut stack: Vec<(String, &Param)> =
-        params.iter().rev().map(|(k, v)| (escape(k), v)).collect();
-    while let Some((prefix, v)) = stack.pop() {
+    let mut out = String::new();
+    to_query_into(params, &mut out);
+    out
+}
+
+/// `to_query`, appended to `out` (no string per pair).
+pub fn to_query_into(params: &Params, out: &mut String) {
+    let start = out.len();
+    let pair = |out: &mut String| {
+        if out.len() > start {
+            out.push('&');
+        }
+    };
+    let mut stack: Vec<(String, &Param)> = Vec::new();
+    for (k, v) in params {
         match v {
-            Param::Arr(items) if items.is_empty() => parts.push(format!("{prefix}%5B%5D=")),
-            Param::Arr(items) => {
-                let p = format!("{prefix}%5B%5D");
-                stack.extend(items.iter().rev().map(|it| (p.clone(), it)));
+            Param::Arr(_) | Param::Hash(_) => stack.push((escape(k), v)),
+            leaf => {
+                pair(out);
+                escape_into(k, out);
+                out.push('=');
+                push_scalar(leaf, out);
+                continue;
             }
-            Param::Hash(h) => {
-                stack.extend(
-                    h.iter()
-                        .rev()
-                        .map(|(k, v)| (format!("{prefix}%5B{}%5D", escape(k)), v)),
-                );
+        }
+        // Nested values: pushed in reverse so that they come off the stack in order.
+        while let Some((prefix, v)) = stack.pop() {
+            match v {
+                Param::Arr(items) if items.is_empty() => {
+                    pair(out);
+                    out.push_str(&prefix);
+                    out.push_str("%5B%5D=");
+                }
+                Param::Arr(items) => {
+                    let p = format!("{prefix}%5B%5D");
+                    stack.extend(items.iter().rev().map(|it| (p.clone(), it)));
+                }
+                Param::Hash(h) => {
+                    stack.extend(
+                        h.iter()
+                            .rev()
+                            .map(|(k, v)| (format!("{prefix}%5B{}%5D", escape(k)), v)),
+                    );
+                }
+                leaf => {
+                    pair(out);
+                    out.push_str(&prefix);
+                    out.push('=');
+                    push_scalar(leaf, out);
+                }
             }
-            other => parts.push(format!(
-                "{prefix}={}",
-                escape(&scalar(other).unwrap_or_default())
-            )),
         }
     }
-    parts.join("&")
+}
+
+/// A scalar's escaped value (empty for `null`).
+fn push_scalar(p: &Param, out: &mut String) {
+    match p {
+        Param::Str(s) => escape_into(s, out),
+        other => escape_into(&scalar(other).unwrap_or_default(), out),
+    }
 }
 
 /// `CGI.escape`: everything but `a-zA-Z0-9_.-~` is percent-encoded, space as `+`.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    escape_into(s, &mut out);
+    out
+}
+
+/// `escape`, appended to `out`.
+pub fn escape_into(s: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for b in s.bytes() {
         match b {
             b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' => {
                 out.push(b as char)
             }
             b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
+            _ => {
+                out.push('%');
+                out.push(HEX[(b >> 4) as usize] as char);
+                out.push(HEX[(b & 0xf) as usize] as char);
+            }
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -651,6 +697,24 @@ mod tests {
             to_query(&p),
             "id=group%2Fproject&per_page=2&scope%5B%5D=a&x=a+b"
         );
+    }
+
+    #[test]
+    fn to_query_nests_arrays_and_hashes_in_order() {
+        let p =
+            parse("z=1&a[][b]=x y&a[][c]=2&e[]=&h[k][]=1&h[k][]=2&h[j]=%C3%A9&n=&m[]=%2B&e2[]=")
+                .unwrap();
+        assert_eq!(
+            to_query(&p),
+            "a%5B%5D%5Bb%5D=x+y&a%5B%5D%5Bc%5D=2&e%5B%5D=&e2%5B%5D=&h%5Bj%5D=%C3%A9\
+             &h%5Bk%5D%5B%5D=1&h%5Bk%5D%5B%5D=2&m%5B%5D=%2B&n=&z=1"
+        );
+        let mut with_json = Params::new();
+        with_json.insert("a".into(), Param::Json(serde_json::json!(null)));
+        with_json.insert("b".into(), Param::Hash(Params::new()));
+        with_json.insert("c".into(), Param::Json(serde_json::json!(1.5)));
+        with_json.insert("d".into(), Param::Arr(vec![]));
+        assert_eq!(to_query(&with_json), "a=&c=1.5&d%5B%5D=");
     }
 
     #[test]

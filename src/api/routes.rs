@@ -21,7 +21,7 @@ pub enum Handler {
 
 /// Path parameters of the matched route, percent-decoded.
 #[derive(Debug, Default, Clone)]
-pub struct RouteParams(pub Vec<(String, String)>, pub &'static str);
+pub struct RouteParams(pub Vec<(&'static str, String)>, pub &'static str);
 
 impl RouteParams {
     /// The matched route, e.g. `/api/v4/projects/{id}/jobs`.
@@ -32,7 +32,7 @@ impl RouteParams {
     pub fn get(&self, key: &str) -> &str {
         self.0
             .iter()
-            .find(|(k, _)| k == key)
+            .find(|(k, _)| *k == key)
             .map(|(_, v)| v.as_str())
             .unwrap_or("")
     }
@@ -177,7 +177,7 @@ pub fn find(method: &Method, path: &str) -> Result<(Handler, RouteParams), ApiEr
             .iter()
             .map(|(k, v)| {
                 (
-                    k.to_owned(),
+                    k,
                     percent_encoding::percent_decode_str(v)
                         .decode_utf8_lossy()
                         .into_owned(),

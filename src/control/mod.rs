@@ -87,7 +87,7 @@ pub struct ControlError {
     pub status: StatusCode,
     pub message: String,
     /// Extra headers (`Allow` on 405).
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: Vec<(hyper::header::HeaderName, hyper::header::HeaderValue)>,
 }
 
 impl ControlError {

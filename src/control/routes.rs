@@ -142,7 +142,9 @@ pub fn find(method: &Method, path: &str) -> Result<Route, ControlError> {
         StatusCode::METHOD_NOT_ALLOWED,
         format!("{method} is not allowed here (allowed: {allow})"),
     );
-    e.headers.push(("Allow", allow));
+    if let Some(allow) = crate::api::header_value(&hyper::header::ALLOW, allow) {
+        e.headers.push((hyper::header::ALLOW, allow));
+    }
     Err(e)
 }
 

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use hyper::StatusCode;
 use jiff::Timestamp;
 
-use crate::api::{Body, Response};
+use crate::api::{Body, Response, names};
 
 /// Which layer answered: decides the headers around the body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,16 +67,16 @@ pub fn throttled(name: &str, limit: u64, period: u64, observed: u64, now: Timest
         StatusCode::TOO_MANY_REQUESTS,
         Body::Text(Bytes::from_static(b"Retry later\n")),
     )
-    .with_header("RateLimit-Name", name.to_owned())
-    .with_header("RateLimit-Limit", rounded_limit.to_string())
-    .with_header("RateLimit-Observed", observed.to_string())
+    .with_header(names::RATELIMIT_NAME, name.to_owned())
+    .with_header(names::RATELIMIT_LIMIT, rounded_limit.to_string())
+    .with_header(names::RATELIMIT_OBSERVED, observed.to_string())
     .with_header(
-        "RateLimit-Remaining",
+        names::RATELIMIT_REMAINING,
         limit.saturating_sub(observed).to_string(),
     )
-    .with_header("RateLimit-Reset", reset.to_string())
-    .with_header("RateLimit-ResetTime", reset_time)
-    .with_header("Retry-After", retry_after.to_string());
+    .with_header(names::RATELIMIT_RESET, reset.to_string())
+    .with_header(names::RATELIMIT_RESETTIME, reset_time)
+    .with_header(hyper::header::RETRY_AFTER, retry_after.to_string());
     Answer {
         response,
         layer: Layer::RackAttack,
@@ -118,18 +118,18 @@ mod tests {
             .response
             .headers
             .iter()
-            .map(|(k, v)| (*k, v.as_str()))
+            .map(|(k, v)| (k.as_str(), v.to_str().expect("ASCII")))
             .collect();
         assert_eq!(
             h,
             vec![
-                ("RateLimit-Name", "throttle_authenticated_api"),
-                ("RateLimit-Limit", "10"),
-                ("RateLimit-Observed", "11"),
-                ("RateLimit-Remaining", "0"),
-                ("RateLimit-Reset", "1796302860"),
-                ("RateLimit-ResetTime", "Thu, 03 Dec 2026 13:01:00 GMT"),
-                ("Retry-After", "50"),
+                ("ratelimit-name", "throttle_authenticated_api"),
+                ("ratelimit-limit", "10"),
+                ("ratelimit-observed", "11"),
+                ("ratelimit-remaining", "0"),
+                ("ratelimit-reset", "1796302860"),
+                ("ratelimit-resettime", "Thu, 03 Dec 2026 13:01:00 GMT"),
+                ("retry-after", "50"),
             ]
         );
         // 7200 per hour is 120 per minute.

@@ -349,10 +349,10 @@ impl Plan {
 
 /// The token a request carries, as GitLab reads it.
 fn token_of(req: &Request) -> Option<String> {
-    req.header("private-token")
-        .or_else(|| req.header("job-token"))
+    req.header(&crate::api::auth::PRIVATE_TOKEN)
+        .or_else(|| req.header(&crate::api::auth::JOB_TOKEN))
         .or_else(|| {
-            req.header("authorization").and_then(|h| {
+            req.header(&hyper::header::AUTHORIZATION).and_then(|h| {
                 h.strip_prefix("Bearer ")
                     .or_else(|| h.strip_prefix("bearer "))
             })

@@ -335,7 +335,6 @@ impl HeadTracker {
     fn feed(&mut self, data: &[u8]) -> usize {
         let mut done = 0;
         let mut data = data;
-        let mut carry: Vec<u8>;
         loop {
             if self.dead || data.is_empty() {
                 return done;
@@ -346,38 +345,80 @@ impl HeadTracker {
                 self.body_left -= k as u64;
                 continue;
             }
-            let from = self.head.len().saturating_sub(3);
-            self.head.extend_from_slice(data);
-            let Some(end) = self.head[from..]
-                .windows(4)
-                .position(|w| w == b"\r\n\r\n")
-                .map(|p| from + p)
-            else {
+            // A head that starts in these bytes is read where it is (the usual case: one
+            // whole request per read); only a head split across reads is kept.
+            let kept = self.head.len();
+            let end = if kept == 0 {
+                find_blank_line(data, 0)
+            } else {
+                self.head.extend_from_slice(data);
+                find_blank_line(&self.head, kept.saturating_sub(3))
+            };
+            let Some(end) = end else {
+                if kept == 0 {
+                    self.head.extend_from_slice(data);
+                }
                 if self.head.len() > Self::MAX_HEAD {
                     self.dead = true;
                 }
                 return done;
             };
-            let head = std::mem::take(&mut self.head);
-            let text = String::from_utf8_lossy(&head[..end]).to_ascii_lowercase();
-            // Blank lines before a request line are not a request.
-            if !text.trim().is_empty() {
+            let head = if kept == 0 {
+                &data[..end]
+            } else {
+                &self.head[..end]
+            };
+            if let Some(next) = read_head(head) {
                 done += 1;
-                for line in text.split("\r\n").skip(1) {
-                    let Some((name, value)) = line.split_once(':') else {
-                        continue;
-                    };
-                    match name.trim() {
-                        "content-length" => self.body_left = value.trim().parse().unwrap_or(0),
-                        "transfer-encoding" => self.dead = true,
-                        _ => {}
-                    }
+                match next {
+                    After::Body(n) => self.body_left = n,
+                    After::Lost => self.dead = true,
                 }
             }
-            carry = head[end + 4..].to_vec();
-            data = &carry;
+            // The bytes after the blank line; a kept head had no blank line in it, so they
+            // all come from `data`.
+            data = &data[end + 4 - kept..];
+            self.head.clear();
         }
     }
+}
+
+/// Where the first `\r\n\r\n` at or after `from` starts.
+fn find_blank_line(bytes: &[u8], from: usize) -> Option<usize> {
+    bytes[from..]
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| from + p)
+}
+
+/// What follows a request head.
+enum After {
+    /// This many body bytes (`Content-Length`, 0 without one).
+    Body(u64),
+    /// A body the tracker cannot follow (`Transfer-Encoding`).
+    Lost,
+}
+
+/// A request head (without its blank line): `None` when it is only blank lines (not a
+/// request), else what follows it.
+fn read_head(head: &[u8]) -> Option<After> {
+    let text = String::from_utf8_lossy(head);
+    if text.trim().is_empty() {
+        return None;
+    }
+    let mut body = 0;
+    for line in text.split("\r\n").skip(1) {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let name = name.trim();
+        if name.eq_ignore_ascii_case("content-length") {
+            body = value.trim().parse().unwrap_or(0);
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            return Some(After::Lost);
+        }
+    }
+    Some(After::Body(body))
 }
 
 /// Where the server is in its life, for the connections.
@@ -610,5 +651,37 @@ impl AcceptBackoff {
 
     pub fn succeeded(&mut self) {
         self.delay = Duration::from_millis(10);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HeadTracker;
+
+    const TWO: &[u8] = b"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello\
+        GET /b HTTP/1.1\r\nhost: x\r\n\r\n";
+
+    #[test]
+    fn heads_are_counted_however_the_bytes_arrive() {
+        assert_eq!(HeadTracker::default().feed(TWO), 2);
+        for cut in 0..=TWO.len() {
+            let mut t = HeadTracker::default();
+            assert_eq!(t.feed(&TWO[..cut]) + t.feed(&TWO[cut..]), 2, "cut at {cut}");
+        }
+        let mut t = HeadTracker::default();
+        let n: usize = TWO.iter().map(|b| t.feed(std::slice::from_ref(b))).sum();
+        assert_eq!(n, 2, "byte by byte");
+    }
+
+    #[test]
+    fn blank_lines_are_no_request_and_chunked_bodies_stop_the_count() {
+        assert_eq!(HeadTracker::default().feed(b"\r\n\r\n"), 0);
+        let mut t = HeadTracker::default();
+        let chunked =
+            b"POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n\
+            GET /b HTTP/1.1\r\n\r\n";
+        assert_eq!(t.feed(chunked), 1);
+        assert!(t.dead);
+        assert_eq!(t.feed(b"GET /c HTTP/1.1\r\n\r\n"), 0);
     }
 }

@@ -116,7 +116,8 @@ impl Replayer {
             out.body = None;
         }
         for (name, value) in resp.headers {
-            let name = name.to_ascii_lowercase();
+            let name = name.as_str().to_owned();
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
             if name.starts_with("x-glmock-") {
                 continue;
             }

@@ -25,14 +25,16 @@ fn read_scope(r: &mut Reader, world: &World, accept_hash: bool) -> Option<Vec<St
 /// Build ids in descending order, optionally limited to some statuses and to ids below a
 /// keyset cursor. Uses the per-status indexes, merged, so a deep keyset page costs the
 /// same as the first.
+/// The project's builds, newest first, below `below` and in `scope` when given. The
+/// unfiltered walk hands out the jobs it passes (no lookup by id).
 fn builds_desc<'a>(
     state: &'a ProjectState,
     scope: Option<&[Status]>,
     below: Option<u64>,
-) -> Box<dyn Iterator<Item = u64> + 'a> {
+) -> Box<dyn Iterator<Item = &'a Arc<Job>> + 'a> {
     let upper = below.unwrap_or(u64::MAX);
     match scope {
-        None => Box::new(state.builds.range(..upper).rev().map(|(id, _)| *id)),
+        None => Box::new(state.builds.range(..upper).rev().map(|(_, job)| job)),
         Some(statuses) => {
             let sets: BTreeSet<Status> = statuses.iter().copied().collect();
             let iters: Vec<_> = sets
@@ -45,7 +47,7 @@ fn builds_desc<'a>(
                         .peekable()
                 })
                 .collect();
-            Box::new(MergeDesc { iters })
+            Box::new(MergeDesc { iters }.filter_map(|id| state.job(id)))
         }
     }
 }
@@ -86,13 +88,8 @@ fn job_page<'a>(world: &World, jobs: impl IntoIterator<Item = &'a Job>) -> Respo
     Response::new(StatusCode::OK, Body::JsonParts(parts.into())).checked("job_list", violations)
 }
 
-fn render_ids(world: &World, state: &ProjectState, ids: impl IntoIterator<Item = u64>) -> Response {
-    job_page(
-        world,
-        ids.into_iter()
-            .filter_map(|id| state.job(id))
-            .map(|j| j.as_ref()),
-    )
+fn render_jobs<'a>(world: &World, jobs: impl IntoIterator<Item = &'a Arc<Job>>) -> Response {
+    job_page(world, jobs.into_iter().map(|j| j.as_ref()))
 }
 
 fn state<'w>(world: &'w World, meta: &ProjectMeta) -> Result<&'w Arc<ProjectState>, ApiError> {
@@ -137,35 +134,35 @@ pub fn list_project_jobs(ctx: &Ctx) -> Result<Response, ApiError> {
             ),
             None => None,
         };
-        let mut ids: Vec<u64> = builds_desc(state, scope, below)
+        let mut jobs: Vec<&Arc<Job>> = builds_desc(state, scope, below)
             .take(page.per_page as usize + 1)
             .collect();
-        let has_more = ids.len() > page.per_page as usize;
-        ids.truncate(page.per_page as usize);
+        let has_more = jobs.len() > page.per_page as usize;
+        jobs.truncate(page.per_page as usize);
         let next = if has_more {
-            ids.last().map(|id| Cursor::next_after(*id))
+            jobs.last().map(|j| Cursor::next_after(j.id))
         } else {
             None
         };
-        let resp = render_ids(world, state, ids.iter().copied());
+        let resp = render_jobs(world, jobs);
         let mut link = pagination::link_params(ctx.req, &path, &[]);
         link.insert("per_page".into(), Param::Str(page.per_page.to_string()));
         return Ok(pagination::keyset_headers(resp, ctx.req, link, next));
     }
 
     page.check_offset_limit("Ci::Build")?;
-    let mut ids: Vec<u64> = builds_desc(state, scope, None)
+    let mut jobs: Vec<&Arc<Job>> = builds_desc(state, scope, None)
         .skip(page.offset())
         .take(page.per_page as usize + 1)
         .collect();
-    let has_next = ids.len() > page.per_page as usize;
-    ids.truncate(page.per_page as usize);
+    let has_next = jobs.len() > page.per_page as usize;
+    jobs.truncate(page.per_page as usize);
     let total = world
         .instance
         .profile
         .jobs_list_totals
         .then(|| count_builds(state, scope));
-    let resp = render_ids(world, state, ids);
+    let resp = render_jobs(world, jobs);
     let link = pagination::link_params(ctx.req, &path, &[]);
     Ok(pagination::offset_headers(
         resp, ctx.req, link, page, total, has_next,
@@ -370,7 +367,7 @@ pub fn trace(ctx: &Ctx) -> Result<Response, ApiError> {
     }
     let body = job.visible_log(ctx.world.now());
     Ok(Response::new(StatusCode::OK, Body::Text(body)).with_header(
-        "Content-Disposition",
+        hyper::header::CONTENT_DISPOSITION,
         format!("infile; filename=\"{job_id}.log\""),
     ))
 }
