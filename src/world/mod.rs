@@ -11,6 +11,7 @@ pub mod pipelines;
 pub mod progress;
 pub mod session;
 pub mod status;
+pub mod times;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -637,7 +638,8 @@ pub struct ProjectState {
     pub by_pipeline: OrdMap<(u64, u64), Arc<Job>>,
     /// The retried ones, keyed the same way.
     pub retried_by_pipeline: OrdMap<(u64, u64), Arc<Job>>,
-    /// Per pipeline, what its latest (not retried) jobs contribute to its composite status.
+    /// Per pipeline, what its latest (not retried) jobs contribute to its composite status
+    /// and its times.
     pub tallies: OrdMap<u64, status::Tally>,
     /// How many pipelines have each `(source, status)`: the list's `X-Total` for the
     /// filters these decide, without a walk.
@@ -710,10 +712,9 @@ impl ProjectState {
             let by_pipeline = (by_pipeline(false), by_pipeline(true));
             let mut tallies: BTreeMap<u64, status::Tally> = BTreeMap::new();
             for j in jobs().filter(|j| !j.retried) {
-                tallies
-                    .entry(j.pipeline_id)
-                    .or_default()
-                    .add(j.status, j.allow_failure);
+                let tally = tallies.entry(j.pipeline_id).or_default();
+                tally.add(j.status, j.allow_failure);
+                tally.times.add(&times::stamps(j));
             }
             (builds_by_status, timed, by_pipeline, tallies)
         };
