@@ -676,6 +676,27 @@ impl PipelineOrders {
         self.updated_at.remove(&(p.updated_at, p.id));
         self.user_id.remove(&(p.user_id, p.id));
     }
+
+    /// A new version of a pipeline: an order whose key did not change only has its entry's
+    /// value replaced (one walk of its tree instead of a removal and an insertion).
+    fn replace(&mut self, old: &Pipeline, p: &Arc<Pipeline>) {
+        if old.status != p.status {
+            self.status.remove(&(old.status.as_str(), old.id));
+        }
+        self.status.insert((p.status.as_str(), p.id), p.clone());
+        if old.ref_ != p.ref_ {
+            self.ref_.remove(&(old.ref_.clone(), old.id));
+        }
+        self.ref_.insert((p.ref_.clone(), p.id), p.clone());
+        if old.updated_at != p.updated_at {
+            self.updated_at.remove(&(old.updated_at, old.id));
+        }
+        self.updated_at.insert((p.updated_at, p.id), p.clone());
+        if old.user_id != p.user_id {
+            self.user_id.remove(&(old.user_id, old.id));
+        }
+        self.user_id.insert((p.user_id, p.id), p.clone());
+    }
 }
 
 impl ProjectState {
@@ -786,11 +807,16 @@ impl ProjectState {
 
     /// Stores a new version of a pipeline, keeping the list's orders and counts in step.
     pub fn put_pipeline(&mut self, p: Arc<Pipeline>) {
-        if let Some(old) = self.pipelines.insert(p.id, p.clone()) {
-            self.pipeline_orders.remove(&old);
-            self.uncount(&old);
+        match self.pipelines.insert(p.id, p.clone()) {
+            Some(old) => {
+                self.pipeline_orders.replace(&old, &p);
+                if (&old.source, old.status) == (&p.source, p.status) {
+                    return;
+                }
+                self.uncount(&old);
+            }
+            None => self.pipeline_orders.insert(&p),
         }
-        self.pipeline_orders.insert(&p);
         *self
             .pipeline_counts
             .entry((p.source.clone(), p.status))
