@@ -11,6 +11,7 @@ pub mod pipelines;
 pub mod progress;
 pub mod session;
 pub mod status;
+pub mod times;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -637,7 +638,8 @@ pub struct ProjectState {
     pub by_pipeline: OrdMap<(u64, u64), Arc<Job>>,
     /// The retried ones, keyed the same way.
     pub retried_by_pipeline: OrdMap<(u64, u64), Arc<Job>>,
-    /// Per pipeline, what its latest (not retried) jobs contribute to its composite status.
+    /// Per pipeline, what its latest (not retried) jobs contribute to its composite status
+    /// and its times.
     pub tallies: OrdMap<u64, status::Tally>,
     /// How many pipelines have each `(source, status)`: the list's `X-Total` for the
     /// filters these decide, without a walk.
@@ -673,6 +675,27 @@ impl PipelineOrders {
         self.ref_.remove(&(p.ref_.clone(), p.id));
         self.updated_at.remove(&(p.updated_at, p.id));
         self.user_id.remove(&(p.user_id, p.id));
+    }
+
+    /// A new version of a pipeline: an order whose key did not change only has its entry's
+    /// value replaced (one walk of its tree instead of a removal and an insertion).
+    fn replace(&mut self, old: &Pipeline, p: &Arc<Pipeline>) {
+        if old.status != p.status {
+            self.status.remove(&(old.status.as_str(), old.id));
+        }
+        self.status.insert((p.status.as_str(), p.id), p.clone());
+        if old.ref_ != p.ref_ {
+            self.ref_.remove(&(old.ref_.clone(), old.id));
+        }
+        self.ref_.insert((p.ref_.clone(), p.id), p.clone());
+        if old.updated_at != p.updated_at {
+            self.updated_at.remove(&(old.updated_at, old.id));
+        }
+        self.updated_at.insert((p.updated_at, p.id), p.clone());
+        if old.user_id != p.user_id {
+            self.user_id.remove(&(old.user_id, old.id));
+        }
+        self.user_id.insert((p.user_id, p.id), p.clone());
     }
 }
 
@@ -710,10 +733,9 @@ impl ProjectState {
             let by_pipeline = (by_pipeline(false), by_pipeline(true));
             let mut tallies: BTreeMap<u64, status::Tally> = BTreeMap::new();
             for j in jobs().filter(|j| !j.retried) {
-                tallies
-                    .entry(j.pipeline_id)
-                    .or_default()
-                    .add(j.status, j.allow_failure);
+                let tally = tallies.entry(j.pipeline_id).or_default();
+                tally.add(j.status, j.allow_failure);
+                tally.times.add(&times::stamps(j));
             }
             (builds_by_status, timed, by_pipeline, tallies)
         };
@@ -785,11 +807,16 @@ impl ProjectState {
 
     /// Stores a new version of a pipeline, keeping the list's orders and counts in step.
     pub fn put_pipeline(&mut self, p: Arc<Pipeline>) {
-        if let Some(old) = self.pipelines.insert(p.id, p.clone()) {
-            self.pipeline_orders.remove(&old);
-            self.uncount(&old);
+        match self.pipelines.insert(p.id, p.clone()) {
+            Some(old) => {
+                self.pipeline_orders.replace(&old, &p);
+                if (&old.source, old.status) == (&p.source, p.status) {
+                    return;
+                }
+                self.uncount(&old);
+            }
+            None => self.pipeline_orders.insert(&p),
         }
-        self.pipeline_orders.insert(&p);
         *self
             .pipeline_counts
             .entry((p.source.clone(), p.status))

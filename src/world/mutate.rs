@@ -3,7 +3,10 @@
 
 use std::sync::Arc;
 
-use super::status::{self, Status};
+use jiff::Timestamp;
+
+use super::status::Status;
+use super::times::stamps;
 use super::{Job, JobKind, Pipeline, ProjectState, RenderCache, When, World, next_revision};
 
 /// Why a mutation was refused.
@@ -83,17 +86,19 @@ impl World {
             }
             project.by_pipeline.insert(key, job.clone());
         }
-        // The composite counts latest jobs only.
-        let counted = |j: &Job| (!j.retried).then_some((j.status, j.allow_failure));
+        // The composite and the times count latest jobs only.
+        let counted = |j: &Job| (!j.retried).then(|| (j.status, j.allow_failure, stamps(j)));
         let before = old.as_deref().and_then(counted);
         let after = counted(&job);
         if before != after {
             let tally = project.tallies.entry(job.pipeline_id).or_default();
-            if let Some((s, a)) = before {
-                tally.remove(s, a);
+            if let Some((s, a, t)) = &before {
+                tally.remove(*s, *a);
+                tally.times.remove(t);
             }
-            if let Some((s, a)) = after {
-                tally.add(s, a);
+            if let Some((s, a, t)) = &after {
+                tally.add(*s, *a);
+                tally.times.add(t);
             }
         }
         Ok(job)
@@ -115,41 +120,61 @@ impl World {
         let Some(pipeline) = state.pipelines.get(&pipeline_id) else {
             return;
         };
-        // The status from the tally; the jobs are walked only when it changed (for times).
-        let Some(new_status) = state.pipeline_composite(pipeline_id) else {
+        let Some(tally) = state.tallies.get(&pipeline_id) else {
+            return;
+        };
+        // The status from the tally; the times from it too when its bounds are exact (the
+        // jobs are walked otherwise, and the walk's result kept).
+        let Some(new_status) = tally.composite() else {
             return;
         };
         if new_status == pipeline.status {
             return;
         }
-        let jobs: Vec<&Arc<Job>> = state.pipeline_latest(pipeline_id).collect();
-        debug_assert_eq!(
-            status::composite(jobs.iter().map(|j| (j.status, j.allow_failure))),
-            Some(new_status),
-            "the tally of pipeline {pipeline_id} is out of step"
-        );
-        // Times follow the jobs (a timeline step may be applied after the fact), capped by now.
-        let last_change = jobs
-            .iter()
-            .flat_map(|j| [Some(j.created_at), j.queued_at, j.started_at, j.finished_at])
-            .flatten()
-            .filter(|t| *t <= now)
-            .max();
-        let first_start = jobs.iter().filter_map(|j| j.started_at).min();
+        let mut times = tally.times;
+        let completed = new_status.is_completed();
+        let starts = pipeline.started_at.is_none()
+            && !matches!(new_status, Status::Created | Status::Pending);
+        // The latest timestamp up to now: the bound's, when every timestamp is that old.
+        let known_change = times.any.exact().filter(|m| m.is_none_or(|t| t <= now));
+        let known_finish = times.finished.exact();
+        let walked = (known_change.is_none() || (completed && known_finish.is_none()) || starts)
+            .then(|| walk_times(state.pipeline_latest(pipeline_id), now));
+        if let Some(w) = &walked {
+            times.any.set(w.latest);
+            times.finished.set(w.finished);
+        }
+        #[cfg(debug_assertions)]
+        {
+            let w = walk_times(state.pipeline_latest(pipeline_id), now);
+            debug_assert_eq!(
+                super::status::composite(
+                    state
+                        .pipeline_latest(pipeline_id)
+                        .map(|j| (j.status, j.allow_failure))
+                ),
+                Some(new_status),
+                "the tally of pipeline {pipeline_id} is out of step"
+            );
+            if let Some(c) = known_change {
+                debug_assert_eq!(c, w.change, "pipeline {pipeline_id}: latest change");
+            }
+            if let (true, Some(f)) = (completed, known_finish) {
+                debug_assert_eq!(f, w.finished, "pipeline {pipeline_id}: latest finish");
+            }
+        }
+        // What the bounds do not know, the walk does.
+        let last_change = known_change.or(walked.as_ref().map(|w| w.change)).flatten();
         let mut p: Pipeline = (**pipeline).clone();
         p.status = new_status;
+        // Times follow the jobs (a timeline step may be applied after the fact), capped by now.
         p.updated_at = last_change.unwrap_or(now).max(p.updated_at);
-        if p.started_at.is_none() && new_status != Status::Created && new_status != Status::Pending
-        {
-            p.started_at = first_start.or(Some(now));
+        if starts {
+            p.started_at = walked.as_ref().and_then(|w| w.first_start).or(Some(now));
         }
-        p.finished_at = if new_status.is_completed() {
-            Some(
-                jobs.iter()
-                    .filter_map(|j| j.finished_at)
-                    .max()
-                    .unwrap_or(now),
-            )
+        p.finished_at = if completed {
+            let finished = known_finish.or(walked.as_ref().map(|w| w.finished));
+            Some(finished.flatten().unwrap_or(now))
         } else {
             None
         };
@@ -160,6 +185,11 @@ impl World {
                 .get_mut(&project_id)
                 .expect("project exists: looked up above"),
         );
+        if walked.is_some()
+            && let Some(tally) = project.tallies.get_mut(&pipeline_id)
+        {
+            tally.times = times;
+        }
         project.put_pipeline(Arc::new(p));
         if let (Some((pp, ppl)), true) = (parent, depth < 16) {
             self.follow_downstream(pp, ppl, (project_id, pipeline_id), new_status, depth);
@@ -413,4 +443,37 @@ impl Job {
             !self.artifacts.is_empty() || self.log.as_ref().is_some_and(|l| !l.is_empty());
         !self.is_bridge() && self.status.is_completed() && has_content
     }
+}
+
+/// What a walk of a pipeline's latest jobs finds for its times.
+struct Walked {
+    /// The latest timestamp up to `now`.
+    change: Option<Timestamp>,
+    /// The latest timestamp, and the latest `finished_at`, whenever they are.
+    latest: Option<Timestamp>,
+    finished: Option<Timestamp>,
+    /// The first `started_at`.
+    first_start: Option<Timestamp>,
+}
+
+fn walk_times<'a>(jobs: impl Iterator<Item = &'a Arc<Job>>, now: Timestamp) -> Walked {
+    let mut w = Walked {
+        change: None,
+        latest: None,
+        finished: None,
+        first_start: None,
+    };
+    for j in jobs {
+        for t in stamps(j).into_iter().flatten() {
+            w.latest = w.latest.max(Some(t));
+            if t <= now {
+                w.change = w.change.max(Some(t));
+            }
+        }
+        w.finished = w.finished.max(j.finished_at);
+        if let Some(s) = j.started_at {
+            w.first_start = Some(w.first_start.map_or(s, |f| f.min(s)));
+        }
+    }
+    w
 }

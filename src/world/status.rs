@@ -179,32 +179,36 @@ impl Contribution {
 }
 
 /// How many of a pipeline's latest jobs contribute each kind of status to its composite
-/// status, kept in step with every change so the composite needs no walk of the jobs.
+/// status, kept in step with every change so the composite needs no walk of the jobs; and
+/// what they contribute to its times (`super::times`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Tally([u32; Status::ALL.len() + 2]);
+pub struct Tally {
+    counts: [u32; Status::ALL.len() + 2],
+    pub times: super::times::Times,
+}
 
 impl Tally {
     /// Counts one more latest job.
     pub fn add(&mut self, status: Status, allow_failure: bool) {
-        self.0[Contribution::of(status, allow_failure).index()] += 1;
+        self.counts[Contribution::of(status, allow_failure).index()] += 1;
     }
 
     /// Counts one latest job less (it was retried, changed or removed).
     pub fn remove(&mut self, status: Status, allow_failure: bool) {
-        let n = &mut self.0[Contribution::of(status, allow_failure).index()];
+        let n = &mut self.counts[Contribution::of(status, allow_failure).index()];
         debug_assert!(*n > 0, "tally underflow");
         *n = n.saturating_sub(1);
     }
 
     /// How many counted jobs contribute `status` as such (not as a warning or ignored).
     pub fn count(&self, status: Status) -> u32 {
-        self.0[status.index()]
+        self.counts[status.index()]
     }
 
     /// Whether a counted job failed or was canceled with `allow_failure` (a success
     /// "with warnings").
     pub fn has_warnings(&self) -> bool {
-        self.0[Contribution::SuccessWithWarnings.index()] > 0
+        self.counts[Contribution::SuccessWithWarnings.index()] > 0
     }
 
     /// The composite status of the counted jobs (`None`: no jobs), as [`composite`].
@@ -212,7 +216,7 @@ impl Tally {
         composite_of(
             Contribution::ALL
                 .into_iter()
-                .filter(|c| self.0[c.index()] > 0)
+                .filter(|c| self.counts[c.index()] > 0)
                 .collect(),
         )
     }

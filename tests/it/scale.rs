@@ -441,3 +441,101 @@ async fn pipeline_list_totals_follow_status_changes() {
         "the mutations made several statuses: {seen_statuses:?}"
     );
 }
+
+/// A pipeline's status, `updated_at` and `finished_at`.
+async fn pipeline_times(s: &TestServer) -> (String, serde_json::Value, serde_json::Value) {
+    let p = s.get("/projects/1/pipelines/1", Some(TOKEN)).await.json();
+    (
+        p["status"].as_str().unwrap().to_owned(),
+        p["updated_at"].clone(),
+        p["finished_at"].clone(),
+    )
+}
+
+/// A retry or cancel answering 201; the job's id.
+async fn mutate(s: &TestServer, job: u64, action: &str) -> u64 {
+    let r = s
+        .post(&format!("/projects/1/jobs/{job}/{action}"), Some(TOKEN))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    r.json()["id"].as_u64().unwrap()
+}
+
+/// A pipeline's times follow its latest jobs through retries and cancels without a walk of
+/// its jobs (`src/world/times.rs`), and stay what the jobs say: a timestamp after "now" (a
+/// scenario's, or one left by a clock moved back) does not count for `updated_at`, and when the
+/// job that finished last is retried, the pipeline's next finish is the latest one left.
+#[tokio::test]
+async fn pipeline_times_stay_exact_through_retries_and_a_clock_moved_back() {
+    let s = TestServer::with_yaml(
+        r#"
+gitlab: {now: "2024-06-01T12:00:00Z", clock: frozen}
+users: [{id: 1, username: root, tokens: [tok-root]}]
+projects:
+  - id: 1
+    path: g/p
+    members: {root: owner}
+    pipelines:
+      - id: 1
+        status: failed
+        created_at: "2024-06-01T10:00:00Z"
+        updated_at: "2024-06-01T11:00:00Z"
+        jobs:
+          - {id: 1, name: a, status: success, created_at: "2024-06-01T10:00:00Z", started_at: "2024-06-01T10:01:00Z", finished_at: "2024-06-01T10:05:00Z"}
+          - {id: 2, name: b, status: failed, created_at: "2024-06-01T10:00:00Z", started_at: "2024-06-01T10:01:00Z", finished_at: "2024-06-01T11:00:00Z"}
+          - {id: 3, name: c, status: success, created_at: "2024-06-01T10:00:00Z", started_at: "2024-06-01T10:01:00Z", finished_at: "2024-06-01T11:58:00Z"}
+"#,
+    )
+    .await;
+    let at = |t: &str| json!(format!("2024-06-01T{t}.000Z"));
+    let (running, canceled) = (String::from("running"), String::from("canceled"));
+    let back = |seconds: i64| {
+        let s = &s;
+        async move {
+            let path = format!("/-/glmock/clock/advance?seconds={seconds}");
+            let r = s.send(reqwest::Method::POST, &path, None, None).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+        }
+    };
+    // Three minutes back: job 3's finish (11:58) is after "now" (11:57).
+    back(-180).await;
+    // Retry job 2 at 11:57: running (a success and a pending job), not finished, updated at
+    // 11:57 although job 3 finished at 11:58, after "now".
+    let job = mutate(&s, 2, "retry").await;
+    assert_eq!(
+        pipeline_times(&s).await,
+        (running.clone(), at("11:57:00"), json!(null))
+    );
+    // Its cancel finishes at 11:57; job 3's finish is the latest.
+    mutate(&s, job, "cancel").await;
+    assert_eq!(
+        pipeline_times(&s).await,
+        (canceled.clone(), at("11:57:00"), at("11:58:00"))
+    );
+    // Back to noon: retry job 3, the one that finished last, and cancel the new job at noon.
+    back(180).await;
+    let three = mutate(&s, 3, "retry").await;
+    assert_eq!(
+        pipeline_times(&s).await,
+        (running.clone(), at("12:00:00"), json!(null))
+    );
+    mutate(&s, three, "cancel").await;
+    assert_eq!(
+        pipeline_times(&s).await,
+        (canceled.clone(), at("12:00:00"), at("12:00:00"))
+    );
+    // Three hours back: retry and cancel the job canceled at noon. Its new finish (09:00) is
+    // earlier than job 2's retry's (11:57), which is then the pipeline's; updated_at never
+    // goes back.
+    back(-10800).await;
+    let three = mutate(&s, three, "retry").await;
+    assert_eq!(
+        pipeline_times(&s).await,
+        (running, at("12:00:00"), json!(null))
+    );
+    mutate(&s, three, "cancel").await;
+    assert_eq!(
+        pipeline_times(&s).await,
+        (canceled, at("12:00:00"), at("11:57:00"))
+    );
+}
