@@ -46,17 +46,20 @@ pub fn job_parts(world: &World, job: &Job) -> (Vec<Bytes>, Arc<[Violation]>) {
     let pipeline = world
         .pipeline(job.project_id, job.pipeline_id)
         .map(|p| p.as_ref());
-    let violations = push_job(world, job, pipeline, world.now(), &mut parts);
+    let violations = push_job(world, job, pipeline, world.now(), false, &mut parts);
     (parts, violations)
 }
 
-/// Appends a job's JSON to `out`: its cached bytes, or for waiting and running jobs slices
-/// of them around freshly written durations (nothing is copied).
+/// Appends a job's JSON to `out`, after a comma if `comma` (an item after the first of a
+/// list): its cached bytes, or for waiting and running jobs slices of them around freshly
+/// written durations (nothing is copied). The cache keeps each rendering behind a comma,
+/// so a list item is one piece, not a comma and a piece.
 fn push_job(
     world: &World,
     job: &Job,
     pipeline: Option<&Pipeline>,
     now: Timestamp,
+    comma: bool,
     out: &mut Vec<Bytes>,
 ) -> Arc<[Violation]> {
     let shape = if job.is_bridge() { "bridge" } else { "job" };
@@ -66,11 +69,17 @@ fn push_job(
             _ => Arc::from(Vec::new()),
         }
     };
+    let mut push_uncached = |bytes: Bytes| {
+        if comma {
+            out.push(Bytes::from_static(b","));
+        }
+        out.push(bytes);
+    };
     let Some(pipeline) = pipeline else {
         // A job always belongs to a pipeline of its project; the world builder guarantees it.
         let bytes = render_job(world, job, None, now);
         let v = check(&bytes);
-        out.push(bytes);
+        push_uncached(bytes);
         return v;
     };
     let cached = match job.rendered.get(pipeline.rev) {
@@ -84,27 +93,36 @@ fn push_job(
             };
             let violations = check(&bytes);
             if job.is_time_dependent() && holes.is_none() {
-                out.push(bytes);
+                push_uncached(bytes);
                 return violations;
             }
+            let mut behind_comma = Vec::with_capacity(bytes.len() + 1);
+            behind_comma.push(b',');
+            behind_comma.extend_from_slice(&bytes);
             job.rendered.put(Rendered {
                 rev: pipeline.rev,
-                bytes,
-                holes,
+                bytes: Bytes::from(behind_comma),
+                holes: holes.map(|h| h.map(|(start, end)| (start + 1, end + 1))),
                 violations,
             })
         }
     };
-    push_spliced(&cached, job, now, out);
+    push_spliced(&cached, job, now, comma, out);
     cached.violations.clone()
 }
 
-fn push_spliced(cached: &Rendered, job: &Job, now: Timestamp, out: &mut Vec<Bytes>) {
+fn push_spliced(cached: &Rendered, job: &Job, now: Timestamp, comma: bool, out: &mut Vec<Bytes>) {
+    // The cached bytes start with a comma.
+    let from = usize::from(!comma);
     let Some(holes) = cached.holes else {
-        out.push(cached.bytes.clone());
+        out.push(if comma {
+            cached.bytes.clone()
+        } else {
+            cached.bytes.slice(from..)
+        });
         return;
     };
-    let mut pos = 0;
+    let mut pos = from;
     for ((start, end), v) in holes
         .into_iter()
         .zip([job.duration(now), job.queued_duration(now)])
@@ -139,10 +157,14 @@ pub fn job_list<'a>(
                 p
             }
         };
-        if i > 0 {
-            parts.push(Bytes::from_static(b","));
-        }
-        let v = push_job(world, j, pipeline.map(|p| p.as_ref()), now, &mut parts);
+        let v = push_job(
+            world,
+            j,
+            pipeline.map(|p| p.as_ref()),
+            now,
+            i > 0,
+            &mut parts,
+        );
         violations.extend(v.iter().cloned().map(|v| v.in_item(list_shape, i)));
     }
     parts.push(Bytes::from_static(b"]"));
@@ -253,11 +275,13 @@ pub fn pipeline_page<'a>(
     let mut violations = Vec::new();
     parts.push(Bytes::from_static(b"["));
     for (i, p) in pipelines.into_iter().enumerate() {
-        if i > 0 {
-            parts.push(Bytes::from_static(b","));
-        }
         let item = pipeline_list_item(world, meta, p);
-        parts.push(item.bytes.clone());
+        // The cached item starts with a comma.
+        parts.push(if i > 0 {
+            item.bytes.clone()
+        } else {
+            item.bytes.slice(1..)
+        });
         violations.extend(
             item.violations
                 .iter()
@@ -299,9 +323,12 @@ fn pipeline_list_item(world: &World, meta: &ProjectMeta, p: &Pipeline) -> Arc<Re
         }
         _ => Arc::from(Vec::new()),
     };
+    let mut behind_comma = Vec::with_capacity(bytes.len() + 1);
+    behind_comma.push(b',');
+    behind_comma.extend_from_slice(&bytes);
     p.rendered.put(Rendered {
         rev: p.rev,
-        bytes,
+        bytes: Bytes::from(behind_comma),
         holes: None,
         violations,
     })

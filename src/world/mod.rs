@@ -367,6 +367,7 @@ pub struct Environment {
 #[derive(Debug, Clone)]
 pub struct Rendered {
     pub rev: u64,
+    /// A comma, then the entity's JSON (a list item is one piece; `slice(1..)` alone).
     pub bytes: Bytes,
     /// `(start, end)` of the `duration` and `queued_duration` values in `bytes`.
     pub holes: Option<[(usize, usize); 2]>,
