@@ -195,7 +195,14 @@ say "docker stop (a request in flight) -> glmock exited: $stop_ms ms (docker sto
 [[ $stop_ms -lt 1000 ]] && ok "stopped within 1 s" || fail "docker stop took $stop_ms ms"
 [[ "$(cat "$work/inflight.out")" == "HTTP/1.1 201 Created" ]] && ok "the in-flight request was answered" \
     || fail "in-flight request: $(cat "$work/inflight.out")"
-"$DOCKER" logs "$cid" 2>&1 | grep -q "shutting down" && ok "logged its shutdown" || fail "no shutdown in the logs"
+# Read the logs whole first: `docker logs | grep -q` under pipefail fails when grep stops
+# reading at its match and docker logs, still writing, gets SIGPIPE.
+clogs=$("$DOCKER" logs "$cid" 2>&1)
+if grep -q "shutting down" <<<"$clogs"; then
+    ok "logged its shutdown"
+else
+    fail "no shutdown in the logs; their end: $(tail -5 <<<"$clogs")"
+fi
 
 # --- 6. a broken scenario: exit 2 and the located error ------------------------------------
 bad="$work/bad"
