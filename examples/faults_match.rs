@@ -3,18 +3,16 @@
 //! (`api::handle`). Best of several batches, configurations interleaved (run by
 //! `bench/faults.sh`; the wrk figures there include the whole server).
 
-use std::hint::black_box;
-use std::time::Instant;
+mod common;
 
-use glmock::__internal::api::query::Params;
-use glmock::__internal::api::{self, Request};
-use glmock::__internal::scenario::{self, Overrides};
+use std::hint::black_box;
+
+use common::best;
+use glmock::__internal::api;
 use glmock::__internal::world::session::Sessions;
 
 fn sessions(rules: bool) -> Sessions {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/scenario.yaml");
-    let world = scenario::load_paths(&[path], &Overrides::default()).expect("bench scenario loads");
-    let sessions = Sessions::new(world);
+    let sessions = common::bench_sessions();
     if rules {
         let other = [
             "/user",
@@ -49,37 +47,9 @@ fn sessions(rules: bool) -> Sessions {
     sessions
 }
 
-fn request() -> Request {
-    let mut headers = hyper::HeaderMap::new();
-    headers.insert("private-token", "glpat-bench".parse().expect("header"));
-    Request::new(
-        hyper::Method::GET,
-        "/api/v4/projects/1/jobs".into(),
-        String::new(),
-        "default".into(),
-        Params::new(),
-        Params::new(),
-        headers,
-        "http://127.0.0.1".into(),
-    )
-}
-
-/// Best nanoseconds per call of `f` over `batches` batches of `n` calls.
-fn best(n: u32, batches: u32, mut f: impl FnMut()) -> f64 {
-    (0..batches)
-        .map(|_| {
-            let t = Instant::now();
-            for _ in 0..n {
-                f();
-            }
-            t.elapsed().as_nanos() as f64 / f64::from(n)
-        })
-        .fold(f64::INFINITY, f64::min)
-}
-
 fn main() {
     let (none, rules) = (sessions(false), sessions(true));
-    let req = request();
+    let req = common::page_request();
     let (mut d0, mut d1, mut h) = (f64::INFINITY, f64::INFINITY, f64::INFINITY);
     for _ in 0..5 {
         d0 = d0.min(best(100_000, 5, || {

@@ -5,50 +5,18 @@
 //! configurations interleaved (run by `bench/journal.sh`; the wrk figures there include the
 //! whole server).
 
+mod common;
+
 use std::hint::black_box;
-use std::time::Instant;
 
 use bytes::Bytes;
-use glmock::__internal::api::query::Params;
-use glmock::__internal::api::{self, Request};
+use common::best;
+use glmock::__internal::api;
 use glmock::__internal::journal::{Exchange, Journal, JournalOptions};
-use glmock::__internal::scenario::{self, Overrides};
-use glmock::__internal::world::session::Sessions;
-
-fn request() -> Request {
-    let mut headers = hyper::HeaderMap::new();
-    headers.insert("host", "127.0.0.1:41234".parse().expect("header"));
-    headers.insert("private-token", "glpat-bench".parse().expect("header"));
-    Request::new(
-        hyper::Method::GET,
-        "/api/v4/projects/1/jobs".into(),
-        String::new(),
-        "default".into(),
-        Params::new(),
-        Params::new(),
-        headers,
-        "http://127.0.0.1:41234".into(),
-    )
-}
-
-/// Best nanoseconds per call of `f` over `batches` batches of `n` calls.
-fn best(n: u32, batches: u32, mut f: impl FnMut()) -> f64 {
-    (0..batches)
-        .map(|_| {
-            let t = Instant::now();
-            for _ in 0..n {
-                f();
-            }
-            t.elapsed().as_nanos() as f64 / f64::from(n)
-        })
-        .fold(f64::INFINITY, f64::min)
-}
 
 fn main() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/scenario.yaml");
-    let world = scenario::load_paths(&[path], &Overrides::default()).expect("bench scenario loads");
-    let sessions = Sessions::new(world);
-    let req = request();
+    let sessions = common::bench_sessions();
+    let req = common::page_request();
     let resp = api::handle(&sessions, &req);
     assert_eq!(resp.status, 200, "the 20-job page answers");
     let empty = Bytes::new();
