@@ -78,19 +78,34 @@ pub struct Line<'a> {
     batched: bool,
 }
 
+impl Shared {
+    fn batch(&self, buf: &[u8]) {
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        pending.extend_from_slice(buf);
+        if pending.len() >= BATCH_BYTES {
+            Shared::flush_pending(&mut pending);
+        }
+    }
+}
+
+impl Console {
+    /// Adds access-log lines to the batch (the access log's direct writer,
+    /// `server::access::write_directly`).
+    pub fn batch(&self, lines: &[u8]) {
+        self.shared.batch(lines);
+    }
+}
+
 impl Write for Line<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let mut pending = self
-            .shared
-            .pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
         if self.batched {
-            pending.extend_from_slice(buf);
-            if pending.len() >= BATCH_BYTES {
-                Shared::flush_pending(&mut pending);
-            }
+            self.shared.batch(buf);
         } else {
+            let mut pending = self
+                .shared
+                .pending
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             // Keep the order: the access lines before this one go first.
             Shared::flush_pending(&mut pending);
             io::stderr().lock().write_all(buf)?;

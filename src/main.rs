@@ -10,6 +10,7 @@ use glmock::__internal::config::{self, Config};
 use glmock::__internal::console::{Console, Flush};
 use glmock::__internal::contract::{Contract, Mode};
 use glmock::__internal::scenario::{self, Overrides};
+use glmock::__internal::server::access;
 use glmock::__internal::{import, record, verify};
 
 // args → options → run: clap's types stop here and in `config`; each subsystem takes its own
@@ -57,10 +58,24 @@ fn init_logging(level: &str, format: LogFormat) -> Flush {
     let (console, flush) = Console::new();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(console);
-    match format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        .with_writer(console.clone());
+    let ansi = std::io::stderr().is_terminal();
+    let direct = match format {
+        LogFormat::Json => {
+            builder.json().init();
+            Some(access::Format::Json)
+        }
+        LogFormat::Text => {
+            builder.with_ansi(ansi).init();
+            (!ansi).then_some(access::Format::Text)
+        }
+    };
+    // The access log skips tracing's formatter when the filter lets its lines through and
+    // they have no colours (they are the same bytes, see `server::access`).
+    if let Some(format) = direct
+        && tracing::enabled!(target: access::TARGET, tracing::Level::INFO)
+    {
+        access::write_directly(format, Box::new(move |line| console.batch(line)));
     }
     flush
 }

@@ -26,6 +26,7 @@ use crate::journal::{Exchange, Journal, JournalOptions};
 use crate::world::World;
 use crate::world::session::{self, Sessions};
 
+pub mod access;
 mod conn;
 mod memory;
 
@@ -568,12 +569,20 @@ async fn serve(
         String::new()
     };
     let latency_us = started.elapsed().as_micros() as u64;
+    let time = jiff::Timestamp::now();
     if app.options.access_log {
-        tracing::info!(target: ACCESS_LOG_TARGET, method = %method, path = %path, session = %session, status = resp.status.as_u16(), latency_us, "request");
+        access::log(&access::Line {
+            time,
+            method: method.as_str(),
+            path: &path,
+            session: &session,
+            status: resp.status.as_u16(),
+            latency_us,
+        });
     }
     if app.journal.options().enabled {
         app.journal.record_exchange(Exchange {
-            time: jiff::Timestamp::now(),
+            time,
             session,
             method: method.clone(),
             path,
@@ -593,7 +602,7 @@ async fn serve(
 }
 
 /// The target of the access log's events (one per API request, at `info`).
-pub const ACCESS_LOG_TARGET: &str = "glmock::access";
+pub const ACCESS_LOG_TARGET: &str = access::TARGET;
 
 /// A response body: whole, or as a fault rule leaves it (`src/faults/body.rs`).
 pub type Reply = crate::faults::FaultBody<Full<Parts>>;
