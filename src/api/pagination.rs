@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use hyper::header::HeaderValue;
 
-use super::query::{Param, Params, Reader, to_query, to_query_into};
+use super::query::{Param, Params, Reader, to_query_into};
 use super::{ApiError, Request, Response, names};
 
 /// Kaminari's `max_per_page`.
@@ -68,28 +68,69 @@ impl Page {
 }
 
 /// The URL of this request with other parameters, for `Link`.
-fn url(req: &Request, params: &Params) -> String {
-    format!(
-        "{}{}{}?{}",
-        req.link_base,
-        req.prefix,
-        req.path,
-        to_query(params)
-    )
+fn url(req: &Request, params: &LinkParams) -> String {
+    let mut url =
+        String::with_capacity(req.link_base.len() + req.prefix.len() + req.path.len() + 64);
+    url.push_str(&req.link_base);
+    url.push_str(&req.prefix);
+    url.push_str(&req.path);
+    url.push('?');
+    to_query_into(params.pairs(), &mut url);
+    url
 }
 
 /// The parameters GitLab rebuilds `Link` URLs from: everything the client sent, path
-/// parameters and declared defaults, with coerced values.
-pub fn link_params(req: &Request, path: &[(&str, String)], defaults: &[(&str, String)]) -> Params {
-    let mut p = req.query.clone();
-    for (k, v) in path.iter().chain(defaults) {
-        p.entry((*k).to_owned())
-            .or_insert_with(|| Param::Str(v.clone()));
+/// parameters and declared defaults, with coerced values. The client's are borrowed from
+/// the request (nothing of the query is copied but into the URL).
+pub struct LinkParams<'a> {
+    query: &'a Params,
+    /// Path parameters and the page's own values: they replace the client's.
+    set: Vec<(&'a str, Param)>,
+    /// Declared defaults: the client's replace them.
+    defaults: Vec<(&'a str, Param)>,
+}
+
+impl<'a> LinkParams<'a> {
+    /// Sets `key` (over the client's value and a default).
+    pub fn set(&mut self, key: &'a str, value: String) {
+        match self.set.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => *v = Param::Str(value),
+            None => self.set.push((key, Param::Str(value))),
+        }
     }
-    for (k, v) in path {
-        p.insert((*k).to_owned(), Param::Str(v.clone()));
+
+    /// Every parameter once, in key order (`to_query`'s order).
+    fn pairs(&self) -> Vec<(&str, &Param)> {
+        let mut all: Vec<(&str, &Param)> =
+            Vec::with_capacity(self.set.len() + self.query.len() + self.defaults.len());
+        all.extend(self.set.iter().map(|(k, v)| (*k, v)));
+        all.extend(self.query.iter().map(|(k, v)| (k.as_str(), v)));
+        all.extend(self.defaults.iter().map(|(k, v)| (*k, v)));
+        // Stable: for one key, what was set comes first, then the client's, then a default;
+        // the first stays.
+        all.sort_by(|a, b| a.0.cmp(b.0));
+        all.dedup_by(|later, first| later.0 == first.0);
+        all
     }
-    p
+}
+
+/// The `Link` parameters of a request (see [`LinkParams`]).
+pub fn link_params<'a>(
+    req: &'a Request,
+    path: &[(&'a str, String)],
+    defaults: &[(&'a str, String)],
+) -> LinkParams<'a> {
+    let owned = |pairs: &[(&'a str, String)]| -> Vec<(&'a str, Param)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (*k, Param::Str(v.clone())))
+            .collect()
+    };
+    LinkParams {
+        query: &req.query,
+        set: owned(path),
+        defaults: owned(defaults),
+    }
 }
 
 /// Adds `X-*` pagination headers and `Link` to a response. `total` is `None` when the
@@ -97,7 +138,7 @@ pub fn link_params(req: &Request, path: &[(&str, String)], defaults: &[(&str, St
 pub fn offset_headers(
     mut resp: Response,
     req: &Request,
-    mut params: Params,
+    mut params: LinkParams,
     page: Page,
     total: Option<usize>,
     has_next: bool,
@@ -111,9 +152,9 @@ pub fn offset_headers(
         None => has_next.then_some(page.page + 1),
     };
     let prev = (page.page > 1 && !out_of_range).then_some(page.page - 1);
-    params.insert("per_page".into(), Param::Str(per.to_string()));
+    params.set("per_page", per.to_string());
     // The query is the same for every page but `page`: encode it once, around a gap.
-    params.insert("page".into(), Param::Str(String::new()));
+    params.set("page", String::new());
     let mut url =
         String::with_capacity(req.link_base.len() + req.prefix.len() + req.path.len() + 64);
     url.push_str(&req.link_base);
@@ -121,7 +162,7 @@ pub fn offset_headers(
     url.push_str(&req.path);
     url.push('?');
     let query_at = url.len();
-    to_query_into(&params, &mut url);
+    to_query_into(params.pairs(), &mut url);
     let gap = query_at + page_gap(&url[query_at..]);
     let (before, after) = url.split_at(gap);
     // Every value in one buffer, each header a slice of it (one allocation, not one per
@@ -249,12 +290,12 @@ impl Cursor {
 pub fn keyset_headers(
     resp: Response,
     req: &Request,
-    mut params: Params,
+    mut params: LinkParams,
     next: Option<Cursor>,
 ) -> Response {
     match next {
         Some(c) => {
-            params.insert("cursor".into(), Param::Str(c.encode()));
+            params.set("cursor", c.encode());
             let link = format!("<{}>; rel=\"next\"", url(req, &params));
             resp.with_header(hyper::header::LINK, link)
         }

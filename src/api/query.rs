@@ -555,12 +555,12 @@ impl<'a> Reader<'a> {
 /// exhaust the call stack.
 pub fn to_query(params: &Params) -> String {
     let mut out = String::new();
-    to_query_into(params, &mut out);
+    to_query_into(params.iter().map(|(k, v)| (k.as_str(), v)), &mut out);
     out
 }
 
-/// `to_query`, appended to `out` (no string per pair).
-pub fn to_query_into(params: &Params, out: &mut String) {
+/// `to_query` of pairs in key order, appended to `out` (no string per pair).
+pub fn to_query_into<'p>(params: impl IntoIterator<Item = (&'p str, &'p Param)>, out: &mut String) {
     let start = out.len();
     let pair = |out: &mut String| {
         if out.len() > start {

@@ -146,7 +146,7 @@ pub fn list_project_jobs(ctx: &Ctx) -> Result<Response, ApiError> {
         };
         let resp = render_jobs(world, jobs);
         let mut link = pagination::link_params(ctx.req, &path, &[]);
-        link.insert("per_page".into(), Param::Str(page.per_page.to_string()));
+        link.set("per_page", page.per_page.to_string());
         return Ok(pagination::keyset_headers(resp, ctx.req, link, next));
     }
 
