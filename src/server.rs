@@ -685,9 +685,9 @@ fn request_id(id: u64) -> HeaderValue {
     HeaderValue::from_bytes(&text).expect("hex is a valid header value")
 }
 
-/// A response body in pieces, written with vectored I/O: a page of cached entities goes to
-/// the socket without being copied into one buffer first (nor its pieces into a new list:
-/// the page's own shared slice is walked with an index).
+/// A response body in pieces, written with vectored I/O (the page's own shared slice walked
+/// with an index, not copied into a new list), or copied into one buffer when its pieces
+/// are small (see [`Parts::page`]).
 pub struct Parts {
     chunks: Chunks,
     /// The front chunk, and the bytes of it already written.
@@ -717,6 +717,27 @@ impl Parts {
 
     fn shared(chunks: Arc<[Bytes]>) -> Parts {
         Parts::from_chunks(Chunks::Many(chunks))
+    }
+
+    /// A page of cached entities, for the socket. `writev` costs the kernel about as much
+    /// per segment as copying a few KiB (measured on a 20-job page of 36 KiB in 22 or more
+    /// pieces: 2.2 µs copying from the pieces, 0.75 µs from one buffer, plus 0.8 µs to
+    /// fill it), so a page of small pieces is copied into one buffer first; a page of large
+    /// pieces, or a huge one, goes out vectored.
+    fn page(chunks: Arc<[Bytes]>) -> Parts {
+        /// Copy when the pieces are this small on average...
+        const COPY_BELOW_AVERAGE: usize = 4 * 1024;
+        /// ...and the page is no longer than this (no large transient copy).
+        const COPY_AT_MOST: usize = 1024 * 1024;
+        let len: usize = chunks.iter().map(Bytes::len).sum();
+        if chunks.len() < 2 || len > COPY_AT_MOST || len >= chunks.len() * COPY_BELOW_AVERAGE {
+            return Parts::shared(chunks);
+        }
+        let mut flat = Vec::with_capacity(len);
+        for c in chunks.iter() {
+            flat.extend_from_slice(c);
+        }
+        Parts::one(Bytes::from(flat))
     }
 
     fn empty() -> Parts {
@@ -791,7 +812,7 @@ impl bytes::Buf for Parts {
 fn to_hyper(resp: Response, head: bool) -> hyper::Response<Reply> {
     let (content_type, body) = match resp.body {
         Body::Json(b) => (Some("application/json"), Parts::one(b)),
-        Body::JsonParts(parts) => (Some("application/json"), Parts::shared(parts)),
+        Body::JsonParts(parts) => (Some("application/json"), Parts::page(parts)),
         Body::Text(b) => (Some("text/plain"), Parts::one(b)),
         Body::Empty => (None, Parts::empty()),
     };
@@ -847,6 +868,35 @@ mod tests {
             "glmock-fedcba9876543210"
         );
         assert_eq!(super::request_id(u64::MAX), "glmock-ffffffffffffffff");
+    }
+
+    #[test]
+    fn a_page_of_small_pieces_is_one_buffer_and_of_large_ones_stays_in_pieces() {
+        let small: Vec<Bytes> = ["[", "{\"id\":2}", ",{\"id\":1}", "]"]
+            .into_iter()
+            .map(|s| Bytes::from_static(s.as_bytes()))
+            .collect();
+        let mut p = Parts::page(small.into());
+        let mut slices = [std::io::IoSlice::new(&[]); 8];
+        assert_eq!(p.chunks_vectored(&mut slices), 1);
+        assert_eq!(
+            &p.copy_to_bytes(p.remaining())[..],
+            b"[{\"id\":2},{\"id\":1}]"
+        );
+
+        let large: Vec<Bytes> = [vec![b'a'; 5000], vec![b'b'; 5000]]
+            .into_iter()
+            .map(Bytes::from)
+            .collect();
+        let p = Parts::page(large.into());
+        let mut slices = [std::io::IoSlice::new(&[]); 8];
+        assert_eq!(p.chunks_vectored(&mut slices), 2);
+        assert_eq!(p.remaining(), 10_000);
+
+        let huge: Vec<Bytes> = (0..2048).map(|_| Bytes::from(vec![b'x'; 1000])).collect();
+        let p = Parts::page(huge.into());
+        let mut slices = [std::io::IoSlice::new(&[]); 8];
+        assert_eq!(p.chunks_vectored(&mut slices), 8, "over a MiB: not copied");
     }
 
     #[test]
