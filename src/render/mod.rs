@@ -46,14 +46,18 @@ pub fn job_parts(world: &World, job: &Job) -> (Vec<Bytes>, Arc<[Violation]>) {
     let pipeline = world
         .pipeline(job.project_id, job.pipeline_id)
         .map(|p| p.as_ref());
-    let violations = push_job(world, job, pipeline, world.now(), false, &mut parts);
-    (parts, violations)
+    let mut violations: Option<Arc<[Violation]>> = None;
+    push_job(world, job, pipeline, world.now(), false, &mut parts, |v| {
+        violations = Some(v.into());
+    });
+    (parts, violations.unwrap_or_else(|| Arc::from(Vec::new())))
 }
 
 /// Appends a job's JSON to `out`, after a comma if `comma` (an item after the first of a
 /// list): its cached bytes, or for waiting and running jobs slices of them around freshly
 /// written durations (nothing is copied). The cache keeps each rendering behind a comma,
-/// so a list item is one piece, not a comma and a piece.
+/// so a list item is one piece, not a comma and a piece. `report` gets the job's
+/// violations (nothing is cloned for a page that has none).
 fn push_job(
     world: &World,
     job: &Job,
@@ -61,7 +65,21 @@ fn push_job(
     now: Timestamp,
     comma: bool,
     out: &mut Vec<Bytes>,
-) -> Arc<[Violation]> {
+    report: impl FnOnce(&[Violation]),
+) {
+    // The common case, under the cache's lock: slices pushed, no reference taken.
+    let mut report = Some(report);
+    if let Some(pipeline) = pipeline
+        && job.rendered.with(pipeline.rev, |cached| {
+            push_spliced(cached, job, now, comma, out);
+            if let Some(report) = report.take() {
+                report(&cached.violations);
+            }
+        })
+    {
+        return;
+    }
+    let report = report.expect("not reported yet");
     let shape = if job.is_bridge() { "bridge" } else { "job" };
     let check = |bytes: &Bytes| -> Arc<[Violation]> {
         match &world.instance.contract {
@@ -69,7 +87,7 @@ fn push_job(
             _ => Arc::from(Vec::new()),
         }
     };
-    let mut push_uncached = |bytes: Bytes| {
+    let push_uncached = |out: &mut Vec<Bytes>, bytes: Bytes| {
         if comma {
             out.push(Bytes::from_static(b","));
         }
@@ -78,37 +96,32 @@ fn push_job(
     let Some(pipeline) = pipeline else {
         // A job always belongs to a pipeline of its project; the world builder guarantees it.
         let bytes = render_job(world, job, None, now);
-        let v = check(&bytes);
-        push_uncached(bytes);
-        return v;
+        report(&check(&bytes));
+        push_uncached(out, bytes);
+        return;
     };
-    let cached = match job.rendered.get(pipeline.rev) {
-        Some(c) => c,
-        None => {
-            let bytes = render_job(world, job, Some(pipeline), now);
-            let holes = if job.is_time_dependent() {
-                find_holes(&bytes)
-            } else {
-                None
-            };
-            let violations = check(&bytes);
-            if job.is_time_dependent() && holes.is_none() {
-                push_uncached(bytes);
-                return violations;
-            }
-            let mut behind_comma = Vec::with_capacity(bytes.len() + 1);
-            behind_comma.push(b',');
-            behind_comma.extend_from_slice(&bytes);
-            job.rendered.put(Rendered {
-                rev: pipeline.rev,
-                bytes: Bytes::from(behind_comma),
-                holes: holes.map(|h| h.map(|(start, end)| (start + 1, end + 1))),
-                violations,
-            })
-        }
+    let bytes = render_job(world, job, Some(pipeline), now);
+    let holes = if job.is_time_dependent() {
+        find_holes(&bytes)
+    } else {
+        None
     };
+    let violations = check(&bytes);
+    report(&violations);
+    if job.is_time_dependent() && holes.is_none() {
+        push_uncached(out, bytes);
+        return;
+    }
+    let mut behind_comma = Vec::with_capacity(bytes.len() + 1);
+    behind_comma.push(b',');
+    behind_comma.extend_from_slice(&bytes);
+    let cached = job.rendered.put(Rendered {
+        rev: pipeline.rev,
+        bytes: Bytes::from(behind_comma),
+        holes: holes.map(|h| h.map(|(start, end)| (start + 1, end + 1))),
+        violations,
+    });
     push_spliced(&cached, job, now, comma, out);
-    cached.violations.clone()
 }
 
 fn push_spliced(cached: &Rendered, job: &Job, now: Timestamp, comma: bool, out: &mut Vec<Bytes>) {
@@ -157,15 +170,15 @@ pub fn job_list<'a>(
                 p
             }
         };
-        let v = push_job(
+        push_job(
             world,
             j,
             pipeline.map(|p| p.as_ref()),
             now,
             i > 0,
             &mut parts,
+            |v| violations.extend(v.iter().cloned().map(|v| v.in_item(list_shape, i))),
         );
-        violations.extend(v.iter().cloned().map(|v| v.in_item(list_shape, i)));
     }
     parts.push(Bytes::from_static(b"]"));
     (parts, violations)

@@ -395,6 +395,18 @@ impl RenderCache {
         slots.iter().flatten().find(|r| r.rev == rev).cloned()
     }
 
+    /// Calls `f` with the rendering made for revision `rev`, under the cache's lock (no
+    /// reference counted); false when there is none.
+    pub fn with(&self, rev: u64, f: impl FnOnce(&Rendered)) -> bool {
+        let slots = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        slots
+            .iter()
+            .flatten()
+            .find(|r| r.rev == rev)
+            .map(|r| f(r))
+            .is_some()
+    }
+
     /// Caches a rendering as the most recent one.
     pub fn put(&self, rendered: Rendered) -> Arc<Rendered> {
         let rendered = Arc::new(rendered);
