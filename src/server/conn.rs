@@ -400,21 +400,24 @@ enum After {
 }
 
 /// A request head (without its blank line): `None` when it is only blank lines (not a
-/// request), else what follows it.
+/// request), else what follows it. Read as bytes, lines ending in `\n` or `\r\n` (as
+/// httparse reads them).
 fn read_head(head: &[u8]) -> Option<After> {
-    let text = String::from_utf8_lossy(head);
-    if text.trim().is_empty() {
+    if head.trim_ascii().is_empty() {
         return None;
     }
     let mut body = 0;
-    for line in text.split("\r\n").skip(1) {
-        let Some((name, value)) = line.split_once(':') else {
+    for line in head.split(|b| *b == b'\n').skip(1) {
+        let Some(colon) = line.iter().position(|b| *b == b':') else {
             continue;
         };
-        let name = name.trim();
-        if name.eq_ignore_ascii_case("content-length") {
-            body = value.trim().parse().unwrap_or(0);
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+        let (name, value) = (line[..colon].trim_ascii(), line[colon + 1..].trim_ascii());
+        if name.eq_ignore_ascii_case(b"content-length") {
+            body = std::str::from_utf8(value)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
             return Some(After::Lost);
         }
     }
