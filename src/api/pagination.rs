@@ -126,9 +126,12 @@ pub fn link_params<'a>(
             .map(|(k, v)| (*k, Param::Str(v.clone())))
             .collect()
     };
+    let mut set = owned(path);
+    // Room for what the page sets (`per_page`, `page` or `cursor`).
+    set.reserve(2);
     LinkParams {
         query: &req.query,
-        set: owned(path),
+        set,
         defaults: owned(defaults),
     }
 }
@@ -152,7 +155,9 @@ pub fn offset_headers(
         None => has_next.then_some(page.page + 1),
     };
     let prev = (page.page > 1 && !out_of_range).then_some(page.page - 1);
-    params.set("per_page", per.to_string());
+    let mut per_text = String::new();
+    push_int(&mut per_text, per);
+    params.set("per_page", per_text);
     // The query is the same for every page but `page`: encode it once, around a gap.
     params.set("page", String::new());
     let mut url =
@@ -207,6 +212,7 @@ pub fn offset_headers(
         _ => None,
     };
     let buf = bytes::Bytes::from(buf);
+    resp.headers.reserve(7);
     let slice = |r: std::ops::Range<usize>| {
         HeaderValue::from_maybe_shared(buf.slice(r)).expect("digits are a valid header value")
     };
@@ -231,10 +237,23 @@ pub fn offset_headers(
     resp
 }
 
-/// Appends `n` in decimal.
+/// Appends `n` in decimal (without the formatting machinery: several per response).
 fn push_int(out: &mut String, n: i64) {
-    use std::fmt::Write;
-    let _ = write!(out, "{n}");
+    if n < 0 {
+        out.push('-');
+    }
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
 }
 
 /// Where the value of the (empty) `page` parameter goes in an encoded query.
@@ -306,6 +325,15 @@ pub fn keyset_headers(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integers_are_written_as_display_writes_them() {
+        for n in [0, 7, 10, 99, 100, 12_345, -1, -40, i64::MAX, i64::MIN] {
+            let mut out = String::from("x=");
+            push_int(&mut out, n);
+            assert_eq!(out, format!("x={n}"));
+        }
+    }
 
     #[test]
     fn cursors_round_trip_with_or_without_padding() {
