@@ -67,14 +67,20 @@ impl Page {
     }
 }
 
-/// The URL of this request with other parameters, for `Link`.
-fn url(req: &Request, params: &LinkParams) -> String {
+/// The URL of this request up to its query (`?` included).
+fn url_to_query(req: &Request) -> String {
     let mut url =
         String::with_capacity(req.link_base.len() + req.prefix.len() + req.path.len() + 64);
     url.push_str(&req.link_base);
     url.push_str(&req.prefix);
     url.push_str(&req.path);
     url.push('?');
+    url
+}
+
+/// The URL of this request with other parameters, for `Link`.
+fn url(req: &Request, params: &LinkParams) -> String {
+    let mut url = url_to_query(req);
     to_query_into(params.pairs(), &mut url);
     url
 }
@@ -160,12 +166,7 @@ pub fn offset_headers(
     params.set("per_page", per_text);
     // The query is the same for every page but `page`: encode it once, around a gap.
     params.set("page", String::new());
-    let mut url =
-        String::with_capacity(req.link_base.len() + req.prefix.len() + req.path.len() + 64);
-    url.push_str(&req.link_base);
-    url.push_str(&req.prefix);
-    url.push_str(&req.path);
-    url.push('?');
+    let mut url = url_to_query(req);
     let query_at = url.len();
     to_query_into(params.pairs(), &mut url);
     let gap = query_at + page_gap(&url[query_at..]);
