@@ -288,30 +288,33 @@ pub fn pipeline_page<'a>(
     let mut violations = Vec::new();
     parts.push(Bytes::from_static(b"["));
     for (i, p) in pipelines.into_iter().enumerate() {
-        let item = pipeline_list_item(world, meta, p);
-        // The cached item starts with a comma.
-        parts.push(if i > 0 {
-            item.bytes.clone()
-        } else {
-            item.bytes.slice(1..)
-        });
-        violations.extend(
-            item.violations
-                .iter()
-                .cloned()
-                .map(|v| v.in_item("pipeline_list", i)),
-        );
+        let mut push = |item: &Rendered| {
+            // The cached item starts with a comma.
+            parts.push(if i > 0 {
+                item.bytes.clone()
+            } else {
+                item.bytes.slice(1..)
+            });
+            violations.extend(
+                item.violations
+                    .iter()
+                    .cloned()
+                    .map(|v| v.in_item("pipeline_list", i)),
+            );
+        };
+        // Under the cache's lock when cached (no reference taken), as jobs are.
+        if !p.rendered.with(p.rev, &mut push) {
+            push(&pipeline_list_item(world, meta, p));
+        }
     }
     parts.push(Bytes::from_static(b"]"));
     (parts, violations)
 }
 
-/// One list item (`PipelineBasicWithMetadata`), rendered and checked once per pipeline
-/// version. The check runs on a one-item list, so it is the list schema's own verdict.
+/// One list item (`PipelineBasicWithMetadata`), rendered, checked and cached for this
+/// pipeline version. The check runs on a one-item list, so it is the list schema's own
+/// verdict.
 fn pipeline_list_item(world: &World, meta: &ProjectMeta, p: &Pipeline) -> Arc<Rendered> {
-    if let Some(cached) = p.rendered.get(p.rev) {
-        return cached;
-    }
     let item = PipelineListItem::new(world, meta, p);
     let bytes = match p.overrides.as_deref() {
         Some(o) if !o.is_empty() => to_bytes(&with_overrides_value(&item, Some(o))),

@@ -389,12 +389,6 @@ impl Clone for RenderCache {
 }
 
 impl RenderCache {
-    /// The rendering made for revision `rev`, if cached.
-    pub fn get(&self, rev: u64) -> Option<Arc<Rendered>> {
-        let slots = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        slots.iter().flatten().find(|r| r.rev == rev).cloned()
-    }
-
     /// Calls `f` with the rendering made for revision `rev`, under the cache's lock (no
     /// reference counted); false when there is none.
     pub fn with(&self, rev: u64, f: impl FnOnce(&Rendered)) -> bool {
