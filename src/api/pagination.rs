@@ -1,12 +1,14 @@
 //! Offset pagination (Kaminari + GitLab's `OffsetHeaderBuilder`) and keyset pagination
 //! (`Gitlab::Pagination::Keyset`, only `GET /projects/:id/jobs`).
 
+use std::borrow::Cow;
+
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 use hyper::header::HeaderValue;
 
-use super::query::{Param, Params, Reader, to_query_into};
+use super::query::{Params, QueryValue, Reader, push_int, to_query_into};
 use super::{ApiError, Request, Response, names};
 
 /// Kaminari's `max_per_page`.
@@ -67,78 +69,110 @@ impl Page {
     }
 }
 
-/// The URL of this request up to its query (`?` included).
-fn url_to_query(req: &Request) -> String {
-    let mut url =
-        String::with_capacity(req.link_base.len() + req.prefix.len() + req.path.len() + 64);
-    url.push_str(&req.link_base);
-    url.push_str(&req.prefix);
-    url.push_str(&req.path);
-    url.push('?');
-    url
+/// The URL of this request up to its query (`?` included), appended to `out`.
+fn url_to_query(req: &Request, out: &mut String) {
+    out.reserve(req.link_base.len() + req.prefix.len() + req.path.len() + 64);
+    out.push_str(&req.link_base);
+    out.push_str(&req.prefix);
+    out.push_str(&req.path);
+    out.push('?');
 }
 
 /// The URL of this request with other parameters, for `Link`.
 fn url(req: &Request, params: &LinkParams) -> String {
-    let mut url = url_to_query(req);
+    let mut url = String::new();
+    url_to_query(req, &mut url);
     to_query_into(params.pairs(), &mut url);
     url
 }
 
-/// The parameters GitLab rebuilds `Link` URLs from: everything the client sent, path
-/// parameters and declared defaults, with coerced values. The client's are borrowed from
-/// the request (nothing of the query is copied but into the URL).
+/// A `Link` parameter the server sets: a path parameter, a declared default, the page's
+/// own `page`, `per_page` or `cursor`.
+#[derive(Debug, Clone)]
+pub enum LinkValue<'a> {
+    Text(Cow<'a, str>),
+    Int(i64),
+}
+
+impl<'a> LinkValue<'a> {
+    /// Borrowed text (a route parameter, a filter's value).
+    pub fn text(s: &'a str) -> Self {
+        LinkValue::Text(Cow::Borrowed(s))
+    }
+
+    fn as_query(&self) -> QueryValue<'_> {
+        match self {
+            LinkValue::Text(t) => QueryValue::Text(t),
+            LinkValue::Int(n) => QueryValue::Int(*n),
+        }
+    }
+}
+
+/// The parameters GitLab rebuilds `Link` URLs from: everything the client sent, with the
+/// path parameters and the declared parameters' values over it. Grape's validators write
+/// each declared parameter back as coerced, or its default when absent, before
+/// `OffsetHeaderBuilder` reads `params` (`include_retried=True` links as
+/// `include_retried=true`). The client's are borrowed from the request and the rest mostly
+/// from the handler: nothing is copied but into the URL.
 pub struct LinkParams<'a> {
     query: &'a Params,
-    /// Path parameters and the page's own values: they replace the client's.
-    set: Vec<(&'a str, Param)>,
-    /// Declared defaults: the client's replace them.
-    defaults: Vec<(&'a str, Param)>,
+    /// Path parameters, declared values and the page's own: they replace the client's.
+    /// Sorted by key, one value per key.
+    set: Vec<(&'a str, LinkValue<'a>)>,
 }
 
 impl<'a> LinkParams<'a> {
-    /// Sets `key` (over the client's value and a default).
-    pub fn set(&mut self, key: &'a str, value: String) {
-        match self.set.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, v)) => *v = Param::Str(value),
-            None => self.set.push((key, Param::Str(value))),
+    /// Sets `key` (over the client's value).
+    pub fn set(&mut self, key: &'a str, value: LinkValue<'a>) {
+        match self.set.binary_search_by(|(k, _)| (*k).cmp(key)) {
+            Ok(i) => self.set[i].1 = value,
+            Err(i) => self.set.insert(i, (key, value)),
         }
     }
 
-    /// Every parameter once, in key order (`to_query`'s order).
-    fn pairs(&self) -> Vec<(&str, &Param)> {
-        let mut all: Vec<(&str, &Param)> =
-            Vec::with_capacity(self.set.len() + self.query.len() + self.defaults.len());
-        all.extend(self.set.iter().map(|(k, v)| (*k, v)));
-        all.extend(self.query.iter().map(|(k, v)| (k.as_str(), v)));
-        all.extend(self.defaults.iter().map(|(k, v)| (*k, v)));
-        // Stable: for one key, what was set comes first, then the client's, then a default;
-        // the first stays.
-        all.sort_by(|a, b| a.0.cmp(b.0));
-        all.dedup_by(|later, first| later.0 == first.0);
-        all
+    /// Every parameter once, in key order (`to_query`'s order), what was set over the
+    /// client's: a merge of two sorted lists.
+    fn pairs(&self) -> impl Iterator<Item = (&str, QueryValue<'_>)> {
+        let mut set = self.set.iter().peekable();
+        let mut query = self.query.iter().peekable();
+        std::iter::from_fn(move || {
+            let ours = set.peek().map(|&(k, _)| *k);
+            let theirs = query.peek().map(|&(k, _)| k.as_str());
+            match (ours, theirs) {
+                (Some(o), Some(t)) if t < o => query
+                    .next()
+                    .map(|(k, v)| (k.as_str(), QueryValue::Param(v))),
+                (Some(o), t) => {
+                    if t == Some(o) {
+                        query.next();
+                    }
+                    set.next().map(|(k, v)| (*k, v.as_query()))
+                }
+                (None, _) => query
+                    .next()
+                    .map(|(k, v)| (k.as_str(), QueryValue::Param(v))),
+            }
+        })
     }
 }
 
-/// The `Link` parameters of a request (see [`LinkParams`]).
+/// The `Link` parameters of a request (see [`LinkParams`]): `path` holds the route's
+/// parameters, `declared` the values the endpoint settled on for the parameters it
+/// declares.
 pub fn link_params<'a>(
     req: &'a Request,
-    path: &[(&'a str, String)],
-    defaults: &[(&'a str, String)],
+    path: &[(&'a str, LinkValue<'a>)],
+    declared: &[(&'a str, LinkValue<'a>)],
 ) -> LinkParams<'a> {
-    let owned = |pairs: &[(&'a str, String)]| -> Vec<(&'a str, Param)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (*k, Param::Str(v.clone())))
-            .collect()
-    };
-    let mut set = owned(path);
     // Room for what the page sets (`per_page`, `page` or `cursor`).
-    set.reserve(2);
+    let mut set = Vec::with_capacity(path.len() + declared.len() + 2);
+    set.extend(path.iter().chain(declared).cloned());
+    // Stable: of one key, the first stays.
+    set.sort_by(|a, b| a.0.cmp(b.0));
+    set.dedup_by(|later, first| later.0 == first.0);
     LinkParams {
         query: &req.query,
         set,
-        defaults: owned(defaults),
     }
 }
 
@@ -161,27 +195,26 @@ pub fn offset_headers(
         None => has_next.then_some(page.page + 1),
     };
     let prev = (page.page > 1 && !out_of_range).then_some(page.page - 1);
-    let mut per_text = String::new();
-    push_int(&mut per_text, per);
-    params.set("per_page", per_text);
+    params.set("per_page", LinkValue::Int(per));
     // The query is the same for every page but `page`: encode it once, around a gap.
-    params.set("page", String::new());
-    let mut url = url_to_query(req);
-    let query_at = url.len();
-    to_query_into(params.pairs(), &mut url);
-    let gap = query_at + page_gap(&url[query_at..]);
-    let (before, after) = url.split_at(gap);
+    params.set("page", LinkValue::text(""));
     // Every value in one buffer, each header a slice of it (one allocation, not one per
-    // header).
-    let mut buf = String::with_capacity(4 * (url.len() + 32) + 64);
+    // header): first the URL, then the headers' values, which copy it around page numbers.
+    let mut buf = String::new();
+    url_to_query(req, &mut buf);
+    let query_at = buf.len();
+    to_query_into(params.pairs(), &mut buf);
+    let url_len = buf.len();
+    let gap = query_at + page_gap(&buf[query_at..]);
+    buf.reserve(4 * (url_len + 32) + 64);
     let add = |buf: &mut String, n: i64, rel: &str| {
-        if !buf.is_empty() {
+        if buf.len() > url_len {
             buf.push_str(", ");
         }
         buf.push('<');
-        buf.push_str(before);
+        buf.extend_from_within(..gap);
         push_int(buf, n);
-        buf.push_str(after);
+        buf.extend_from_within(gap..url_len);
         buf.push_str(">; rel=\"");
         buf.push_str(rel);
         buf.push('"');
@@ -196,7 +229,7 @@ pub fn offset_headers(
     if let Some(tp) = total_pages {
         add(&mut buf, tp, "last");
     }
-    let link = 0..buf.len();
+    let link = url_len..buf.len();
     let mut value = |n: Option<i64>| {
         let start = buf.len();
         if let Some(n) = n {
@@ -236,25 +269,6 @@ pub fn offset_headers(
             .with_value(names::X_TOTAL_PAGES, slice(tp));
     }
     resp
-}
-
-/// Appends `n` in decimal (without the formatting machinery: several per response).
-fn push_int(out: &mut String, n: i64) {
-    if n < 0 {
-        out.push('-');
-    }
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut rest = n.unsigned_abs();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    out.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
 }
 
 /// Where the value of the (empty) `page` parameter goes in an encoded query.
@@ -315,7 +329,7 @@ pub fn keyset_headers(
 ) -> Response {
     match next {
         Some(c) => {
-            params.set("cursor", c.encode());
+            params.set("cursor", LinkValue::Text(Cow::Owned(c.encode())));
             let link = format!("<{}>; rel=\"next\"", url(req, &params));
             resp.with_header(hyper::header::LINK, link)
         }
@@ -326,15 +340,6 @@ pub fn keyset_headers(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn integers_are_written_as_display_writes_them() {
-        for n in [0, 7, 10, 99, 100, 12_345, -1, -40, i64::MAX, i64::MIN] {
-            let mut out = String::from("x=");
-            push_int(&mut out, n);
-            assert_eq!(out, format!("x={n}"));
-        }
-    }
 
     #[test]
     fn cursors_round_trip_with_or_without_padding() {

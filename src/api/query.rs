@@ -9,6 +9,7 @@
 //! key space) for queries and forms, GitLab's JSON validation limits for JSON bodies, and
 //! the `Link` rebuild walks with an explicit stack.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
@@ -152,7 +153,12 @@ fn parse_with(text: &str, seps: &[u8]) -> Result<Params, ParamError> {
         if value.contains('\0') && bracket_groups(&key) <= 2 {
             return Err(ParamError::Malformed);
         }
-        normalize(&mut params, &key, Param::Str(value), PARAM_DEPTH_LIMIT)?;
+        normalize(
+            &mut params,
+            &key,
+            Param::Str(value.into_owned()),
+            PARAM_DEPTH_LIMIT,
+        )?;
     }
     check_key_space(&params)?;
     Ok(params)
@@ -160,9 +166,9 @@ fn parse_with(text: &str, seps: &[u8]) -> Result<Params, ParamError> {
 
 /// `URI.decode_www_form_component`: `+` is a space, `%XY` a byte, any other `%` an error;
 /// the result must be UTF-8.
-fn unescape(s: &str) -> Result<String, ParamError> {
+fn unescape(s: &str) -> Result<Cow<'_, str>, ParamError> {
     if !s.contains(['%', '+']) {
-        return Ok(s.to_owned());
+        return Ok(Cow::Borrowed(s));
     }
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
@@ -187,7 +193,9 @@ fn unescape(s: &str) -> Result<String, ParamError> {
         }
         i += 1;
     }
-    String::from_utf8(out).map_err(|_| ParamError::Malformed)
+    String::from_utf8(out)
+        .map(Cow::Owned)
+        .map_err(|_| ParamError::Malformed)
 }
 
 /// `HandleMalformedStrings#malformed_path?`: the unescaped path has a bad `%`, is not
@@ -387,11 +395,16 @@ fn convert_json(value: serde_json::Value) -> Param {
 
 /// The scalar text of a parameter (`None` for arrays and hashes).
 pub fn scalar(p: &Param) -> Option<String> {
+    scalar_str(p).map(Cow::into_owned)
+}
+
+/// `scalar`, borrowed where the parameter holds its text (strings: no copy).
+pub fn scalar_str(p: &Param) -> Option<Cow<'_, str>> {
     match p {
-        Param::Str(s) => Some(s.clone()),
+        Param::Str(s) => Some(Cow::Borrowed(s)),
         Param::Json(serde_json::Value::Null) => None,
-        Param::Json(serde_json::Value::String(s)) => Some(s.clone()),
-        Param::Json(v) => Some(v.to_string()),
+        Param::Json(serde_json::Value::String(s)) => Some(Cow::Borrowed(s)),
+        Param::Json(v) => Some(Cow::Owned(v.to_string())),
         _ => None,
     }
 }
@@ -454,8 +467,13 @@ impl<'a> Reader<'a> {
     }
 
     pub fn string(&mut self, key: &str) -> Option<String> {
+        self.text(key).map(Cow::into_owned)
+    }
+
+    /// `string`, borrowed from the parameters.
+    fn text(&mut self, key: &str) -> Option<Cow<'a, str>> {
         let p = self.params.get(key)?;
-        match scalar(p) {
+        match scalar_str(p) {
             Some(s) => Some(s),
             None if matches!(p, Param::Json(serde_json::Value::Null)) => None,
             None => {
@@ -466,7 +484,7 @@ impl<'a> Reader<'a> {
     }
 
     pub fn int(&mut self, key: &str) -> Option<i64> {
-        let s = self.string(key)?;
+        let s = self.text(key)?;
         match coerce_int(&s) {
             Some(v) => Some(v),
             None => {
@@ -477,7 +495,7 @@ impl<'a> Reader<'a> {
     }
 
     pub fn bool(&mut self, key: &str) -> Option<bool> {
-        let s = self.string(key)?;
+        let s = self.text(key)?;
         match coerce_bool(&s) {
             Some(v) => Some(v),
             None => {
@@ -488,7 +506,7 @@ impl<'a> Reader<'a> {
     }
 
     pub fn datetime(&mut self, key: &str) -> Option<Timestamp> {
-        let s = self.string(key)?;
+        let s = self.text(key)?;
         match coerce_datetime(&s) {
             Some(v) => Some(v),
             None => {
@@ -555,12 +573,30 @@ impl<'a> Reader<'a> {
 /// exhaust the call stack.
 pub fn to_query(params: &Params) -> String {
     let mut out = String::new();
-    to_query_into(params.iter().map(|(k, v)| (k.as_str(), v)), &mut out);
+    to_query_into(
+        params
+            .iter()
+            .map(|(k, v)| (k.as_str(), QueryValue::Param(v))),
+        &mut out,
+    );
     out
 }
 
+/// A value `to_query_into` encodes: a parameter as the client sent it, or a text or an
+/// integer the server sets (a path parameter, a page number), without making a `Param`
+/// of it.
+#[derive(Debug, Clone, Copy)]
+pub enum QueryValue<'p> {
+    Param(&'p Param),
+    Text(&'p str),
+    Int(i64),
+}
+
 /// `to_query` of pairs in key order, appended to `out` (no string per pair).
-pub fn to_query_into<'p>(params: impl IntoIterator<Item = (&'p str, &'p Param)>, out: &mut String) {
+pub fn to_query_into<'p>(
+    params: impl IntoIterator<Item = (&'p str, QueryValue<'p>)>,
+    out: &mut String,
+) {
     let start = out.len();
     let pair = |out: &mut String| {
         if out.len() > start {
@@ -569,16 +605,21 @@ pub fn to_query_into<'p>(params: impl IntoIterator<Item = (&'p str, &'p Param)>,
     };
     let mut stack: Vec<(String, &Param)> = Vec::new();
     for (k, v) in params {
-        match v {
-            Param::Arr(_) | Param::Hash(_) => stack.push((escape(k), v)),
+        let v = match v {
+            QueryValue::Param(v @ (Param::Arr(_) | Param::Hash(_))) => v,
             leaf => {
                 pair(out);
                 escape_into(k, out);
                 out.push('=');
-                push_scalar(leaf, out);
+                match leaf {
+                    QueryValue::Param(p) => push_scalar(p, out),
+                    QueryValue::Text(t) => escape_into(t, out),
+                    QueryValue::Int(n) => push_int(out, n),
+                }
                 continue;
             }
-        }
+        };
+        stack.push((escape(k), v));
         // Nested values: pushed in reverse so that they come off the stack in order.
         while let Some((prefix, v)) = stack.pop() {
             match v {
@@ -607,6 +648,25 @@ pub fn to_query_into<'p>(params: impl IntoIterator<Item = (&'p str, &'p Param)>,
             }
         }
     }
+}
+
+/// Appends `n` in decimal (without the formatting machinery: several per response).
+pub fn push_int(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
 }
 
 /// A scalar's escaped value (empty for `null`).
@@ -645,6 +705,15 @@ pub fn escape_into(s: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integers_are_written_as_display_writes_them() {
+        for n in [0, 7, 10, 99, 100, 12_345, -1, -40, i64::MAX, i64::MIN] {
+            let mut out = String::from("x=");
+            push_int(&mut out, n);
+            assert_eq!(out, format!("x={n}"));
+        }
+    }
 
     fn s(v: &str) -> Param {
         Param::Str(v.into())

@@ -353,6 +353,25 @@ async fn retry_creates_new_job_id_and_hides_the_original() {
         )
         .await;
     assert_eq!(r.ids(), vec![6, 5, 4, 3, 2, 1]);
+    // `Link` carries the path's ids and the declared parameter as Grape leaves it in
+    // `params`: its default when absent, coerced when sent.
+    for (query, value) in [("", "false"), ("&include_retried=True", "true")] {
+        let r = s
+            .get(
+                &format!("/projects/1/pipelines/1/jobs?per_page=9{query}"),
+                Some("tok-root"),
+            )
+            .await;
+        let first = format!(
+            "{}/api/v4/projects/1/pipelines/1/jobs?id=1&include_retried={value}&page=1&per_page=9&pipeline_id=1",
+            s.url
+        );
+        assert_eq!(
+            r.header("link"),
+            Some(format!("<{first}>; rel=\"first\", <{first}>; rel=\"last\"").as_str()),
+            "{query}"
+        );
+    }
     let r = s.get("/projects/1/jobs", Some("tok-root")).await;
     assert_eq!(r.ids(), vec![6, 5, 4, 3, 2, 1]);
     // Later skipped jobs are reset to created.

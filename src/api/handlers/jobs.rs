@@ -9,8 +9,8 @@ use hyper::StatusCode;
 
 use super::{ok_json, path_int, project, validate};
 use crate::api::auth::{self, Caller};
-use crate::api::pagination::{self, Cursor, Page};
-use crate::api::query::{Param, Reader, scalar};
+use crate::api::pagination::{self, Cursor, LinkValue, Page};
+use crate::api::query::{Param, Reader, scalar, scalar_str};
 use crate::api::{ApiError, Body, Ctx, Response};
 use crate::render;
 use crate::world::mutate::MutationError;
@@ -31,10 +31,10 @@ fn builds_desc<'a>(
     state: &'a ProjectState,
     scope: Option<&[Status]>,
     below: Option<u64>,
-) -> Box<dyn Iterator<Item = &'a Arc<Job>> + 'a> {
+) -> impl Iterator<Item = &'a Arc<Job>> + 'a {
     let upper = below.unwrap_or(u64::MAX);
     match scope {
-        None => Box::new(state.builds.range(..upper).rev().map(|(_, job)| job)),
+        None => Either::Left(state.builds.range(..upper).rev().map(|(_, job)| job)),
         Some(statuses) => {
             let sets: BTreeSet<Status> = statuses.iter().copied().collect();
             let iters: Vec<_> = sets
@@ -47,7 +47,23 @@ fn builds_desc<'a>(
                         .peekable()
                 })
                 .collect();
-            Box::new(MergeDesc { iters }.filter_map(|id| state.job(id)))
+            Either::Right(MergeDesc { iters }.filter_map(|id| state.job(id)))
+        }
+    }
+}
+
+/// One of two iterators (no box for the unfiltered walk).
+enum Either<L, R> {
+    Left(L),
+    Right(R),
+}
+
+impl<T, L: Iterator<Item = T>, R: Iterator<Item = T>> Iterator for Either<L, R> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        match self {
+            Either::Left(l) => l.next(),
+            Either::Right(r) => r.next(),
         }
     }
 }
@@ -101,7 +117,7 @@ pub fn list_project_jobs(ctx: &Ctx) -> Result<Response, ApiError> {
     let world = &ctx.world;
     let caller = auth::require_user(auth::authenticate(world, ctx.req, true)?)?;
     let params = ctx.req.params();
-    let keyset = params.get("pagination").and_then(scalar).as_deref() == Some("keyset");
+    let keyset = params.get("pagination").and_then(scalar_str).as_deref() == Some("keyset");
     let (scope, page) = validate(ctx, |r| (read_scope(r, world, true), Page::read(r)))?;
     let page = page.ok_or(ApiError::Internal)?;
     let meta = auth::find_project_for(world, caller, ctx.route.get("id"), Some(&auth::READ_JOBS))?;
@@ -110,7 +126,7 @@ pub fn list_project_jobs(ctx: &Ctx) -> Result<Response, ApiError> {
     }
     let state = state(world, meta)?;
     let scope = scope.as_deref();
-    let path = [("id", ctx.route.get("id").to_owned())];
+    let path = [("id", LinkValue::text(ctx.route.get("id")))];
 
     if keyset {
         let order_by = params
@@ -134,9 +150,8 @@ pub fn list_project_jobs(ctx: &Ctx) -> Result<Response, ApiError> {
             ),
             None => None,
         };
-        let mut jobs: Vec<&Arc<Job>> = builds_desc(state, scope, below)
-            .take(page.per_page as usize + 1)
-            .collect();
+        let mut jobs: Vec<&Arc<Job>> = Vec::with_capacity(page.per_page as usize + 1);
+        jobs.extend(builds_desc(state, scope, below).take(page.per_page as usize + 1));
         let has_more = jobs.len() > page.per_page as usize;
         jobs.truncate(page.per_page as usize);
         let next = if has_more {
@@ -146,15 +161,17 @@ pub fn list_project_jobs(ctx: &Ctx) -> Result<Response, ApiError> {
         };
         let resp = render_jobs(world, jobs);
         let mut link = pagination::link_params(ctx.req, &path, &[]);
-        link.set("per_page", page.per_page.to_string());
+        link.set("per_page", LinkValue::Int(page.per_page));
         return Ok(pagination::keyset_headers(resp, ctx.req, link, next));
     }
 
     page.check_offset_limit("Ci::Build")?;
-    let mut jobs: Vec<&Arc<Job>> = builds_desc(state, scope, None)
-        .skip(page.offset())
-        .take(page.per_page as usize + 1)
-        .collect();
+    let mut jobs: Vec<&Arc<Job>> = Vec::with_capacity(page.per_page as usize + 1);
+    jobs.extend(
+        builds_desc(state, scope, None)
+            .skip(page.offset())
+            .take(page.per_page as usize + 1),
+    );
     let has_next = jobs.len() > page.per_page as usize;
     jobs.truncate(page.per_page as usize);
     let total = world
@@ -209,7 +226,7 @@ fn respond_pipeline_list(
     list: &PipelineList,
     shape: &'static str,
     jobs: Vec<&Arc<Job>>,
-    defaults: &[(&str, String)],
+    defaults: &[(&str, LinkValue)],
 ) -> Response {
     let page = list.page;
     let total = jobs.len();
@@ -220,8 +237,8 @@ fn respond_pipeline_list(
         .map(|j| j.as_ref());
     let (parts, violations) = render::job_list(&ctx.world, shape, shown);
     let path = [
-        ("id", ctx.route.get("id").to_owned()),
-        ("pipeline_id", list.pipeline_id.to_string()),
+        ("id", LinkValue::text(ctx.route.get("id"))),
+        ("pipeline_id", LinkValue::Int(list.pipeline_id as i64)),
     ];
     let link = pagination::link_params(ctx.req, &path, defaults);
     pagination::offset_headers(
@@ -260,7 +277,14 @@ pub fn list_pipeline_jobs(ctx: &Ctx) -> Result<Response, ApiError> {
         .filter(|j| list.scope.as_ref().is_none_or(|s| s.contains(&j.status)))
         .collect();
     jobs.reverse();
-    let defaults = [("include_retried", list.include_retried.to_string())];
+    let defaults = [(
+        "include_retried",
+        LinkValue::text(if list.include_retried {
+            "true"
+        } else {
+            "false"
+        }),
+    )];
     Ok(respond_pipeline_list(
         ctx, &list, "job_list", jobs, &defaults,
     ))

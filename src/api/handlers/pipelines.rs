@@ -7,7 +7,7 @@ use hyper::StatusCode;
 
 use super::{ok_json, path_int, project, validate};
 use crate::api::auth::{self, Caller};
-use crate::api::pagination::{self, Page};
+use crate::api::pagination::{self, LinkValue, Page};
 use crate::api::query::{Param, Reader, scalar};
 use crate::api::{ApiError, Body, Ctx, Response};
 use crate::render;
@@ -181,8 +181,11 @@ pub fn list(ctx: &Ctx) -> Result<Response, ApiError> {
     let (parts, violations) = render::pipeline_page(world, meta, shown);
     let resp = Response::new(StatusCode::OK, Body::JsonParts(parts.into()))
         .checked("pipeline_list", violations);
-    let path = [("id", ctx.route.get("id").to_owned())];
-    let defaults = [("order_by", f.order_by.clone()), ("sort", f.sort.clone())];
+    let path = [("id", LinkValue::text(ctx.route.get("id")))];
+    let defaults = [
+        ("order_by", LinkValue::text(&f.order_by)),
+        ("sort", LinkValue::text(&f.sort)),
+    ];
     let link = pagination::link_params(ctx.req, &path, &defaults);
     Ok(pagination::offset_headers(
         resp,
