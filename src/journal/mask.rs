@@ -28,7 +28,20 @@ const SECRET_HEADERS: [HeaderName; 9] = [
 
 /// Is a parameter or field with this name a secret?
 pub fn is_secret_name(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
+    // Lowercased on the stack: this runs for every query parameter of every request.
+    let mut short = [0u8; 64];
+    let long;
+    let n: &str = match short.get_mut(..name.len()) {
+        Some(buf) => {
+            buf.copy_from_slice(name.as_bytes());
+            buf.make_ascii_lowercase();
+            std::str::from_utf8(buf).expect("ASCII lowercasing keeps UTF-8")
+        }
+        None => {
+            long = name.to_ascii_lowercase();
+            &long
+        }
+    };
     n == "token"
         || n.ends_with("_token")
         || n.ends_with("-token")
@@ -39,8 +52,37 @@ pub fn is_secret_name(name: &str) -> bool {
         || n.ends_with("_key") && (n.contains("private") || n.contains("access"))
 }
 
-/// The literal secrets of one request (borrowed from it where they can be).
-pub type Secrets<'a> = Vec<Cow<'a, str>>;
+/// The literal secrets of one request (borrowed from it where they can be): the first
+/// few in place (a request has one or two, from its token header), the rest in a list.
+#[derive(Debug, Default)]
+pub struct Secrets<'a> {
+    few: [Option<Cow<'a, str>>; 4],
+    more: Vec<Cow<'a, str>>,
+}
+
+impl<'a> Secrets<'a> {
+    pub fn new() -> Self {
+        Secrets::default()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.few
+            .iter()
+            .map_while(Option::as_deref)
+            .chain(self.more.iter().map(|s| s.as_ref()))
+    }
+
+    fn contains(&self, s: &str) -> bool {
+        self.iter().any(|x| x == s)
+    }
+
+    fn push(&mut self, s: Cow<'a, str>) {
+        match self.few.iter_mut().find(|slot| slot.is_none()) {
+            Some(slot) => *slot = Some(s),
+            None => self.more.push(s),
+        }
+    }
+}
 
 /// Copies the request headers into the journal's compact form (`out`, emptied first) in
 /// one pass, a credential header's values replaced by one `[REDACTED]`, and adds the literal
@@ -85,43 +127,41 @@ fn push_secret<'a>(secrets: &mut Secrets<'a>, s: Cow<'a, str>) {
 /// Masks token-like parameters of a query string or form body, adding their values to
 /// `secrets`.
 pub fn query<'a>(q: &'a str, secrets: &mut Secrets<'_>) -> Cow<'a, str> {
-    if q.is_empty() {
+    let secret_pair = |pair: &str| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let key = percent_encoding::percent_decode_str(k).decode_utf8_lossy();
+        !v.is_empty() && is_secret_name(key.split('[').next().unwrap_or(""))
+    };
+    // Most queries have no secret: nothing is built for them.
+    if !q.split('&').any(secret_pair) {
         return Cow::Borrowed(q);
     }
-    let mut changed = false;
     let mut out = String::with_capacity(q.len());
     for (i, pair) in q.split('&').enumerate() {
         if i > 0 {
             out.push('&');
         }
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let key = percent_encoding::percent_decode_str(k).decode_utf8_lossy();
-        let base = key.split('[').next().unwrap_or("");
-        if !v.is_empty() && is_secret_name(base) {
-            let value = percent_encoding::percent_decode_str(v).decode_utf8_lossy();
-            push_secret(secrets, Cow::Owned(value.into_owned()));
-            push_secret(secrets, Cow::Owned(v.to_owned()));
-            out.push_str(k);
-            out.push('=');
-            out.push_str(REDACTED);
-            changed = true;
-        } else {
+        if !secret_pair(pair) {
             out.push_str(pair);
+            continue;
         }
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = percent_encoding::percent_decode_str(v).decode_utf8_lossy();
+        push_secret(secrets, Cow::Owned(value.into_owned()));
+        push_secret(secrets, Cow::Owned(v.to_owned()));
+        out.push_str(k);
+        out.push('=');
+        out.push_str(REDACTED);
     }
-    if changed {
-        Cow::Owned(out)
-    } else {
-        Cow::Borrowed(q)
-    }
+    Cow::Owned(out)
 }
 
 /// Replaces every literal secret in `s`, and path segments that are GitLab tokens.
-pub fn text<'a>(s: &'a str, secrets: &[Cow<'_, str>]) -> Cow<'a, str> {
+pub fn text<'a>(s: &'a str, secrets: &Secrets<'_>) -> Cow<'a, str> {
     let mut out = Cow::Borrowed(s);
-    for secret in secrets {
-        if out.contains(secret.as_ref()) {
-            out = Cow::Owned(out.replace(secret.as_ref(), REDACTED));
+    for secret in secrets.iter() {
+        if out.contains(secret) {
+            out = Cow::Owned(out.replace(secret, REDACTED));
         }
     }
     if out.contains("/gl") {
@@ -217,8 +257,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn secret_names_ignore_case_at_any_length() {
+        for name in [
+            "token",
+            "Private_Token",
+            "JOB-TOKEN",
+            "db_password",
+            "api_key",
+        ] {
+            assert!(is_secret_name(name), "{name}");
+        }
+        for name in ["per_page", "tokens", "key", "scope"] {
+            assert!(!is_secret_name(name), "{name}");
+        }
+        // Longer than the stack buffer: the same answers.
+        let long = format!("{}_TOKEN", "x".repeat(80));
+        assert!(is_secret_name(&long));
+        assert!(!is_secret_name(&"y".repeat(100)));
+        // Exactly the buffer's size, and non-ASCII names.
+        assert!(is_secret_name(&format!("{}_token", "z".repeat(58))));
+        assert!(is_secret_name("Jeton_ü_SECRET"));
+    }
+
+    #[test]
     fn queries_mask_token_parameters_only() {
-        let mut s = Vec::new();
+        let mut s = Secrets::new();
         assert_eq!(
             query(
                 "per_page=2&private_token=glpat-abc123&job_token=xyz789",
@@ -247,7 +310,7 @@ mod tests {
             HeaderValue::from_static("Basic other-secret"),
         );
         h.insert("accept", HeaderValue::from_static("*/*"));
-        let mut secrets = Vec::new();
+        let mut secrets = Secrets::new();
         let mut kept = Headers::default();
         headers(&h, &mut kept, &mut secrets);
         let kept: Vec<(&str, &[u8])> = kept.iter().collect();
@@ -272,7 +335,8 @@ mod tests {
 
     #[test]
     fn bodies() {
-        let mut s: Secrets = vec![Cow::Borrowed("glpat-secret")];
+        let mut s = Secrets::new();
+        s.push(Cow::Borrowed("glpat-secret"));
         let b = body(
             &Bytes::from_static(br#"{"ref":"main","token":"t0ps3cret","x":"glpat-secret"}"#),
             &mut s,
