@@ -26,7 +26,7 @@ fn main() {
         let resp = api::handle(&sessions, &req);
         j.record_exchange(Exchange {
             time: jiff::Timestamp::now(),
-            session: "default".to_owned(),
+            session: "default",
             method: hyper::Method::GET,
             path: "/api/v4/projects/1/jobs".to_owned(),
             query: String::new(),

@@ -218,7 +218,7 @@ impl Captured {
 pub struct Exchange<'a> {
     /// When the request arrived (real time, not the session clock).
     pub time: Timestamp,
-    pub session: String,
+    pub session: &'a str,
     pub method: Method,
     /// The path below the session prefix.
     pub path: String,
@@ -242,7 +242,8 @@ pub struct Entry {
     pub seq: u64,
     /// When the request arrived (real time, not the session clock).
     pub time: Timestamp,
-    pub session: String,
+    /// The session's name, shared with its ring (not a copy per entry).
+    pub session: Arc<str>,
     pub method: Method,
     /// The path below the session prefix (secrets masked).
     pub path: String,
@@ -459,7 +460,7 @@ pub fn glob(pattern: &str, text: &str) -> bool {
 impl Filter {
     /// Does an entry pass every criterion?
     pub fn matches(&self, e: &Entry) -> bool {
-        self.session.as_ref().is_none_or(|s| *s == e.session)
+        self.session.as_ref().is_none_or(|s| **s == *e.session)
             && self
                 .method
                 .as_ref()
@@ -519,6 +520,12 @@ pub struct Hit {
     pub last_time: Timestamp,
 }
 
+/// The session of an entry not yet in its ring (one shared empty name, no allocation).
+fn unnamed() -> Arc<str> {
+    static EMPTY: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from(""));
+    EMPTY.clone()
+}
+
 /// The journal of one server.
 #[derive(Debug)]
 pub struct Journal {
@@ -566,7 +573,7 @@ impl Journal {
         let mut entry = Entry {
             seq: 0,
             time: x.time,
-            session: x.session,
+            session: unnamed(),
             method: x.method,
             path: x.path,
             query: x.query,
@@ -581,18 +588,27 @@ impl Journal {
             unimplemented: x.unimplemented,
         };
         entry.mask(secrets);
-        self.push(entry);
+        self.push(x.session, entry);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().expect("journal lock poisoned")
     }
 
-    /// Keeps a masked entry: in its session's ring, within the byte cap.
-    fn push(&self, mut entry: Entry) {
-        let size = entry.size();
+    /// Keeps a masked entry: in the ring of `session`, within the byte cap.
+    fn push(&self, session: &str, mut entry: Entry) {
         let mut guard = self.lock();
         let inner = &mut *guard;
+        let key = match inner.sessions.get_key_value(session) {
+            Some((k, _)) => k.clone(),
+            None => {
+                let k: Arc<str> = Arc::from(session);
+                inner.sessions.insert(k.clone(), Ring::default());
+                k
+            }
+        };
+        entry.session = key.clone();
+        let size = entry.size();
         if entry.unimplemented
             && let Some(route) = entry.route
         {
@@ -615,20 +631,13 @@ impl Journal {
                 });
             hit.count += 1;
             hit.last_path.clone_from(&entry.path);
-            hit.last_session.clone_from(&entry.session);
+            hit.last_session.clear();
+            hit.last_session.push_str(&entry.session);
             hit.last_time = entry.time;
         }
         inner.next_seq += 1;
         let seq = inner.next_seq;
         entry.seq = seq;
-        let key = match inner.sessions.get_key_value(entry.session.as_str()) {
-            Some((k, _)) => k.clone(),
-            None => {
-                let k: Arc<str> = Arc::from(entry.session.as_str());
-                inner.sessions.insert(k.clone(), Ring::default());
-                k
-            }
-        };
         let ring = inner.sessions.get_mut(&key).expect("ring just ensured");
         ring.entries.push_back((Arc::new(entry), size));
         inner.bytes += size;
@@ -769,7 +778,7 @@ mod tests {
         let response = Body::Json(Bytes::from(vec![b'x'; body]));
         j.record_exchange(Exchange {
             time: Timestamp::now(),
-            session: session.to_owned(),
+            session,
             method: Method::GET,
             path: "/api/v4/projects/1/jobs".to_owned(),
             query: String::new(),

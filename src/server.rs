@@ -2,6 +2,7 @@
 //! prefix or header, body limits, panics turned into 500s, graceful shutdown. The only
 //! module (with `record/`) that touches hyper's request and response types.
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -457,7 +458,10 @@ async fn serve(
         return to_hyper(resp, method == Method::HEAD);
     }
 
-    let mut session = session_name.unwrap_or(session::DEFAULT).to_owned();
+    let mut session: Cow<'static, str> = match session_name {
+        Some(name) => Cow::Owned(name.to_owned()),
+        None => Cow::Borrowed(session::DEFAULT),
+    };
     // A session's first request may choose the GitLab version it emulates.
     let mut versioned_here = false;
     if let Some(v) = header(&parts.headers, &X_GLMOCK_GITLAB_VERSION)
@@ -583,7 +587,7 @@ async fn serve(
     if app.journal.options().enabled {
         app.journal.record_exchange(Exchange {
             time,
-            session,
+            session: &session,
             method: method.clone(),
             path,
             query: raw_query,

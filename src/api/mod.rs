@@ -27,7 +27,8 @@ pub struct Request {
     pub path: String,
     /// `/-/sessions/NAME` when the session came from the URL, else empty.
     pub prefix: String,
-    pub session: String,
+    /// The session's name (`default` borrowed, not copied per request).
+    pub session: std::borrow::Cow<'static, str>,
     pub query: Params,
     /// Query and body merged (see `Request::new`); `None` when the body has no parameters
     /// (the query is the merged set, and is not copied).
@@ -44,7 +45,7 @@ impl Request {
         method: Method,
         path: String,
         prefix: String,
-        session: String,
+        session: std::borrow::Cow<'static, str>,
         query: Params,
         body: Params,
         headers: HeaderMap,
@@ -201,7 +202,7 @@ pub struct Ctx<'a> {
     pub req: &'a Request,
     pub world: Arc<World>,
     pub sessions: &'a crate::world::session::Sessions,
-    pub route: &'a routes::RouteParams,
+    pub route: &'a routes::RouteParams<'a>,
 }
 
 /// Serves one `/api/v4` request; the response leaves through the contract check.

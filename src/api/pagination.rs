@@ -200,7 +200,15 @@ pub fn offset_headers(
     params.set("page", LinkValue::text(""));
     // Every value in one buffer, each header a slice of it (one allocation, not one per
     // header): first the URL, then the headers' values, which copy it around page numbers.
-    let mut buf = String::new();
+    // Sized for the URL (its query about the client's, plus what is set) and five copies:
+    // one allocation, no growth.
+    let raw_query: usize = req
+        .query
+        .iter()
+        .map(|(k, v)| k.len() + param_len(v) + 2)
+        .sum();
+    let url_guess = req.link_base.len() + req.prefix.len() + req.path.len() + raw_query + 96;
+    let mut buf = String::with_capacity(5 * (url_guess + 32) + 64);
     url_to_query(req, &mut buf);
     let query_at = buf.len();
     to_query_into(params.pairs(), &mut buf);
@@ -269,6 +277,18 @@ pub fn offset_headers(
             .with_value(names::X_TOTAL_PAGES, slice(tp));
     }
     resp
+}
+
+/// About the encoded length of a client's parameter value (escapes can make it longer:
+/// then the buffer grows once).
+fn param_len(p: &super::query::Param) -> usize {
+    use super::query::Param;
+    match p {
+        Param::Str(s) => s.len(),
+        Param::Json(_) => 16,
+        Param::Arr(items) => items.iter().map(|i| param_len(i) + 8).sum(),
+        Param::Hash(h) => h.iter().map(|(k, v)| k.len() + param_len(v) + 8).sum(),
+    }
 }
 
 /// Where the value of the (empty) `page` parameter goes in an encoded query.

@@ -3,6 +3,7 @@
 //! `:id` segments cannot contain a raw `/` (GitLab's `[^/]+` requirement), so an unencoded
 //! `group/project` matches no route.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use hyper::Method;
@@ -21,9 +22,9 @@ pub enum Handler {
 
 /// Path parameters of the matched route, percent-decoded.
 #[derive(Debug, Default, Clone)]
-pub struct RouteParams(pub Vec<(&'static str, String)>, pub &'static str);
+pub struct RouteParams<'p>(pub Vec<(&'static str, Cow<'p, str>)>, pub &'static str);
 
-impl RouteParams {
+impl RouteParams<'_> {
     /// The matched route, e.g. `/api/v4/projects/{id}/jobs`.
     pub fn pattern(&self) -> &'static str {
         self.1
@@ -33,7 +34,7 @@ impl RouteParams {
         self.0
             .iter()
             .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
             .unwrap_or("")
     }
 }
@@ -165,7 +166,7 @@ pub fn pattern(path: &str) -> Option<&'static str> {
 }
 
 /// Finds the handler for a method and raw path.
-pub fn find(method: &Method, path: &str) -> Result<(Handler, RouteParams), ApiError> {
+pub fn find<'p>(method: &Method, path: &'p str) -> Result<(Handler, RouteParams<'p>), ApiError> {
     let path = if path.len() > 1 {
         path.trim_end_matches('/')
     } else {
@@ -178,9 +179,7 @@ pub fn find(method: &Method, path: &str) -> Result<(Handler, RouteParams), ApiEr
             .map(|(k, v)| {
                 (
                     k,
-                    percent_encoding::percent_decode_str(v)
-                        .decode_utf8_lossy()
-                        .into_owned(),
+                    percent_encoding::percent_decode_str(v).decode_utf8_lossy(),
                 )
             })
             .collect(),

@@ -216,7 +216,7 @@ fn near_misses<'a>(f: &Filter, all: &'a [Arc<Entry>]) -> Vec<(usize, String, &'a
             .as_ref()
             .is_none_or(|m| m.eq_ignore_ascii_case(e.method.as_str()))
     };
-    let session_ok = |e: &Entry| f.session.as_ref().is_none_or(|s| *s == e.session);
+    let session_ok = |e: &Entry| f.session.as_ref().is_none_or(|s| **s == *e.session);
     let target = f.path.as_deref().or(f.route.as_deref()).unwrap_or("");
     let mut out: Vec<(usize, String, &Arc<Entry>)> = Vec::new();
     // Newest first: the latest attempts are the likeliest culprits.

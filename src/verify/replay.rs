@@ -78,7 +78,7 @@ impl Replayer {
                     method,
                     path,
                     String::new(),
-                    SESSION.to_owned(),
+                    SESSION.into(),
                     q,
                     body,
                     headers,
