@@ -690,7 +690,7 @@ fn request_id(id: u64) -> HeaderValue {
     for (i, slot) in text[7..].iter_mut().enumerate() {
         *slot = HEX[((id >> (60 - 4 * i)) & 0xf) as usize];
     }
-    HeaderValue::from_bytes(&text).expect("hex is a valid header value")
+    HeaderValue::from_maybe_shared(api::arena::copy(&text)).expect("hex is a valid header value")
 }
 
 /// A response body in pieces, written with vectored I/O (the page's own shared slice walked

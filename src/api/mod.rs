@@ -1,6 +1,7 @@
 //! The HTTP layer of `/api/v4`: our own request and response values (hyper stays in
 //! `server.rs`), the route table, authentication, parameters, pagination and the handlers.
 
+pub mod arena;
 pub mod auth;
 pub mod error;
 pub mod handlers;

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use hyper::header::HeaderValue;
 
 use super::query::{Params, QueryValue, Reader, push_int, to_query_into};
-use super::{ApiError, Request, Response, names};
+use super::{ApiError, Request, Response, arena, names};
 
 /// Kaminari's `max_per_page`.
 pub const MAX_PER_PAGE: i64 = 100;
@@ -198,62 +198,59 @@ pub fn offset_headers(
     params.set("per_page", LinkValue::Int(per));
     // The query is the same for every page but `page`: encode it once, around a gap.
     params.set("page", LinkValue::text(""));
-    // Every value in one buffer, each header a slice of it (one allocation, not one per
-    // header): first the URL, then the headers' values, which copy it around page numbers.
-    // Sized for the URL (its query about the client's, plus what is set) and five copies:
-    // one allocation, no growth.
-    let raw_query: usize = req
-        .query
-        .iter()
-        .map(|(k, v)| k.len() + param_len(v) + 2)
-        .sum();
-    let url_guess = req.link_base.len() + req.prefix.len() + req.path.len() + raw_query + 96;
-    let mut buf = String::with_capacity(5 * (url_guess + 32) + 64);
-    url_to_query(req, &mut buf);
-    let query_at = buf.len();
-    to_query_into(params.pairs(), &mut buf);
-    let url_len = buf.len();
-    let gap = query_at + page_gap(&buf[query_at..]);
-    buf.reserve(4 * (url_len + 32) + 64);
-    let add = |buf: &mut String, n: i64, rel: &str| {
-        if buf.len() > url_len {
-            buf.push_str(", ");
+    // Every value in one buffer, each header a slice of it (no allocation of their own,
+    // see `arena`): the URL is written first, as working space, then the values, which
+    // copy it around page numbers.
+    let (buf, (link, next_page, this_page, per_page, prev_page, counts)) = arena::text(|buf| {
+        url_to_query(req, buf);
+        let query_at = buf.len();
+        to_query_into(params.pairs(), buf);
+        let url_len = buf.len();
+        let gap = query_at + page_gap(&buf[query_at..]);
+        let add = |buf: &mut String, n: i64, rel: &str| {
+            if buf.len() > url_len {
+                buf.push_str(", ");
+            }
+            buf.push('<');
+            buf.extend_from_within(..gap);
+            push_int(buf, n);
+            buf.extend_from_within(gap..url_len);
+            buf.push_str(">; rel=\"");
+            buf.push_str(rel);
+            buf.push('"');
+        };
+        if let Some(p) = prev {
+            add(buf, p, "prev");
         }
-        buf.push('<');
-        buf.extend_from_within(..gap);
-        push_int(buf, n);
-        buf.extend_from_within(gap..url_len);
-        buf.push_str(">; rel=\"");
-        buf.push_str(rel);
-        buf.push('"');
-    };
-    if let Some(p) = prev {
-        add(&mut buf, p, "prev");
-    }
-    if let Some(n) = next {
-        add(&mut buf, n, "next");
-    }
-    add(&mut buf, 1, "first");
-    if let Some(tp) = total_pages {
-        add(&mut buf, tp, "last");
-    }
-    let link = url_len..buf.len();
-    let mut value = |n: Option<i64>| {
-        let start = buf.len();
-        if let Some(n) = n {
-            push_int(&mut buf, n);
+        if let Some(n) = next {
+            add(buf, n, "next");
         }
-        start..buf.len()
-    };
-    let next_page = value(next);
-    let this_page = value(Some(page.page));
-    let per_page = value(Some(per));
-    let prev_page = value(prev);
-    let counts = match (total, total_pages) {
-        (Some(t), Some(tp)) => Some((value(Some(t as i64)), value(Some(tp)))),
-        _ => None,
-    };
-    let buf = bytes::Bytes::from(buf);
+        add(buf, 1, "first");
+        if let Some(tp) = total_pages {
+            add(buf, tp, "last");
+        }
+        // Ranges in what is kept (the values, after the URL).
+        let link = 0..buf.len() - url_len;
+        let mut value = |n: Option<i64>| {
+            let start = buf.len() - url_len;
+            if let Some(n) = n {
+                push_int(buf, n);
+            }
+            start..buf.len() - url_len
+        };
+        let next_page = value(next);
+        let this_page = value(Some(page.page));
+        let per_page = value(Some(per));
+        let prev_page = value(prev);
+        let counts = match (total, total_pages) {
+            (Some(t), Some(tp)) => Some((value(Some(t as i64)), value(Some(tp)))),
+            _ => None,
+        };
+        (
+            url_len,
+            (link, next_page, this_page, per_page, prev_page, counts),
+        )
+    });
     resp.headers.reserve(7);
     let slice = |r: std::ops::Range<usize>| {
         HeaderValue::from_maybe_shared(buf.slice(r)).expect("digits are a valid header value")
@@ -277,18 +274,6 @@ pub fn offset_headers(
             .with_value(names::X_TOTAL_PAGES, slice(tp));
     }
     resp
-}
-
-/// About the encoded length of a client's parameter value (escapes can make it longer:
-/// then the buffer grows once).
-fn param_len(p: &super::query::Param) -> usize {
-    use super::query::Param;
-    match p {
-        Param::Str(s) => s.len(),
-        Param::Json(_) => 16,
-        Param::Arr(items) => items.iter().map(|i| param_len(i) + 8).sum(),
-        Param::Hash(h) => h.iter().map(|(k, v)| k.len() + param_len(v) + 8).sum(),
-    }
 }
 
 /// Where the value of the (empty) `page` parameter goes in an encoded query.

@@ -154,11 +154,47 @@ pub fn job_list<'a>(
     world: &World,
     list_shape: &str,
     jobs: impl IntoIterator<Item = &'a Job>,
-) -> (Vec<Bytes>, Vec<Violation>) {
+) -> (Arc<[Bytes]>, Vec<Violation>) {
     let now = world.now();
-    let mut parts = Vec::with_capacity(64);
-    parts.push(Bytes::from_static(b"["));
     let mut violations = Vec::new();
+    let parts = pieces(|parts| job_list_into(world, list_shape, jobs, now, parts, &mut violations));
+    (parts, violations)
+}
+
+/// The pieces `fill` pushes, as one shared slice: gathered in a list kept per thread (a
+/// page's list is not allocated, and grown, for each page), then copied into one
+/// allocation of their exact size.
+fn pieces(fill: impl FnOnce(&mut Vec<Bytes>)) -> Arc<[Bytes]> {
+    thread_local! {
+        static PIECES: std::cell::RefCell<Vec<Bytes>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    PIECES.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut list) => {
+            list.clear();
+            fill(&mut list);
+            let out: Arc<[Bytes]> = list.drain(..).collect();
+            // A huge page's list is not kept.
+            list.shrink_to(1024);
+            out
+        }
+        // Not expected (rendering does not nest pages); then a list of its own.
+        Err(_) => {
+            let mut list = Vec::new();
+            fill(&mut list);
+            list.into()
+        }
+    })
+}
+
+fn job_list_into<'a>(
+    world: &World,
+    list_shape: &str,
+    jobs: impl IntoIterator<Item = &'a Job>,
+    now: Timestamp,
+    parts: &mut Vec<Bytes>,
+    violations: &mut Vec<Violation>,
+) {
+    parts.push(Bytes::from_static(b"["));
     // Jobs of a page mostly share pipelines: look each one up once.
     let mut last: Option<(u64, Option<&Arc<Pipeline>>)> = None;
     for (i, j) in jobs.into_iter().enumerate() {
@@ -176,12 +212,11 @@ pub fn job_list<'a>(
             pipeline.map(|p| p.as_ref()),
             now,
             i > 0,
-            &mut parts,
+            parts,
             |v| violations.extend(v.iter().cloned().map(|v| v.in_item(list_shape, i))),
         );
     }
     parts.push(Bytes::from_static(b"]"));
-    (parts, violations)
 }
 
 /// Where the values of the top-level `duration` and `queued_duration` keys are. The
@@ -283,9 +318,19 @@ pub fn pipeline_page<'a>(
     world: &World,
     meta: &ProjectMeta,
     pipelines: impl IntoIterator<Item = &'a Pipeline>,
-) -> (Vec<Bytes>, Vec<Violation>) {
-    let mut parts = Vec::with_capacity(64);
+) -> (Arc<[Bytes]>, Vec<Violation>) {
     let mut violations = Vec::new();
+    let parts = pieces(|parts| pipeline_page_into(world, meta, pipelines, parts, &mut violations));
+    (parts, violations)
+}
+
+fn pipeline_page_into<'a>(
+    world: &World,
+    meta: &ProjectMeta,
+    pipelines: impl IntoIterator<Item = &'a Pipeline>,
+    parts: &mut Vec<Bytes>,
+    violations: &mut Vec<Violation>,
+) {
     parts.push(Bytes::from_static(b"["));
     for (i, p) in pipelines.into_iter().enumerate() {
         let mut push = |item: &Rendered| {
@@ -308,7 +353,6 @@ pub fn pipeline_page<'a>(
         }
     }
     parts.push(Bytes::from_static(b"]"));
-    (parts, violations)
 }
 
 /// One list item (`PipelineBasicWithMetadata`), rendered, checked and cached for this

@@ -101,7 +101,7 @@ fn count_builds(state: &ProjectState, scope: Option<&[Status]>) -> usize {
 /// A 200 page of jobs, with the contract check of its cached entities.
 fn job_page<'a>(world: &World, jobs: impl IntoIterator<Item = &'a Job>) -> Response {
     let (parts, violations) = render::job_list(world, "job_list", jobs);
-    Response::new(StatusCode::OK, Body::JsonParts(parts.into())).checked("job_list", violations)
+    Response::new(StatusCode::OK, Body::JsonParts(parts)).checked("job_list", violations)
 }
 
 fn render_jobs<'a>(world: &World, jobs: impl IntoIterator<Item = &'a Arc<Job>>) -> Response {
@@ -242,7 +242,7 @@ fn respond_pipeline_list(
     ];
     let link = pagination::link_params(ctx.req, &path, defaults);
     pagination::offset_headers(
-        Response::new(StatusCode::OK, Body::JsonParts(parts.into())).checked(shape, violations),
+        Response::new(StatusCode::OK, Body::JsonParts(parts)).checked(shape, violations),
         ctx.req,
         link,
         page,

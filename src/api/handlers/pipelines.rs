@@ -179,8 +179,8 @@ pub fn list(ctx: &Ctx) -> Result<Response, ApiError> {
         total = counted.unwrap_or(n);
     }
     let (parts, violations) = render::pipeline_page(world, meta, shown);
-    let resp = Response::new(StatusCode::OK, Body::JsonParts(parts.into()))
-        .checked("pipeline_list", violations);
+    let resp =
+        Response::new(StatusCode::OK, Body::JsonParts(parts)).checked("pipeline_list", violations);
     let path = [("id", LinkValue::text(ctx.route.get("id")))];
     let defaults = [
         ("order_by", LinkValue::text(&f.order_by)),
