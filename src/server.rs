@@ -305,6 +305,9 @@ async fn accept_loop(
                     async move {
                         let http1 = req.version() < hyper::Version::HTTP_2;
                         let mut resp = serve(&app, req, &ctl).await;
+                        if !http1 {
+                            own_header_values(resp.headers_mut());
+                        }
                         let n = guard.number();
                         drop(guard);
                         // Stopping: requests already received behind this one are still
@@ -682,6 +685,19 @@ fn parse_body(
 }
 
 static REQUEST_IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// HTTP/2 keeps header values in its HPACK table for as long as the connection lives; a
+/// value carved from a per-thread block (`api::arena`) would keep the whole block. Those
+/// connections get values of their own.
+fn own_header_values(headers: &mut hyper::HeaderMap) {
+    for value in headers.values_mut() {
+        if let Ok(own) = HeaderValue::from_bytes(value.as_bytes()) {
+            let sensitive = value.is_sensitive();
+            *value = own;
+            value.set_sensitive(sensitive);
+        }
+    }
+}
 
 /// `glmock-` and the id in 16 hex digits.
 fn request_id(id: u64) -> HeaderValue {

@@ -4,7 +4,8 @@
 //! head; once every slice of a block is gone the block is taken back whole (`BytesMut`
 //! reclaims a buffer no one else holds), otherwise the next one is allocated and the old one
 //! goes with its last slice. Nothing long-lived may come from here: one slice kept would
-//! keep its block.
+//! keep its block (HTTP/2 responses, whose values HPACK may keep for the connection, get
+//! copies of their own in `server::own_header_values`).
 
 use std::cell::RefCell;
 

@@ -495,3 +495,30 @@ async fn over_http2_the_authority_is_the_host() {
         .await;
     assert_eq!(r.status, 403, "{}", r.text);
 }
+
+#[tokio::test]
+async fn over_http2_pagination_headers_are_the_same_as_over_http1() {
+    let s = TestServer::default_scenario().await;
+    let h2 = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let h1 = reqwest::Client::new();
+    let url = format!("{}/api/v4/projects/1/jobs?per_page=1&page=2", s.url);
+    for _ in 0..3 {
+        let a = s
+            .raw(h2.get(&url).header("PRIVATE-TOKEN", "glpat-root"))
+            .await;
+        let b = s
+            .raw(h1.get(&url).header("PRIVATE-TOKEN", "glpat-root"))
+            .await;
+        assert_eq!((a.status, b.status), (200, 200), "{} / {}", a.text, b.text);
+        for name in ["link", "x-page", "x-per-page", "x-next-page", "x-prev-page"] {
+            assert!(b.header(name).is_some(), "{name}");
+            assert_eq!(a.header(name), b.header(name), "{name}");
+        }
+        let id = a.header("x-request-id").unwrap();
+        assert!(id.starts_with("glmock-") && id.len() == 23, "{id}");
+        assert_ne!(a.header("x-request-id"), b.header("x-request-id"));
+    }
+}
