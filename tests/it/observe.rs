@@ -472,13 +472,18 @@ async fn the_documented_create_example_creates_pipeline_jobs_on_the_default_scen
     }
 }
 
+/// A client that speaks HTTP/2 from the first byte (no upgrade).
+fn h2_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn over_http2_the_authority_is_the_host() {
     let s = TestServer::default_scenario().await;
-    let h2 = reqwest::Client::builder()
-        .http2_prior_knowledge()
-        .build()
-        .unwrap();
+    let h2 = h2_client();
     let host = s.url.trim_start_matches("http://").to_owned();
     let r = s
         .raw(
@@ -499,10 +504,7 @@ async fn over_http2_the_authority_is_the_host() {
 #[tokio::test]
 async fn over_http2_pagination_headers_are_the_same_as_over_http1() {
     let s = TestServer::default_scenario().await;
-    let h2 = reqwest::Client::builder()
-        .http2_prior_knowledge()
-        .build()
-        .unwrap();
+    let h2 = h2_client();
     let h1 = reqwest::Client::new();
     let url = format!("{}/api/v4/projects/1/jobs?per_page=1&page=2", s.url);
     for _ in 0..3 {
