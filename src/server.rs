@@ -747,7 +747,8 @@ impl Parts {
     /// per segment as copying a few KiB (measured on a 20-job page of 36 KiB in 22 or more
     /// pieces: 2.2 µs copying from the pieces, 0.75 µs from one buffer, plus 0.8 µs to
     /// fill it), so a page of small pieces is copied into one buffer first; a page of large
-    /// pieces, or a huge one, goes out vectored.
+    /// pieces, or a huge one, goes out vectored. Items rendered together come as one piece
+    /// (see `render::page`), so a cached page is usually a few large pieces.
     fn page(chunks: Arc<[Bytes]>) -> Parts {
         /// Copy when the pieces are this small on average...
         const COPY_BELOW_AVERAGE: usize = 4 * 1024;

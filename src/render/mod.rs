@@ -6,6 +6,7 @@
 //! their cached bytes: a page of jobs is a concatenation of cached entities.
 
 mod entities;
+mod page;
 mod reports;
 
 use bytes::Bytes;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use crate::contract::Violation;
 use crate::world::{Job, Pipeline, ProjectMeta, Rendered, User, World};
 pub use entities::*;
+use page::{PageBuf, SlabWriter, pieces};
 
 /// Serializes a value that cannot fail to serialize (our entities hold no maps with
 /// non-string keys and no failing `Serialize` impls).
@@ -46,93 +48,170 @@ pub fn job_parts(world: &World, job: &Job) -> (Vec<Bytes>, Arc<[Violation]>) {
     let pipeline = world
         .pipeline(job.project_id, job.pipeline_id)
         .map(|p| p.as_ref());
+    let now = world.now();
     let mut violations: Option<Arc<[Violation]>> = None;
-    push_job(world, job, pipeline, world.now(), false, &mut parts, |v| {
-        violations = Some(v.into());
-    });
+    let mut report = |v: &[Violation]| violations = Some(v.into());
+    let mut page = PageBuf::new(&mut parts);
+    if !push_cached(job, pipeline, now, false, &mut page, &mut report) {
+        let first = cache_jobs(world, job, std::iter::empty(), now);
+        push_first(first, job, now, false, &mut page, &mut report);
+    }
+    drop(page);
     (parts, violations.unwrap_or_else(|| Arc::from(Vec::new())))
 }
 
-/// Appends a job's JSON to `out`, after a comma if `comma` (an item after the first of a
-/// list): its cached bytes, or for waiting and running jobs slices of them around freshly
-/// written durations (nothing is copied). The cache keeps each rendering behind a comma,
-/// so a list item is one piece, not a comma and a piece. `report` gets the job's
-/// violations (nothing is cloned for a page that has none).
-fn push_job(
-    world: &World,
+/// Appends a job's cached rendering to the page, after a comma if `comma` (an item after
+/// the first of a list), and reports its violations; false (nothing appended) when there
+/// is none. A waiting or running job is sent as slices around freshly written durations.
+/// Runs under the cache's lock: slices pushed, no reference taken.
+fn push_cached(
     job: &Job,
     pipeline: Option<&Pipeline>,
     now: Timestamp,
     comma: bool,
-    out: &mut Vec<Bytes>,
-    report: impl FnOnce(&[Violation]),
-) {
-    // The common case, under the cache's lock: slices pushed, no reference taken.
-    let mut report = Some(report);
-    if let Some(pipeline) = pipeline
-        && job.rendered.with(pipeline.rev, |cached| {
-            push_spliced(cached, job, now, comma, out);
-            if let Some(report) = report.take() {
-                report(&cached.violations);
-            }
-        })
-    {
-        return;
-    }
-    let report = report.expect("not reported yet");
-    let shape = if job.is_bridge() { "bridge" } else { "job" };
-    let check = |bytes: &Bytes| -> Arc<[Violation]> {
-        match &world.instance.contract {
-            Some(c) if c.is_on() => c.check_bytes(shape, bytes).into(),
-            _ => Arc::from(Vec::new()),
-        }
-    };
-    let push_uncached = |out: &mut Vec<Bytes>, bytes: Bytes| {
-        if comma {
-            out.push(Bytes::from_static(b","));
-        }
-        out.push(bytes);
-    };
+    page: &mut PageBuf<'_>,
+    report: &mut impl FnMut(&[Violation]),
+) -> bool {
     let Some(pipeline) = pipeline else {
-        // A job always belongs to a pipeline of its project; the world builder guarantees it.
-        let bytes = render_job(world, job, None, now);
-        report(&check(&bytes));
-        push_uncached(out, bytes);
-        return;
+        return false;
     };
-    let bytes = render_job(world, job, Some(pipeline), now);
-    let holes = if job.is_time_dependent() {
-        find_holes(&bytes)
-    } else {
-        None
-    };
-    let violations = check(&bytes);
-    report(&violations);
-    if job.is_time_dependent() && holes.is_none() {
-        push_uncached(out, bytes);
-        return;
-    }
-    let mut behind_comma = Vec::with_capacity(bytes.len() + 1);
-    behind_comma.push(b',');
-    behind_comma.extend_from_slice(&bytes);
-    let cached = job.rendered.put(Rendered {
-        rev: pipeline.rev,
-        bytes: Bytes::from(behind_comma),
-        holes: holes.map(|h| h.map(|(start, end)| (start + 1, end + 1))),
-        violations,
-    });
-    push_spliced(&cached, job, now, comma, out);
+    job.rendered.with(pipeline.rev, |cached| {
+        push_spliced(cached, job, now, comma, page);
+        report(&cached.violations);
+    })
 }
 
-fn push_spliced(cached: &Rendered, job: &Job, now: Timestamp, comma: bool, out: &mut Vec<Bytes>) {
-    // The cached bytes start with a comma.
-    let from = usize::from(!comma);
-    let Some(holes) = cached.holes else {
-        out.push(if comma {
-            cached.bytes.clone()
+/// A job just rendered by [`cache_jobs`]: cached, or (when it cannot be) its own bytes.
+enum First {
+    Cached(Arc<Rendered>),
+    Alone(Bytes, Arc<[Violation]>),
+}
+
+fn push_first(
+    first: First,
+    job: &Job,
+    now: Timestamp,
+    comma: bool,
+    page: &mut PageBuf<'_>,
+    report: &mut impl FnMut(&[Violation]),
+) {
+    match first {
+        First::Cached(cached) => {
+            push_spliced(&cached, job, now, comma, page);
+            report(&cached.violations);
+        }
+        First::Alone(bytes, violations) => {
+            if comma {
+                page.push(Bytes::from_static(b","));
+            }
+            page.push(bytes);
+            report(&violations);
+        }
+    }
+}
+
+/// Renders `first`, and those of `rest` that have no rendering for their pipeline's
+/// revision, one after the other into shared slabs; checks each against its schema once and
+/// caches it. Returns `first`'s rendering. A job that cannot be cached (one without its
+/// pipeline, or one whose durations cannot be found to splice) is left out of the slabs;
+/// for `first` its own bytes are returned.
+fn cache_jobs<'a>(
+    world: &World,
+    first: &'a Job,
+    rest: impl Iterator<Item = &'a Job>,
+    now: Timestamp,
+) -> First {
+    struct Item<'j> {
+        job: &'j Job,
+        rev: u64,
+        holes: Option<[(usize, usize); 2]>,
+        violations: Arc<[Violation]>,
+    }
+    let mut slabs = SlabWriter::new();
+    let mut alone = None;
+    // Jobs of a page mostly share pipelines: look each one up once.
+    let mut last: Option<(u64, Option<&Arc<Pipeline>>)> = None;
+    let mut pipeline_of = |j: &Job| match last {
+        Some((id, p)) if id == j.pipeline_id => p,
+        _ => {
+            let p = world.pipeline(j.project_id, j.pipeline_id);
+            last = Some((j.pipeline_id, p));
+            p
+        }
+    };
+    for (i, job) in std::iter::once(first).chain(rest).enumerate() {
+        let pipeline = pipeline_of(job).map(|p| p.as_ref());
+        let is_first = i == 0;
+        if let Some(p) = pipeline
+            && !is_first
+            && job.rendered.with(p.rev, |_| {})
+        {
+            continue;
+        }
+        let buf = slabs.buf();
+        let start = buf.len();
+        buf.push(b',');
+        render_job_into(world, job, pipeline, now, buf);
+        let json = &buf[start + 1..];
+        let holes = if job.is_time_dependent() {
+            find_holes(json).map(|h| h.map(|(s, e)| (s + start + 1, e + start + 1)))
         } else {
-            cached.bytes.slice(from..)
+            None
+        };
+        let violations = check_job(world, job, json);
+        match pipeline {
+            Some(p) if holes.is_some() || !job.is_time_dependent() => {
+                let range = start..buf.len();
+                let item = Item {
+                    job,
+                    rev: p.rev,
+                    holes,
+                    violations,
+                };
+                slabs.written(item, range);
+            }
+            _ => {
+                if is_first {
+                    alone = Some((Bytes::copy_from_slice(json), violations));
+                }
+                buf.truncate(start);
+            }
+        }
+    }
+    let mut first_cached = None;
+    for (item, slab, range) in slabs.finish() {
+        let cached = item.job.rendered.put(Rendered {
+            rev: item.rev,
+            slab,
+            range,
+            holes: item.holes,
+            violations: item.violations,
         });
+        if std::ptr::eq(item.job, first) && first_cached.is_none() {
+            first_cached = Some(cached);
+        }
+    }
+    match (first_cached, alone) {
+        (Some(cached), _) => First::Cached(cached),
+        (None, Some((bytes, violations))) => First::Alone(bytes, violations),
+        (None, None) => unreachable!("the first job is rendered, cached or not"),
+    }
+}
+
+/// How a job's JSON breaks its schema (`job`, or `bridge` for a bridge).
+fn check_job(world: &World, job: &Job, json: &[u8]) -> Arc<[Violation]> {
+    let shape = if job.is_bridge() { "bridge" } else { "job" };
+    match &world.instance.contract {
+        Some(c) if c.is_on() => c.check_bytes(shape, json).into(),
+        _ => Arc::from(Vec::new()),
+    }
+}
+
+fn push_spliced(cached: &Rendered, job: &Job, now: Timestamp, comma: bool, page: &mut PageBuf<'_>) {
+    // The cached range starts with a comma.
+    let from = cached.range.start + usize::from(!comma);
+    let Some(holes) = cached.holes else {
+        page.push_slice(&cached.slab, from..cached.range.end);
         return;
     };
     let mut pos = from;
@@ -140,64 +219,51 @@ fn push_spliced(cached: &Rendered, job: &Job, now: Timestamp, comma: bool, out: 
         .into_iter()
         .zip([job.duration(now), job.queued_duration(now)])
     {
-        out.push(cached.bytes.slice(pos..start));
-        out.push(Bytes::from(
+        page.push_slice(&cached.slab, pos..start);
+        page.push(Bytes::from(
             serde_json::to_vec(&v).expect("a float serializes"),
         ));
         pos = end;
     }
-    out.push(cached.bytes.slice(pos..));
+    page.push_slice(&cached.slab, pos..cached.range.end);
 }
 
 /// A JSON array of jobs, as pieces, with their violations addressed inside the list.
-pub fn job_list<'a>(
-    world: &World,
-    list_shape: &str,
-    jobs: impl IntoIterator<Item = &'a Job>,
-) -> (Arc<[Bytes]>, Vec<Violation>) {
+pub fn job_list<'a, I>(world: &World, list_shape: &str, jobs: I) -> (Arc<[Bytes]>, Vec<Violation>)
+where
+    I: IntoIterator<Item = &'a Job>,
+    I::IntoIter: Clone,
+{
     let now = world.now();
     let mut violations = Vec::new();
-    let parts = pieces(|parts| job_list_into(world, list_shape, jobs, now, parts, &mut violations));
+    let parts = pieces(|page| {
+        job_list_into(
+            world,
+            list_shape,
+            jobs.into_iter(),
+            now,
+            page,
+            &mut violations,
+        )
+    });
     (parts, violations)
-}
-
-/// The pieces `fill` pushes, as one shared slice: gathered in a list kept per thread (a
-/// page's list is not allocated, and grown, for each page), then copied into one
-/// allocation of their exact size.
-fn pieces(fill: impl FnOnce(&mut Vec<Bytes>)) -> Arc<[Bytes]> {
-    thread_local! {
-        static PIECES: std::cell::RefCell<Vec<Bytes>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
-    PIECES.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut list) => {
-            list.clear();
-            fill(&mut list);
-            let out: Arc<[Bytes]> = list.drain(..).collect();
-            // A huge page's list is not kept.
-            list.shrink_to(1024);
-            out
-        }
-        // Not expected (rendering does not nest pages); then a list of its own.
-        Err(_) => {
-            let mut list = Vec::new();
-            fill(&mut list);
-            list.into()
-        }
-    })
 }
 
 fn job_list_into<'a>(
     world: &World,
     list_shape: &str,
-    jobs: impl IntoIterator<Item = &'a Job>,
+    mut jobs: impl Iterator<Item = &'a Job> + Clone,
     now: Timestamp,
-    parts: &mut Vec<Bytes>,
+    page: &mut PageBuf<'_>,
     violations: &mut Vec<Violation>,
 ) {
-    parts.push(Bytes::from_static(b"["));
+    page.push(Bytes::from_static(b"["));
     // Jobs of a page mostly share pipelines: look each one up once.
     let mut last: Option<(u64, Option<&Arc<Pipeline>>)> = None;
-    for (i, j) in jobs.into_iter().enumerate() {
+    // The first miss renders the page's missing jobs together (one slab, in page order).
+    let mut rest_cached = false;
+    let mut i = 0;
+    while let Some(j) = jobs.next() {
         let pipeline = match last {
             Some((id, p)) if id == j.pipeline_id => p,
             _ => {
@@ -206,17 +272,22 @@ fn job_list_into<'a>(
                 p
             }
         };
-        push_job(
-            world,
-            j,
-            pipeline.map(|p| p.as_ref()),
-            now,
-            i > 0,
-            parts,
-            |v| violations.extend(v.iter().cloned().map(|v| v.in_item(list_shape, i))),
-        );
+        let mut report = |v: &[Violation]| {
+            violations.extend(v.iter().cloned().map(|v| v.in_item(list_shape, i)));
+        };
+        let pipeline = pipeline.map(|p| p.as_ref());
+        if !push_cached(j, pipeline, now, i > 0, page, &mut report) {
+            let first = if rest_cached {
+                cache_jobs(world, j, std::iter::empty(), now)
+            } else {
+                rest_cached = true;
+                cache_jobs(world, j, jobs.clone(), now)
+            };
+            push_first(first, j, now, i > 0, page, &mut report);
+        }
+        i += 1;
     }
-    parts.push(Bytes::from_static(b"]"));
+    page.push(Bytes::from_static(b"]"));
 }
 
 /// Where the values of the top-level `duration` and `queued_duration` keys are. The
@@ -232,12 +303,14 @@ fn find_holes(bytes: &[u8]) -> Option<[(usize, usize); 2]> {
     (d.1 <= q.0).then_some([d, q])
 }
 
-fn render_job(
+/// Writes a job's JSON (`Job` entity for a build, `Bridge` for a bridge) to `out`.
+fn render_job_into(
     world: &World,
     job: &Job,
     pipeline: Option<&crate::world::Pipeline>,
     now: Timestamp,
-) -> Bytes {
+    out: &mut Vec<u8>,
+) {
     let meta = world
         .directory
         .projects
@@ -252,9 +325,9 @@ fn render_job(
     };
     let overrides = job.overrides.as_deref();
     if job.is_bridge() {
-        with_overrides(&view.bridge(), overrides)
+        write_with_overrides(&view.bridge(), overrides, out)
     } else {
-        with_overrides(&view.build(), overrides)
+        write_with_overrides(&view.build(), overrides, out)
     }
 }
 
@@ -263,8 +336,21 @@ fn with_overrides<T: serde::Serialize>(
     entity: &T,
     overrides: Option<&serde_json::Map<String, serde_json::Value>>,
 ) -> Bytes {
+    let mut out = Vec::new();
+    write_with_overrides(entity, overrides, &mut out);
+    Bytes::from(out)
+}
+
+/// Writes an entity's JSON to `out`, replacing fields with the scenario's `override:`
+/// values.
+fn write_with_overrides<T: serde::Serialize>(
+    entity: &T,
+    overrides: Option<&serde_json::Map<String, serde_json::Value>>,
+    out: &mut Vec<u8>,
+) {
     let Some(o) = overrides.filter(|o| !o.is_empty()) else {
-        return to_bytes(entity);
+        serde_json::to_writer(out, entity).expect("entities always serialize");
+        return;
     };
     let mut value = serde_json::to_value(entity).expect("entities always serialize");
     if let serde_json::Value::Object(m) = &mut value {
@@ -272,7 +358,7 @@ fn with_overrides<T: serde::Serialize>(
             m.insert(k.clone(), v.clone());
         }
     }
-    to_bytes(&value)
+    serde_json::to_writer(out, &value).expect("values always serialize");
 }
 
 fn with_overrides_value<T: serde::Serialize>(
@@ -314,32 +400,38 @@ pub fn pipeline_list(world: &World, meta: &ProjectMeta, pipelines: &[&Pipeline])
 
 /// A pipelines-list page as pieces (each item's cached bytes), with the items' violations
 /// addressed inside the list.
-pub fn pipeline_page<'a>(
+pub fn pipeline_page<'a, I>(
     world: &World,
     meta: &ProjectMeta,
-    pipelines: impl IntoIterator<Item = &'a Pipeline>,
-) -> (Arc<[Bytes]>, Vec<Violation>) {
+    pipelines: I,
+) -> (Arc<[Bytes]>, Vec<Violation>)
+where
+    I: IntoIterator<Item = &'a Pipeline>,
+    I::IntoIter: Clone,
+{
     let mut violations = Vec::new();
-    let parts = pieces(|parts| pipeline_page_into(world, meta, pipelines, parts, &mut violations));
+    let parts = pieces(|page| {
+        pipeline_page_into(world, meta, pipelines.into_iter(), page, &mut violations)
+    });
     (parts, violations)
 }
 
 fn pipeline_page_into<'a>(
     world: &World,
     meta: &ProjectMeta,
-    pipelines: impl IntoIterator<Item = &'a Pipeline>,
-    parts: &mut Vec<Bytes>,
+    mut pipelines: impl Iterator<Item = &'a Pipeline> + Clone,
+    page: &mut PageBuf<'_>,
     violations: &mut Vec<Violation>,
 ) {
-    parts.push(Bytes::from_static(b"["));
-    for (i, p) in pipelines.into_iter().enumerate() {
+    page.push(Bytes::from_static(b"["));
+    // The first miss renders the page's missing items together (one slab, in page order).
+    let mut rest_cached = false;
+    let mut i = 0;
+    while let Some(p) = pipelines.next() {
         let mut push = |item: &Rendered| {
             // The cached item starts with a comma.
-            parts.push(if i > 0 {
-                item.bytes.clone()
-            } else {
-                item.bytes.slice(1..)
-            });
+            let from = item.range.start + usize::from(i == 0);
+            page.push_slice(&item.slab, from..item.range.end);
             violations.extend(
                 item.violations
                     .iter()
@@ -349,49 +441,82 @@ fn pipeline_page_into<'a>(
         };
         // Under the cache's lock when cached (no reference taken), as jobs are.
         if !p.rendered.with(p.rev, &mut push) {
-            push(&pipeline_list_item(world, meta, p));
+            let first = if rest_cached {
+                cache_pipeline_items(world, meta, p, std::iter::empty())
+            } else {
+                rest_cached = true;
+                cache_pipeline_items(world, meta, p, pipelines.clone())
+            };
+            push(&first);
         }
+        i += 1;
     }
-    parts.push(Bytes::from_static(b"]"));
+    page.push(Bytes::from_static(b"]"));
 }
 
-/// One list item (`PipelineBasicWithMetadata`), rendered, checked and cached for this
-/// pipeline version. The check runs on a one-item list, so it is the list schema's own
-/// verdict.
-fn pipeline_list_item(world: &World, meta: &ProjectMeta, p: &Pipeline) -> Arc<Rendered> {
-    let item = PipelineListItem::new(world, meta, p);
-    let bytes = match p.overrides.as_deref() {
-        Some(o) if !o.is_empty() => to_bytes(&with_overrides_value(&item, Some(o))),
-        _ => to_bytes(&item),
-    };
-    let violations: Arc<[Violation]> = match &world.instance.contract {
-        Some(c) if c.is_on() => {
-            let mut list = Vec::with_capacity(bytes.len() + 2);
-            list.push(b'[');
-            list.extend_from_slice(&bytes);
-            list.push(b']');
-            c.check_bytes("pipeline_list", &list)
-                .into_iter()
-                .map(|mut v| {
-                    // Addressed inside the item; `in_item` puts each page position in front.
-                    if let Some(rest) = v.path.strip_prefix("/0") {
-                        v.path = rest.to_owned();
-                    }
-                    v
-                })
-                .collect()
+/// List items (`PipelineBasicWithMetadata`) of `first` and of those of `rest` that have
+/// none for their version, rendered into one slab, checked and cached; returns `first`'s.
+/// The check runs on a one-item list, so it is the list schema's own verdict.
+fn cache_pipeline_items<'a>(
+    world: &World,
+    meta: &ProjectMeta,
+    first: &'a Pipeline,
+    rest: impl Iterator<Item = &'a Pipeline>,
+) -> Arc<Rendered> {
+    let mut slabs = SlabWriter::new();
+    for (i, p) in std::iter::once(first).chain(rest).enumerate() {
+        if i > 0 && p.rendered.with(p.rev, |_| {}) {
+            continue;
         }
-        _ => Arc::from(Vec::new()),
+        let buf = slabs.buf();
+        let start = buf.len();
+        buf.push(b',');
+        let item = PipelineListItem::new(world, meta, p);
+        match p.overrides.as_deref() {
+            Some(o) if !o.is_empty() => {
+                serde_json::to_writer(&mut *buf, &with_overrides_value(&item, Some(o)))
+            }
+            _ => serde_json::to_writer(&mut *buf, &item),
+        }
+        .expect("entities always serialize");
+        let violations = check_pipeline_item(world, &buf[start + 1..]);
+        let range = start..buf.len();
+        slabs.written((p, violations), range);
+    }
+    let mut first_cached = None;
+    for ((p, violations), slab, range) in slabs.finish() {
+        let cached = p.rendered.put(Rendered {
+            rev: p.rev,
+            slab,
+            range,
+            holes: None,
+            violations,
+        });
+        // The first one written is `first`.
+        first_cached.get_or_insert(cached);
+    }
+    first_cached.expect("the first item is rendered")
+}
+
+/// How a pipelines-list item breaks the list's schema, addressed inside the item.
+fn check_pipeline_item(world: &World, json: &[u8]) -> Arc<[Violation]> {
+    let Some(c) = world.instance.contract.as_ref().filter(|c| c.is_on()) else {
+        return Arc::from(Vec::new());
     };
-    let mut behind_comma = Vec::with_capacity(bytes.len() + 1);
-    behind_comma.push(b',');
-    behind_comma.extend_from_slice(&bytes);
-    p.rendered.put(Rendered {
-        rev: p.rev,
-        bytes: Bytes::from(behind_comma),
-        holes: None,
-        violations,
-    })
+    let mut list = Vec::with_capacity(json.len() + 2);
+    list.push(b'[');
+    list.extend_from_slice(json);
+    list.push(b']');
+    c.check_bytes("pipeline_list", &list)
+        .into_iter()
+        .map(|mut v| {
+            // Addressed inside the item; `in_item` puts each page position in front.
+            if let Some(rest) = v.path.strip_prefix("/0") {
+                v.path = rest.to_owned();
+            }
+            v
+        })
+        .collect()
 }
 
 /// `PipelineWithMetadata` (`with_metadata`) or `Pipeline`.

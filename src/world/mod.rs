@@ -361,18 +361,30 @@ pub struct Environment {
     pub slug: String,
 }
 
-/// A job's cached JSON: the bytes, the pipeline revision they embed, and for jobs that are
-/// waiting or running, where the clock-dependent `duration` / `queued_duration` values sit
-/// (they are spliced in per request; everything else is reused).
+/// An entity's cached JSON (a job's or a pipeline list item's): where its bytes are, the
+/// revision they embed, and for jobs that are waiting or running, where the clock-dependent
+/// `duration` / `queued_duration` values sit (they are spliced in per request; everything
+/// else is reused).
 #[derive(Debug, Clone)]
 pub struct Rendered {
     pub rev: u64,
-    /// A comma, then the entity's JSON (a list item is one piece; `slice(1..)` alone).
-    pub bytes: Bytes,
-    /// `(start, end)` of the `duration` and `queued_duration` values in `bytes`.
+    /// The buffer the entity was written in. Entities rendered together (the missing items
+    /// of one page) share one, in page order, so a page can send them as one piece.
+    pub slab: Bytes,
+    /// Where the entity is in `slab`: a comma, then its JSON (a list item after the first
+    /// is the whole range; the first and a lone entity skip the comma).
+    pub range: std::ops::Range<usize>,
+    /// `(start, end)` of the `duration` and `queued_duration` values, in `slab`.
     pub holes: Option<[(usize, usize); 2]>,
-    /// How `bytes` break the entity's schema (checked once, when cached).
+    /// How the entity breaks its schema (checked once, when cached).
     pub violations: Arc<[crate::contract::Violation]>,
+}
+
+impl Rendered {
+    /// The entity's JSON, without the comma in front.
+    pub fn json(&self) -> &[u8] {
+        &self.slab[self.range.start + 1..self.range.end]
+    }
 }
 
 /// The cached renderings of one version of an entity, keyed by the revision they embed

@@ -654,3 +654,71 @@ async fn version_names_the_emulated_gitlab() {
         .await
         .assert(401, json!({"message": "401 Unauthorized"}));
 }
+
+/// Items rendered together share a buffer and a cached page goes out as a few large pieces;
+/// whatever was cached before (one job alone, a middle page, nothing), every page is the
+/// same bytes, item for item the single job's.
+#[tokio::test]
+async fn pages_are_the_same_bytes_whatever_was_rendered_before() {
+    let s = TestServer::with_yaml(
+        r#"
+gitlab: {now: "2024-06-01T12:00:00Z", clock: frozen}
+users: [{id: 1, username: root, tokens: [tok]}]
+projects:
+  - id: 1
+    path: g/p
+    members: {root: owner}
+    generate:
+      - {pipelines: 5, jobs_per_pipeline: 12, statuses: [success, running, failed, pending, canceled]}
+"#,
+    )
+    .await;
+    // A job cached alone, then a middle page (part cached, part not), then everything.
+    s.get("/projects/1/jobs/17", Some("tok")).await;
+    let middle = s
+        .get("/projects/1/jobs?per_page=10&page=3", Some("tok"))
+        .await;
+    let cold = s.get("/projects/1/jobs?per_page=100", Some("tok")).await;
+    let warm = s.get("/projects/1/jobs?per_page=100", Some("tok")).await;
+    assert_eq!(cold.status, 200);
+    assert_eq!(cold.json().as_array().unwrap().len(), 60);
+    assert_eq!(warm.text, cold.text);
+    let items = warm.json();
+    let items = items.as_array().unwrap();
+    assert!(
+        items.iter().any(|j| j["status"] == "running")
+            && items.iter().any(|j| j["status"] == "success")
+    );
+    assert_eq!(middle.json().as_array().unwrap()[..], items[20..30]);
+    let small = s
+        .get("/projects/1/jobs?per_page=7&page=2", Some("tok"))
+        .await;
+    assert_eq!(small.json().as_array().unwrap()[..], items[7..14]);
+    // Items that are not neighbours in their buffer stay apart.
+    let failed = s
+        .get("/projects/1/jobs?scope[]=failed&per_page=100", Some("tok"))
+        .await;
+    let expected: Vec<_> = items
+        .iter()
+        .filter(|j| j["status"] == "failed")
+        .cloned()
+        .collect();
+    assert!(expected.len() > 2);
+    assert_eq!(failed.json().as_array().unwrap()[..], expected[..]);
+    for (i, item) in items.iter().enumerate().step_by(5) {
+        let id = item["id"].as_u64().unwrap();
+        let single = s.get(&format!("/projects/1/jobs/{id}"), Some("tok")).await;
+        assert_eq!(single.json(), *item, "item {i}, job {id}");
+    }
+    // The pipelines list too.
+    let cold = s
+        .get("/projects/1/pipelines?per_page=2&page=2", Some("tok"))
+        .await;
+    let all = s.get("/projects/1/pipelines", Some("tok")).await;
+    let again = s.get("/projects/1/pipelines", Some("tok")).await;
+    assert_eq!(again.text, all.text);
+    assert_eq!(
+        all.json().as_array().unwrap()[2..4],
+        cold.json().as_array().unwrap()[..]
+    );
+}

@@ -99,12 +99,20 @@ fn count_builds(state: &ProjectState, scope: Option<&[Status]>) -> usize {
 }
 
 /// A 200 page of jobs, with the contract check of its cached entities.
-fn job_page<'a>(world: &World, jobs: impl IntoIterator<Item = &'a Job>) -> Response {
+fn job_page<'a, I>(world: &World, jobs: I) -> Response
+where
+    I: IntoIterator<Item = &'a Job>,
+    I::IntoIter: Clone,
+{
     let (parts, violations) = render::job_list(world, "job_list", jobs);
     Response::new(StatusCode::OK, Body::JsonParts(parts)).checked("job_list", violations)
 }
 
-fn render_jobs<'a>(world: &World, jobs: impl IntoIterator<Item = &'a Arc<Job>>) -> Response {
+fn render_jobs<'a, I>(world: &World, jobs: I) -> Response
+where
+    I: IntoIterator<Item = &'a Arc<Job>>,
+    I::IntoIter: Clone,
+{
     job_page(world, jobs.into_iter().map(|j| j.as_ref()))
 }
 
