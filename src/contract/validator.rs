@@ -6,6 +6,9 @@
 //! contract used before (42 crates for a dozen keywords); a differential test keeps the two
 //! in agreement.
 //!
+//! Validity is read through `Instance`, so a body can be checked from a document parsed for
+//! that alone (`super::doc`); errors are collected from serde_json's `Value`.
+//!
 //! Schema paths are the failing keyword's own location in the schema document (JSON
 //! Schema's "keywordLocation" without `$ref` traversals): `/$defs/job/properties/status/enum`.
 
@@ -14,6 +17,67 @@ use std::collections::HashMap;
 use std::fmt::{self, Write as _};
 
 use serde_json::{Map, Number, Value};
+
+/// What validation reads of an instance: serde_json's `Value`, or a document parsed for
+/// validation alone (`super::doc`, which allocates nothing per document).
+pub trait Instance<'a>: Copy {
+    fn kind(self) -> Kind<'a>;
+    /// The elements of an array (nothing for other kinds).
+    fn items(self) -> impl Iterator<Item = Self>;
+    /// The members of an object, in document order (nothing for other kinds).
+    fn entries(self) -> impl Iterator<Item = (&'a str, Self)>;
+    /// How many elements an array has, or members an object.
+    fn size(self) -> usize;
+    /// An object's member.
+    fn get(self, key: &str) -> Option<Self>;
+}
+
+/// An instance's JSON type, with its scalar value.
+#[derive(Clone, Copy)]
+pub enum Kind<'a> {
+    Null,
+    Bool(bool),
+    Number(&'a Number),
+    String(&'a str),
+    Array,
+    Object,
+}
+
+impl<'a> Instance<'a> for &'a Value {
+    fn kind(self) -> Kind<'a> {
+        match self {
+            Value::Null => Kind::Null,
+            Value::Bool(b) => Kind::Bool(*b),
+            Value::Number(n) => Kind::Number(n),
+            Value::String(s) => Kind::String(s),
+            Value::Array(_) => Kind::Array,
+            Value::Object(_) => Kind::Object,
+        }
+    }
+
+    fn items(self) -> impl Iterator<Item = Self> {
+        self.as_array().into_iter().flatten()
+    }
+
+    fn entries(self) -> impl Iterator<Item = (&'a str, Self)> {
+        self.as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.as_str(), v))
+    }
+
+    fn size(self) -> usize {
+        match self {
+            Value::Array(a) => a.len(),
+            Value::Object(o) => o.len(),
+            _ => 0,
+        }
+    }
+
+    fn get(self, key: &str) -> Option<Self> {
+        self.as_object()?.get(key)
+    }
+}
 
 /// How many schema nodes one validation may nest before it gives up: a `$ref` cycle that
 /// consumes no instance (`{"$defs": {"a": {"$ref": "#/$defs/a"}}}`) stops here instead of
@@ -257,19 +321,19 @@ impl Types {
     }
 
     /// Draft 2020-12: a number with a zero fractional part (`1.0`) is an integer.
-    fn accepts(self, v: &Value) -> bool {
-        let bit = match v {
-            Value::Null => NULL,
-            Value::Bool(_) => BOOLEAN,
-            Value::Number(n) => {
+    fn accepts<'a>(self, v: impl Instance<'a>) -> bool {
+        let bit = match v.kind() {
+            Kind::Null => NULL,
+            Kind::Bool(_) => BOOLEAN,
+            Kind::Number(n) => {
                 if self.0 & NUMBER != 0 {
                     return true;
                 }
                 return self.0 & INTEGER != 0 && is_integer(n);
             }
-            Value::String(_) => STRING,
-            Value::Array(_) => ARRAY,
-            Value::Object(_) => OBJECT,
+            Kind::String(_) => STRING,
+            Kind::Array => ARRAY,
+            Kind::Object => OBJECT,
         };
         self.0 & bit != 0
     }
@@ -738,7 +802,7 @@ fn pointer(path: &[Seg<'_>]) -> String {
 
 impl Validator {
     /// Whether `instance` is valid; allocates nothing.
-    pub fn is_valid(&self, instance: &Value) -> bool {
+    pub fn is_valid<'a>(&self, instance: impl Instance<'a>) -> bool {
         self.valid(self.root, instance, 0)
     }
 
@@ -750,7 +814,7 @@ impl Validator {
         out
     }
 
-    fn valid(&self, node: usize, v: &Value, depth: usize) -> bool {
+    fn valid<'a, I: Instance<'a>>(&self, node: usize, v: I, depth: usize) -> bool {
         if depth > MAX_DEPTH {
             return false;
         }
@@ -766,7 +830,7 @@ impl Validator {
                 .all(|k| self.keyword_valid(k, v, depth))
     }
 
-    fn keyword_valid(&self, k: &Keyword, v: &Value, depth: usize) -> bool {
+    fn keyword_valid<'a, I: Instance<'a>>(&self, k: &Keyword, v: I, depth: usize) -> bool {
         let d = depth + 1;
         match &k.check {
             Check::Object {
@@ -775,13 +839,13 @@ impl Validator {
                 required,
                 ..
             } => {
-                let Value::Object(obj) = v else { return true };
-                if obj.len() < *required {
+                let Kind::Object = v.kind() else { return true };
+                if v.size() < *required {
                     return false;
                 }
                 let mut found = 0;
-                let all = obj
-                    .iter()
+                let all = v
+                    .entries()
                     .all(|(name, value)| match properties.entry(name) {
                         Some(e) => {
                             found += e.value & 1;
@@ -799,8 +863,7 @@ impl Validator {
                 all && found == *required
             }
             Check::Array { prefix, items } => {
-                let Value::Array(a) = v else { return true };
-                a.iter().enumerate().all(|(i, item)| match prefix.get(i) {
+                v.items().enumerate().all(|(i, item)| match prefix.get(i) {
                     Some(n) => self.valid(*n, item, d),
                     None => items.is_none_or(|n| self.valid(n, item, d)),
                 })
@@ -1118,13 +1181,18 @@ impl Names {
 }
 
 #[inline]
-fn leaf_valid(check: &Check, v: &Value) -> bool {
+fn leaf_valid<'a>(check: &Check, v: impl Instance<'a>) -> bool {
+    let text = || match v.kind() {
+        Kind::String(s) => Some(s),
+        _ => None,
+    };
+    let items = || matches!(v.kind(), Kind::Array).then(|| v.size() as u64);
     match check {
         Check::Type(t) => t.accepts(v),
         Check::Const(c) => equal(c, v),
-        Check::Enum(options, strings) => match (strings, v) {
-            (Some(table), Value::String(s)) => table.get(s).is_some(),
-            (Some(_), Value::Null) => options.iter().any(Value::is_null),
+        Check::Enum(options, strings) => match (strings, v.kind()) {
+            (Some(table), Kind::String(s)) => table.get(s).is_some(),
+            (Some(_), Kind::Null) => options.iter().any(Value::is_null),
             (Some(_), _) => false,
             (None, _) => options.iter().any(|o| equal(o, v)),
         },
@@ -1132,20 +1200,19 @@ fn leaf_valid(check: &Check, v: &Value) -> bool {
         Check::Maximum(l) => number_cmp(v, l).is_none_or(|o| o != Ordering::Greater),
         Check::ExclusiveMinimum(l) => number_cmp(v, l).is_none_or(|o| o == Ordering::Greater),
         Check::ExclusiveMaximum(l) => number_cmp(v, l).is_none_or(|o| o == Ordering::Less),
-        Check::MinLength(l) => v.as_str().is_none_or(|s| s.chars().count() as u64 >= *l),
-        Check::MaxLength(l) => v.as_str().is_none_or(|s| s.chars().count() as u64 <= *l),
-        Check::MinItems(l) => v.as_array().is_none_or(|a| a.len() as u64 >= *l),
-        Check::MaxItems(l) => v.as_array().is_none_or(|a| a.len() as u64 <= *l),
+        Check::MinLength(l) => text().is_none_or(|s| s.chars().count() as u64 >= *l),
+        Check::MaxLength(l) => text().is_none_or(|s| s.chars().count() as u64 <= *l),
+        Check::MinItems(l) => items().is_none_or(|n| n >= *l),
+        Check::MaxItems(l) => items().is_none_or(|n| n <= *l),
         Check::Required(_, true) => true,
-        Check::Required(names, false) => v
-            .as_object()
-            .is_none_or(|o| names.iter().all(|n| o.contains_key(n))),
-        Check::Format(f) => v.as_str().is_none_or(|s| f.accepts(s)),
-        Check::UniqueItems => v.as_array().is_none_or(|a| {
-            a.iter()
-                .enumerate()
-                .all(|(i, x)| a[i + 1..].iter().all(|y| !equal(x, y)))
-        }),
+        Check::Required(names, false) => {
+            !matches!(v.kind(), Kind::Object) || names.iter().all(|n| v.get(n).is_some())
+        }
+        Check::Format(f) => text().is_none_or(|s| f.accepts(s)),
+        Check::UniqueItems => v
+            .items()
+            .enumerate()
+            .all(|(i, x)| v.items().skip(i + 1).all(|y| !equal(x, y))),
         _ => true,
     }
 }
@@ -1208,8 +1275,10 @@ fn leaf_message(check: &Check, v: &Value) -> String {
 }
 
 /// `instance` against a numeric limit; `None` when the instance is not a number.
-fn number_cmp(v: &Value, limit: &Number) -> Option<Ordering> {
-    let Value::Number(n) = v else { return None };
+fn number_cmp<'a>(v: impl Instance<'a>, limit: &Number) -> Option<Ordering> {
+    let Kind::Number(n) = v.kind() else {
+        return None;
+    };
     Some(cmp_numbers(n, limit))
 }
 
@@ -1231,16 +1300,21 @@ fn cmp_numbers(a: &Number, b: &Number) -> Ordering {
 }
 
 /// JSON Schema equality: numbers by value (`1` equals `1.0`), objects regardless of order.
-pub fn equal(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => cmp_numbers(x, y) == Ordering::Equal,
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| equal(p, q))
+pub fn equal<'a, 'b>(a: impl Instance<'a>, b: impl Instance<'b>) -> bool {
+    match (a.kind(), b.kind()) {
+        (Kind::Number(x), Kind::Number(y)) => cmp_numbers(x, y) == Ordering::Equal,
+        (Kind::Array, Kind::Array) => {
+            a.size() == b.size() && a.items().zip(b.items()).all(|(p, q)| equal(p, q))
         }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, p)| y.get(k).is_some_and(|q| equal(p, q)))
+        (Kind::Object, Kind::Object) => {
+            a.size() == b.size()
+                && a.entries()
+                    .all(|(k, p)| b.get(k).is_some_and(|q| equal(p, q)))
         }
-        _ => a == b,
+        (Kind::Null, Kind::Null) => true,
+        (Kind::Bool(x), Kind::Bool(y)) => x == y,
+        (Kind::String(x), Kind::String(y)) => x == y,
+        _ => false,
     }
 }
 

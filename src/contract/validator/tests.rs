@@ -6,12 +6,20 @@ fn compile(schema: Value) -> Validator {
     Validator::new(&schema).unwrap_or_else(|e| panic!("{schema}: {e}"))
 }
 
-/// Whether `instance` is valid; `is_valid` and `errors` must agree.
+/// Whether `instance` is valid; `is_valid` and `errors` must agree, and so must
+/// `is_valid` on the instance's text parsed as a `doc::Doc`.
 fn valid(schema: Value, instance: Value) -> bool {
     let v = compile(schema);
     let fast = v.is_valid(&instance);
     assert_eq!(fast, v.errors(&instance).is_empty(), "{instance}");
+    assert_eq!(from_text(&v, &instance), fast, "{instance} as text");
     fast
+}
+
+/// `is_valid` of the instance's serialized text, read by the validation-only parser.
+fn from_text(v: &Validator, instance: &Value) -> bool {
+    crate::contract::doc::with_parsed(instance.to_string().as_bytes(), |root| v.is_valid(root))
+        .unwrap_or_else(|| panic!("the parser refused {instance}"))
 }
 
 /// `(instance path, schema path, message)` of every error.
@@ -23,6 +31,11 @@ fn errors(schema: Value, instance: Value) -> Vec<(String, String, String)> {
         .map(|e| (e.instance_path, e.schema_path, e.message))
         .collect();
     assert_eq!(v.is_valid(&instance), found.is_empty());
+    assert_eq!(
+        from_text(&v, &instance),
+        found.is_empty(),
+        "{instance} as text"
+    );
     found
 }
 
