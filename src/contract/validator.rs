@@ -806,6 +806,13 @@ impl Validator {
         self.valid(self.root, instance, 0)
     }
 
+    /// Whether a serialized instance is valid, read without building a `Value` (see
+    /// `super::doc`); `None` when that reader refuses the text, which `Value` then has to
+    /// read.
+    pub fn is_valid_json(&self, text: &[u8]) -> Option<bool> {
+        super::doc::with_parsed(text, |root| self.is_valid(root))
+    }
+
     /// Every violation, in the order `jsonschema` reports them as far as practical.
     pub fn errors<'v>(&self, instance: &'v Value) -> Vec<ValidationError<'v>> {
         let mut out = Vec::new();

@@ -287,6 +287,14 @@ fn agree(pairs: &[Pair], body: &Value) -> Result<(), TestCaseError> {
     for p in pairs {
         let (o, t) = (p.ours.is_valid(body), p.theirs.is_valid(body));
         prop_assert_eq!(o, t, "{}: is_valid differs on {}", p.label, body);
+        // The same body as text, read without a `Value` (how served bodies are checked).
+        let text = body.to_string();
+        prop_assert_eq!(
+            p.ours.is_valid_json(text.as_bytes()),
+            Some(o),
+            "{}: as text",
+            p.label
+        );
         let (o, t) = (ours(&p.ours, body), theirs(&p.theirs, body));
         prop_assert_eq!(o, t, "{}: errors differ on {}", p.label, body);
     }
