@@ -434,6 +434,7 @@ impl<'a> Instance<'a> for At<'a> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
     use serde_json::{Value, json};
 
     use super::*;
@@ -500,6 +501,156 @@ mod tests {
         assert!(with_parsed(deep.as_bytes(), |_| ()).is_none());
         let ok = "[".repeat(MAX_NESTING) + &"]".repeat(MAX_NESTING);
         assert!(with_parsed(ok.as_bytes(), |_| ()).is_some());
+    }
+
+    /// `at` is `value` exactly: the same kinds, member order and number representation.
+    /// Floats may differ by one unit in the last place: serde_json's default float parsing
+    /// is best-effort there, where `str::parse` rounds correctly.
+    fn identical(at: At<'_>, value: &Value) -> Result<(), String> {
+        let fail = || Err(format!("{} is not {value}", describe(at)));
+        match (at.kind(), value) {
+            (Kind::Null, Value::Null) => Ok(()),
+            (Kind::Bool(a), Value::Bool(b)) if a == *b => Ok(()),
+            (Kind::String(a), Value::String(b)) if a == b => Ok(()),
+            (Kind::Number(a), Value::Number(b)) => {
+                let same = match (a.as_f64(), b.as_f64()) {
+                    _ if a.is_f64() != b.is_f64() => false,
+                    (Some(x), Some(y)) if a.is_f64() => {
+                        x.to_bits().abs_diff(y.to_bits()) <= 1 && x.signum() == y.signum()
+                    }
+                    _ => a == b,
+                };
+                if same { Ok(()) } else { fail() }
+            }
+            (Kind::Array, Value::Array(items)) if at.size() == items.len() => {
+                at.items().zip(items).try_for_each(|(a, b)| identical(a, b))
+            }
+            (Kind::Object, Value::Object(members)) if at.size() == members.len() => at
+                .entries()
+                .zip(members)
+                .try_for_each(|((ka, a), (kb, b))| {
+                    if ka == kb {
+                        identical(a, b)
+                    } else {
+                        Err(format!("key {ka:?} is not {kb:?}"))
+                    }
+                }),
+            _ => fail(),
+        }
+    }
+
+    fn describe(at: At<'_>) -> String {
+        match at.kind() {
+            Kind::Null => "null".into(),
+            Kind::Bool(b) => b.to_string(),
+            Kind::Number(n) => n.to_string(),
+            Kind::String(s) => format!("{s:?}"),
+            Kind::Array => format!("an array of {}", at.size()),
+            Kind::Object => format!("an object of {}", at.size()),
+        }
+    }
+
+    fn any_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_filter_map("finite", |f| Number::from_f64(f).map(Value::Number)),
+            any::<String>().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(5, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                // Few, short keys: shared hash bits, escapes and near-duplicates.
+                prop::collection::vec(("[abé\"\\\\\n]{0,3}", inner), 0..6)
+                    .prop_map(|members| Value::Object(members.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Fragments a mutation splices into a rendering: escapes of every kind, lone
+    /// surrogates, number syntax, structure, control bytes, a duplicate key, an infinity.
+    const FRAGMENTS: &[&str] = &[
+        "\\u00e9",
+        "\\ud83d\\ude00",
+        "\\ud800",
+        "\\udc00",
+        "\\/",
+        "\\",
+        "\"",
+        ",",
+        ":",
+        "[",
+        "]",
+        "{",
+        "}",
+        "-",
+        "0",
+        "1",
+        "e",
+        "E+",
+        ".",
+        "\u{1}",
+        " ",
+        "\t",
+        "null",
+        "tru",
+        "1e400",
+        "-0",
+        "18446744073709551616",
+        "{\"a\":1,\"a\":2}",
+        "\u{e9}",
+        "\u{7f}",
+        // Whole elements, so that an array stays valid: the number forms that read alike.
+        ",-0",
+        ",-0.0",
+        ",1E+2",
+        ",-9223372036854775809",
+        ",0.1e-3",
+        ",[]",
+        ",{}",
+        ",\"\\u0041\"",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+
+        /// Every text serde_json writes is accepted and read as serde_json reads it.
+        #[test]
+        fn accepts_what_serde_json_writes(value in any_json(), pretty in any::<bool>()) {
+            let text = if pretty {
+                serde_json::to_string_pretty(&value).unwrap()
+            } else {
+                value.to_string()
+            };
+            let read = with_parsed(text.as_bytes(), |at| identical(at, &value));
+            prop_assert!(read.is_some(), "refused: {}", text);
+            prop_assert_eq!(read.unwrap(), Ok(()), "{}", text);
+        }
+
+        /// Whatever this parser accepts, serde_json accepts too and reads the same way:
+        /// a rendering with fragments spliced in or bytes cut out.
+        #[test]
+        fn what_it_accepts_serde_json_reads_alike(
+            value in any_json(),
+            edits in prop::collection::vec((any::<prop::sample::Index>(), 0..FRAGMENTS.len(), 0usize..3), 1..4),
+        ) {
+            let mut text = value.to_string().into_bytes();
+            for (at, fragment, cut) in edits {
+                let i = at.index(text.len() + 1);
+                let end = (i + cut).min(text.len());
+                text.splice(i..end, FRAGMENTS[fragment].bytes());
+            }
+            let theirs = serde_json::from_slice::<Value>(&text);
+            let ours = with_parsed(&text, |at| match &theirs {
+                Ok(value) => identical(at, value),
+                Err(e) => Err(format!("serde_json refuses it: {e}")),
+            });
+            if let Some(read) = ours {
+                prop_assert_eq!(read, Ok(()), "{}", String::from_utf8_lossy(&text));
+            }
+        }
     }
 
     #[test]
