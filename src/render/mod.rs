@@ -9,7 +9,7 @@ mod entities;
 mod page;
 mod reports;
 
-use bytes::Bytes;
+use bytes::{BufMut, Bytes};
 use jiff::Timestamp;
 
 use std::sync::Arc;
@@ -214,18 +214,21 @@ fn push_spliced(cached: &Rendered, job: &Job, now: Timestamp, comma: bool, page:
         page.push_slice(&cached.slab, from..cached.range.end);
         return;
     };
-    let mut pos = from;
-    for ((start, end), v) in holes
-        .into_iter()
-        .zip([job.duration(now), job.queued_duration(now)])
-    {
-        page.push_slice(&cached.slab, pos..start);
-        page.push(Bytes::from(
-            serde_json::to_vec(&v).expect("a float serializes"),
-        ));
-        pos = end;
-    }
-    page.push_slice(&cached.slab, pos..cached.range.end);
+    // Copied with the values written in: a few hundred bytes' copy costs less than three
+    // pieces more, and jobs spliced one after the other go out as one piece.
+    // Room for the values: a duration is at most about 20 characters.
+    page.write(cached.range.len() + 48, |buf| {
+        let mut pos = from;
+        for ((start, end), v) in holes
+            .into_iter()
+            .zip([job.duration(now), job.queued_duration(now)])
+        {
+            buf.extend_from_slice(&cached.slab[pos..start]);
+            serde_json::to_writer((&mut *buf).writer(), &v).expect("a float serializes");
+            pos = end;
+        }
+        buf.extend_from_slice(&cached.slab[pos..cached.range.end]);
+    });
 }
 
 /// A JSON array of jobs, as pieces, with their violations addressed inside the list.

@@ -7,7 +7,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use bytes::{Buf, Bytes};
+use bytes::{Buf, Bytes, BytesMut};
 
 /// About how much one slab holds. A slab lives while any entity in it is cached, or any
 /// journal entry keeps a slice of it; the bound keeps what a superseded rendering, or a
@@ -58,10 +58,14 @@ impl<T> SlabWriter<T> {
     }
 }
 
-/// Collects a page's pieces, merging slices of one slab that follow each other.
+/// Collects a page's pieces, merging slices of one slab that follow each other, and bytes
+/// written for the page that follow each other. At most one of the two is open at a time.
 pub(super) struct PageBuf<'a> {
     out: &'a mut Vec<Bytes>,
     run: Option<Run>,
+    /// Bytes written for this page and not yet pushed (the open run of them); its capacity
+    /// is what later writes share.
+    fresh: BytesMut,
 }
 
 /// `slab[start..end]`, not yet pushed (it may grow).
@@ -73,10 +77,14 @@ struct Run {
 
 impl<'a> PageBuf<'a> {
     pub(super) fn new(out: &'a mut Vec<Bytes>) -> Self {
-        PageBuf { out, run: None }
+        PageBuf {
+            out,
+            run: None,
+            fresh: BytesMut::new(),
+        }
     }
 
-    /// A piece of its own (a bracket, a freshly written value).
+    /// A piece of its own (a bracket, an entity rendered alone).
     pub(super) fn push(&mut self, piece: Bytes) {
         self.flush();
         if !piece.is_empty() {
@@ -106,7 +114,25 @@ impl<'a> PageBuf<'a> {
         });
     }
 
+    /// Appends what `write` writes (about `len` bytes) to the page's own buffer: what is
+    /// written by calls that follow each other goes out as one piece (a run of jobs with
+    /// durations spliced in). The buffer grows as a `Vec` does, so it holds at most about
+    /// twice what was written for the page.
+    pub(super) fn write(&mut self, len: usize, write: impl FnOnce(&mut BytesMut)) {
+        self.flush_run();
+        self.fresh.reserve(len);
+        write(&mut self.fresh);
+    }
+
     fn flush(&mut self) {
+        self.flush_run();
+        if !self.fresh.is_empty() {
+            // The buffer's rest stays for later writes.
+            self.out.push(self.fresh.split().freeze());
+        }
+    }
+
+    fn flush_run(&mut self) {
         if let Some(Run {
             mut slab,
             start,
@@ -198,6 +224,32 @@ mod tests {
         assert_eq!(out.concat(), b"[{\"a\":1},{\"b\":2},{\"c\":3}]");
         // The run is the slab's own memory, not a copy.
         assert_eq!(out[1].as_ptr(), slab[1..].as_ptr());
+    }
+
+    #[test]
+    fn writes_that_follow_each_other_are_one_piece_between_slices() {
+        let slab = Bytes::from_static(b",{\"a\":1},{\"b\":2}");
+        let out = collect(|p| {
+            p.push(Bytes::from_static(b"["));
+            p.write(4, |b| b.extend_from_slice(b"{\"r\":"));
+            p.write(4, |b| b.extend_from_slice(b"1}"));
+            p.push_slice(&slab, 0..8);
+            p.write(2, |b| b.extend_from_slice(b",7"));
+            p.push_slice(&slab, 8..16);
+            p.push(Bytes::from_static(b"]"));
+        });
+        let texts: Vec<&[u8]> = out.iter().map(|b| b.as_ref()).collect();
+        assert_eq!(
+            texts,
+            [
+                &b"["[..],
+                b"{\"r\":1}",
+                b",{\"a\":1}",
+                b",7",
+                b",{\"b\":2}",
+                b"]"
+            ]
+        );
     }
 
     #[test]
