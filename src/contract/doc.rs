@@ -15,7 +15,7 @@ use serde_json::Number;
 
 use super::validator::{Instance, Kind};
 
-/// serde_json's own nesting limit.
+/// serde_json's own nesting limit: it reads 127 levels of arrays and objects, not 128.
 const MAX_NESTING: usize = 128;
 
 #[derive(Debug, Default)]
@@ -73,6 +73,7 @@ pub fn with_parsed<R>(input: &[u8], f: impl FnOnce(At<'_>) -> R) -> Option<R> {
         doc.stack.clear();
         let root = {
             let mut p = Parser {
+                s: input,
                 b: input.as_bytes(),
                 i: 0,
                 doc: &mut doc,
@@ -95,6 +96,8 @@ pub fn with_parsed<R>(input: &[u8], f: impl FnOnce(At<'_>) -> R) -> Option<R> {
 }
 
 struct Parser<'p> {
+    /// The input; `b` is its bytes. Every range cut from it ends at an ASCII byte.
+    s: &'p str,
     b: &'p [u8],
     i: usize,
     doc: &'p mut Doc,
@@ -128,7 +131,7 @@ impl Parser<'_> {
                 let s = self.string()?;
                 Some(self.push(Node::String(s)))
             }
-            b'[' | b'{' if depth >= MAX_NESTING => None,
+            b'[' | b'{' if depth + 1 >= MAX_NESTING => None,
             b'[' => self.array(depth),
             b'{' => self.object(depth),
             b'-' | b'0'..=b'9' => {
@@ -219,8 +222,7 @@ impl Parser<'_> {
 
     fn str_of(&self, s: Str) -> &str {
         match s {
-            // The input is `str`, and string ranges end at ASCII quotes or escapes.
-            Str::Input(a, b) => std::str::from_utf8(&self.b[a as usize..b as usize]).unwrap_or(""),
+            Str::Input(a, b) => &self.s[a as usize..b as usize],
             Str::Text(a, b) => &self.doc.text[a as usize..b as usize],
         }
     }
@@ -242,8 +244,7 @@ impl Parser<'_> {
         }
         // Escapes: unescape into `text`.
         let from = self.doc.text.len();
-        let plain = std::str::from_utf8(&self.b[start..self.i]).ok()?;
-        self.doc.text.push_str(plain);
+        self.doc.text.push_str(&self.s[start..self.i]);
         loop {
             let run = self.i;
             while let Some(&c) = self.b.get(self.i) {
@@ -252,8 +253,7 @@ impl Parser<'_> {
                 }
                 self.i += 1;
             }
-            let plain = std::str::from_utf8(&self.b[run..self.i]).ok()?;
-            self.doc.text.push_str(plain);
+            self.doc.text.push_str(&self.s[run..self.i]);
             match *self.b.get(self.i)? {
                 b'"' => {
                     self.i += 1;
@@ -338,19 +338,13 @@ impl Parser<'_> {
             }
             digits(self).then_some(())?;
         }
-        let text = std::str::from_utf8(&self.b[start..self.i]).ok()?;
-        if !float {
-            if let Ok(n) = text.parse::<u64>() {
-                return Some(n.into());
-            }
-            // serde_json reads `-0` as a float.
-            if let Ok(n) = text.parse::<i64>()
-                && n != 0
-            {
-                return Some(n.into());
-            }
+        let text = &self.s[start..self.i];
+        // serde_json's own reading (integer or float, `-0` a float, out of range refused),
+        // rounded as `Value` rounds it: a limit in a schema must compare alike both ways.
+        if !float && let Ok(n) = text.parse::<u64>() {
+            return Some(n.into());
         }
-        Number::from_f64(text.parse::<f64>().ok()?)
+        serde_json::from_str::<Number>(text).ok()
     }
 }
 
@@ -497,15 +491,19 @@ mod tests {
             );
         }
         assert!(with_parsed(b"\"\xff\"", |_| ()).is_none());
-        let deep = "[".repeat(MAX_NESTING + 1) + &"]".repeat(MAX_NESTING + 1);
-        assert!(with_parsed(deep.as_bytes(), |_| ()).is_none());
-        let ok = "[".repeat(MAX_NESTING) + &"]".repeat(MAX_NESTING);
-        assert!(with_parsed(ok.as_bytes(), |_| ()).is_some());
+        // Nesting: accepted exactly as deep as serde_json reads.
+        for levels in MAX_NESTING - 2..MAX_NESTING + 2 {
+            for (open, close) in [("[", "]"), ("{\"k\":", "}")] {
+                let text = open.repeat(levels) + "0" + &close.repeat(levels);
+                let theirs = serde_json::from_str::<Value>(&text).is_ok();
+                let ours = with_parsed(text.as_bytes(), |_| ()).is_some();
+                assert_eq!(ours, theirs, "{levels} levels of {open}");
+            }
+        }
+        assert!(with_parsed(("[".repeat(127) + &"]".repeat(127)).as_bytes(), |_| ()).is_some());
     }
 
     /// `at` is `value` exactly: the same kinds, member order and number representation.
-    /// Floats may differ by one unit in the last place: serde_json's default float parsing
-    /// is best-effort there, where `str::parse` rounds correctly.
     fn identical(at: At<'_>, value: &Value) -> Result<(), String> {
         let fail = || Err(format!("{} is not {value}", describe(at)));
         match (at.kind(), value) {
@@ -513,13 +511,9 @@ mod tests {
             (Kind::Bool(a), Value::Bool(b)) if a == *b => Ok(()),
             (Kind::String(a), Value::String(b)) if a == b => Ok(()),
             (Kind::Number(a), Value::Number(b)) => {
-                let same = match (a.as_f64(), b.as_f64()) {
-                    _ if a.is_f64() != b.is_f64() => false,
-                    (Some(x), Some(y)) if a.is_f64() => {
-                        x.to_bits().abs_diff(y.to_bits()) <= 1 && x.signum() == y.signum()
-                    }
-                    _ => a == b,
-                };
+                // `Number`'s equality tells integers from floats, and floats by their bits
+                // but for `-0`: compare those by their bits as well.
+                let same = a == b && a.as_f64().map(f64::to_bits) == b.as_f64().map(f64::to_bits);
                 if same { Ok(()) } else { fail() }
             }
             (Kind::Array, Value::Array(items)) if at.size() == items.len() => {
