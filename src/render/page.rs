@@ -36,6 +36,10 @@ impl<T> SlabWriter<T> {
         if self.buf.len() >= SLAB_BYTES {
             self.close();
         }
+        if self.buf.capacity() == 0 {
+            // Room for the entity that crosses the bound, so a slab is not doubled for it.
+            self.buf.reserve(SLAB_BYTES + SLAB_BYTES / 4);
+        }
         &mut self.buf
     }
 
@@ -45,7 +49,13 @@ impl<T> SlabWriter<T> {
     }
 
     fn close(&mut self) {
-        let slab = Bytes::from(std::mem::take(&mut self.buf));
+        let mut buf = std::mem::take(&mut self.buf);
+        // A slab keeps its whole allocation alive: no more than a quarter of it spare
+        // (glibc shrinks in place).
+        if buf.capacity() - buf.len() > buf.len() / 4 {
+            buf.shrink_to_fit();
+        }
+        let slab = Bytes::from(buf);
         for (item, range) in self.written.drain(..) {
             self.frozen.push((item, slab.clone(), range));
         }
