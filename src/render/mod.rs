@@ -110,6 +110,31 @@ fn push_first(
     }
 }
 
+/// A job's pipeline, looked up once for jobs that follow each other in one pipeline (the
+/// jobs of a page mostly do).
+struct PipelineOf<'w> {
+    world: &'w World,
+    last: Option<((u64, u64), Option<&'w Pipeline>)>,
+}
+
+impl<'w> PipelineOf<'w> {
+    fn new(world: &'w World) -> Self {
+        PipelineOf { world, last: None }
+    }
+
+    fn get(&mut self, job: &Job) -> Option<&'w Pipeline> {
+        let key = (job.project_id, job.pipeline_id);
+        match self.last {
+            Some((k, p)) if k == key => p,
+            _ => {
+                let p = self.world.pipeline(key.0, key.1).map(|p| p.as_ref());
+                self.last = Some((key, p));
+                p
+            }
+        }
+    }
+}
+
 /// Renders `first`, and those of `rest` that have no rendering for their pipeline's
 /// revision, one after the other into shared slabs; checks each against its schema once and
 /// caches it. Returns `first`'s rendering. A job that cannot be cached (one without its
@@ -129,18 +154,9 @@ fn cache_jobs<'a>(
     }
     let mut slabs = SlabWriter::new();
     let mut alone = None;
-    // Jobs of a page mostly share pipelines: look each one up once.
-    let mut last: Option<(u64, Option<&Arc<Pipeline>>)> = None;
-    let mut pipeline_of = |j: &Job| match last {
-        Some((id, p)) if id == j.pipeline_id => p,
-        _ => {
-            let p = world.pipeline(j.project_id, j.pipeline_id);
-            last = Some((j.pipeline_id, p));
-            p
-        }
-    };
+    let mut pipeline_of = PipelineOf::new(world);
     for (i, job) in std::iter::once(first).chain(rest).enumerate() {
-        let pipeline = pipeline_of(job).map(|p| p.as_ref());
+        let pipeline = pipeline_of.get(job);
         let is_first = i == 0;
         if let Some(p) = pipeline
             && !is_first
@@ -261,24 +277,15 @@ fn job_list_into<'a>(
     violations: &mut Vec<Violation>,
 ) {
     page.push(Bytes::from_static(b"["));
-    // Jobs of a page mostly share pipelines: look each one up once.
-    let mut last: Option<(u64, Option<&Arc<Pipeline>>)> = None;
+    let mut pipeline_of = PipelineOf::new(world);
     // The first miss renders the page's missing jobs together (one slab, in page order).
     let mut rest_cached = false;
     let mut i = 0;
     while let Some(j) = jobs.next() {
-        let pipeline = match last {
-            Some((id, p)) if id == j.pipeline_id => p,
-            _ => {
-                let p = world.pipeline(j.project_id, j.pipeline_id);
-                last = Some((j.pipeline_id, p));
-                p
-            }
-        };
+        let pipeline = pipeline_of.get(j);
         let mut report = |v: &[Violation]| {
             violations.extend(v.iter().cloned().map(|v| v.in_item(list_shape, i)));
         };
-        let pipeline = pipeline.map(|p| p.as_ref());
         if !push_cached(j, pipeline, now, i > 0, page, &mut report) {
             let first = if rest_cached {
                 cache_jobs(world, j, std::iter::empty(), now)
