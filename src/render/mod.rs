@@ -15,7 +15,7 @@ use jiff::Timestamp;
 use std::sync::Arc;
 
 use crate::contract::Violation;
-use crate::world::{Job, Pipeline, ProjectMeta, Rendered, User, World};
+use crate::world::{Job, Pipeline, ProjectMeta, RenderCache, Rendered, User, World};
 pub use entities::*;
 use page::{PageBuf, SlabWriter, pieces};
 
@@ -146,12 +146,6 @@ fn cache_jobs<'a>(
     rest: impl Iterator<Item = &'a Job>,
     now: Timestamp,
 ) -> First {
-    struct Item<'j> {
-        job: &'j Job,
-        rev: u64,
-        holes: Option<[(usize, usize); 2]>,
-        violations: Arc<[Violation]>,
-    }
     let mut slabs = SlabWriter::new();
     let mut alone = None;
     let mut pipeline_of = PipelineOf::new(world);
@@ -178,13 +172,7 @@ fn cache_jobs<'a>(
         match pipeline {
             Some(p) if holes.is_some() || !job.is_time_dependent() => {
                 let range = start..buf.len();
-                let item = Item {
-                    job,
-                    rev: p.rev,
-                    holes,
-                    violations,
-                };
-                slabs.written(item, range);
+                slabs.written((&job.rendered, p.rev, holes, violations), range);
             }
             _ => {
                 if is_first {
@@ -194,24 +182,37 @@ fn cache_jobs<'a>(
             }
         }
     }
-    let mut first_cached = None;
-    for (item, slab, range) in slabs.finish() {
-        let cached = item.job.rendered.put(Rendered {
-            rev: item.rev,
+    // `first` is written first unless it is alone.
+    let first_cached = put_all(slabs);
+    match alone {
+        Some((bytes, violations)) => First::Alone(bytes, violations),
+        None => First::Cached(first_cached.expect("the first job is cached or alone")),
+    }
+}
+
+/// An entity written into a slab, for its cache: the revision it embeds, where its
+/// durations are, how it breaks its schema.
+type Pending<'c> = (
+    &'c RenderCache,
+    u64,
+    Option<[(usize, usize); 2]>,
+    Arc<[Violation]>,
+);
+
+/// Caches every entity the slabs hold; the rendering of the first one written.
+fn put_all(slabs: SlabWriter<Pending<'_>>) -> Option<Arc<Rendered>> {
+    let mut first = None;
+    for ((cache, rev, holes, violations), slab, range) in slabs.finish() {
+        let cached = cache.put(Rendered {
+            rev,
             slab,
             range,
-            holes: item.holes,
-            violations: item.violations,
+            holes,
+            violations,
         });
-        if std::ptr::eq(item.job, first) && first_cached.is_none() {
-            first_cached = Some(cached);
-        }
+        first.get_or_insert(cached);
     }
-    match (first_cached, alone) {
-        (Some(cached), _) => First::Cached(cached),
-        (None, Some((bytes, violations))) => First::Alone(bytes, violations),
-        (None, None) => unreachable!("the first job is rendered, cached or not"),
-    }
+    first
 }
 
 /// How a job's JSON breaks its schema (`job`, or `bridge` for a bridge).
@@ -491,21 +492,10 @@ fn cache_pipeline_items<'a>(
         .expect("entities always serialize");
         let violations = check_pipeline_item(world, &buf[start + 1..]);
         let range = start..buf.len();
-        slabs.written((p, violations), range);
+        slabs.written((&p.rendered, p.rev, None, violations), range);
     }
-    let mut first_cached = None;
-    for ((p, violations), slab, range) in slabs.finish() {
-        let cached = p.rendered.put(Rendered {
-            rev: p.rev,
-            slab,
-            range,
-            holes: None,
-            violations,
-        });
-        // The first one written is `first`.
-        first_cached.get_or_insert(cached);
-    }
-    first_cached.expect("the first item is rendered")
+    // The first one written is `first`.
+    put_all(slabs).expect("the first item is rendered")
 }
 
 /// How a pipelines-list item breaks the list's schema, addressed inside the item.
